@@ -1,0 +1,125 @@
+//! The `Memory` trait: everything a lock-free algorithm needs from the memory it runs on.
+//!
+//! Algorithms in this crate never name `std::sync::atomic` directly. They take `M: Memory` and use
+//! `M::U32`/`M::U64` atomics, `M::Cell<T>` payload cells, `M::spin_hint`, `M::fence` and the
+//! futex-style `wait`/`wake`. [`RealMemory`] maps these onto std atomics and a process-shared
+//! `SYS_futex`; the `verify` crate maps them onto loom, so the shipped code is the modelled code.
+//!
+//! Mutants (deliberate bugs that the model checker must find) are switched through
+//! [`Memory::mutant`]. `RealMemory` returns a constant `false`, so every mutant branch is dead
+//! code in a real build and costs nothing.
+
+mod atomic;
+mod deadline;
+mod mutant;
+mod real;
+
+pub use atomic::Atomic;
+pub use deadline::Deadline;
+pub use mutant::Mutant;
+pub use real::{RealCell, RealMemory};
+
+use std::ops::{Deref, DerefMut};
+use std::sync::atomic::Ordering;
+
+/// Outcome of a futex-style wait. Any outcome may be spurious: callers always re-check.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WaitOutcome {
+    /// Woken by a `wake` (or spuriously).
+    Woken,
+    /// The word no longer held the expected value when the wait began.
+    ValueChanged,
+    /// The deadline passed.
+    TimedOut,
+    /// A signal interrupted the wait.
+    Interrupted,
+}
+
+/// A cell holding one payload value, written by one side and read by the other once the
+/// algorithm's synchronization says so. Under loom every access is tracked, so a missing
+/// happens-before edge shows up as a data race.
+pub trait SlotCell<T: Copy>: Send + Sync {
+    /// A cell holding `value`.
+    fn new(value: T) -> Self;
+    /// Reads the value.
+    ///
+    /// # Safety
+    /// No write to this cell may be in progress (the algorithm must order the last write before
+    /// this read).
+    unsafe fn read(&self) -> T;
+    /// Writes the value.
+    ///
+    /// # Safety
+    /// No other access to this cell may be in progress.
+    unsafe fn write(&self, value: T);
+}
+
+/// The memory an algorithm runs on. See the module docs.
+pub trait Memory: Sized + Send + Sync + 'static {
+    /// A 32-bit atomic that can also be a futex word.
+    type U32: Atomic<u32>;
+    /// A 64-bit atomic; its low half can be a futex word ([`Memory::wait64_low`]).
+    type U64: Atomic<u64>;
+    /// The cell type for payloads.
+    type Cell<T: Copy + Send + 'static>: SlotCell<T>;
+    /// A read view of a run of byte cells.
+    type Bytes<'a>: Deref<Target = [u8]>;
+    /// A write view of a run of byte cells; writes are visible once it is dropped.
+    type BytesMut<'a>: DerefMut<Target = [u8]>;
+
+    /// How many times blocking operations spin (with [`Memory::spin_hint`]) before parking.
+    const SPIN_LIMIT: u32;
+
+    /// A spin-loop hint (`pause`); under loom, a yield so the model can make progress.
+    fn spin_hint();
+
+    /// A memory fence.
+    fn fence(order: Ordering);
+
+    /// Blocks while `*word == expected`, until woken, `deadline` passes, or spuriously.
+    fn wait32(word: &Self::U32, expected: u32, deadline: Option<Deadline>) -> WaitOutcome;
+
+    /// Wakes up to `count` waiters blocked on `word`.
+    fn wake32(word: &Self::U32, count: u32);
+
+    /// Blocks while the low 32 bits of `*word` equal `expected_low` (a futex on the low half of a
+    /// 64-bit word, as glibc's semaphore does), until woken, `deadline` passes, or spuriously.
+    fn wait64_low(word: &Self::U64, expected_low: u32, deadline: Option<Deadline>) -> WaitOutcome;
+
+    /// Wakes up to `count` waiters blocked on the low half of `word`.
+    fn wake64_low(word: &Self::U64, count: u32);
+
+    /// Whether `deadline` has passed. Under loom time never passes on its own: only a wait with
+    /// a deadline may time out, at a point the model checker chooses.
+    fn expired(deadline: Deadline) -> bool;
+
+    /// A read view of `cells` as bytes.
+    ///
+    /// # Safety
+    /// No write to any of these cells may be in progress for the lifetime of the view.
+    unsafe fn bytes<'a>(cells: &'a [Self::Cell<u8>]) -> Self::Bytes<'a>;
+
+    /// A write view of `cells` as bytes.
+    ///
+    /// # Safety
+    /// No other access to any of these cells may be in progress for the lifetime of the view.
+    unsafe fn bytes_mut<'a>(cells: &'a [Self::Cell<u8>]) -> Self::BytesMut<'a>;
+
+    /// Whether the deliberate bug `m` is switched on. Always `false` for real memory.
+    #[inline(always)]
+    fn mutant(m: Mutant) -> bool {
+        let _ = m;
+        false
+    }
+
+    /// `order`, unless mutant `m` is on, in which case `Relaxed`: the one-line switch that turns a
+    /// publishing store or an acquiring load into a bug.
+    #[inline(always)]
+    fn order(m: Mutant, order: Ordering) -> Ordering {
+        if Self::mutant(m) {
+            Ordering::Relaxed
+        } else {
+            order
+        }
+    }
+}

@@ -1,0 +1,53 @@
+//! The catalogue of deliberate bugs ("mutants") the model checker must find.
+//!
+//! A mutant is a one-line switch in the shipped algorithm, read through [`super::Memory::mutant`]
+//! or [`super::Memory::order`]. Real memory switches none of them on, so they compile away.
+
+/// A deliberate bug. `None` is the correct algorithm.
+#[repr(u32)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Mutant {
+    /// The correct algorithm.
+    None = 0,
+    /// spsc: the producer publishes `tail` with a `Relaxed` store instead of `Release`.
+    SpscRelaxedPublish = 1,
+    /// spsc: the full test is off by one (`len > capacity` instead of `len == capacity`), so the
+    /// producer overwrites a slot the consumer has not read yet.
+    SpscFullOffByOne = 2,
+    /// mpmc: the producer publishes the slot's sequence number with `Relaxed` instead of `Release`.
+    MpmcRelaxedPublish = 3,
+    /// mpmc: a producer claims its position with a plain store instead of a compare-and-swap, so
+    /// two producers can claim the same slot.
+    MpmcClaimWithoutCas = 4,
+    /// frames: the producer publishes `tail` with a `Relaxed` store instead of `Release`.
+    FramesRelaxedPublish = 5,
+    /// frames: the wrap test is off by one byte, so a frame that exactly fits before the end of
+    /// the buffer is moved to the start, and one that does not fit by one byte is not.
+    FramesWrapOffByOne = 6,
+    /// eventcount: a waiter parks without re-checking its condition after announcing itself (the
+    /// classic lost wakeup).
+    EventcountNoRecheck = 7,
+    /// eventcount: the notifier reads the waiter count without the `SeqCst` fence that orders it
+    /// after the publishing store (store-load reordering loses the wakeup).
+    EventcountNoFence = 8,
+}
+
+impl Mutant {
+    /// The mutant with this discriminant, if any.
+    pub fn from_u32(v: u32) -> Option<Mutant> {
+        Mutant::ALL.iter().copied().find(|m| *m as u32 == v)
+    }
+
+    /// Every mutant, `None` first.
+    pub const ALL: &'static [Mutant] = &[
+        Mutant::None,
+        Mutant::SpscRelaxedPublish,
+        Mutant::SpscFullOffByOne,
+        Mutant::MpmcRelaxedPublish,
+        Mutant::MpmcClaimWithoutCas,
+        Mutant::FramesRelaxedPublish,
+        Mutant::FramesWrapOffByOne,
+        Mutant::EventcountNoRecheck,
+        Mutant::EventcountNoFence,
+    ];
+}

@@ -1,0 +1,16 @@
+//! Shared-memory regions: named POSIX shm, anonymous memfd, or plain heap (for in-process use and
+//! Miri), each starting with a versioned [`RegionHeader`] that `open` validates.
+//!
+//! Everything read from a region is untrusted: another process may have written anything there.
+//! `open` checks the header against the mapping and the caller's expectation and returns a typed
+//! [`ShmError`] naming what was wrong.
+
+mod error;
+mod header;
+mod name;
+mod region;
+
+pub use error::ShmError;
+pub use header::{RegionHeader, RegionKind, RegionLayout, FORMAT_VERSION, HEADER_LEN, MAGIC};
+pub use name::ShmName;
+pub use region::{Backing, Region};

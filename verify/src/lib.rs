@@ -1,0 +1,8 @@
+//! synclab-verify: everything that checks the core, and the `synclab` command line.
+//!
+//! - [`models`]: the loom implementation of `Memory` and a loom model of every algorithm, with
+//!   its mutants; the same models run from `cargo test` and from `synclab model`.
+//! - [`cli`]: the clap front end (`demo`, `model`, …).
+
+pub mod cli;
+pub mod models;

@@ -1,0 +1,210 @@
+//! `LoomMemory`: the `Memory` trait on loom's atomics, cells and a futex emulation.
+//!
+//! The futex is a loom `Mutex` + `Condvar` per word: `wait` re-checks the word under the lock and
+//! sleeps on the condvar; `wake` takes the lock before notifying. As with the kernel's futex hash
+//! bucket lock, a waker that changed the word before calling `wake` cannot slip between a
+//! waiter's check and its sleep. A wait with a deadline never sleeps: it returns `TimedOut` at
+//! once if the word still holds the expected value, which lets loom place the timeout at every
+//! point of the interleaving.
+
+use loom::sync::atomic::{AtomicU32, AtomicU64};
+use loom::sync::{Condvar, Mutex};
+use std::ops::{Deref, DerefMut};
+use std::sync::atomic::Ordering;
+use synclab_core::mem::{Atomic, Deadline, Memory, Mutant, SlotCell, WaitOutcome};
+
+/// Loom memory with mutant number `MUTANT` switched on (0 = the correct algorithm).
+pub struct LoomMemory<const MUTANT: u32>;
+
+/// A loom atomic that can also be waited on like a futex.
+pub struct FutexWord<A> {
+    value: A,
+    lock: Mutex<()>,
+    cv: Condvar,
+}
+
+macro_rules! impl_loom_atomic {
+    ($atomic:ty, $v:ty) => {
+        impl Atomic<$v> for FutexWord<$atomic> {
+            fn new(v: $v) -> Self {
+                FutexWord {
+                    value: <$atomic>::new(v),
+                    lock: Mutex::new(()),
+                    cv: Condvar::new(),
+                }
+            }
+            fn load(&self, o: Ordering) -> $v {
+                self.value.load(o)
+            }
+            fn store(&self, v: $v, o: Ordering) {
+                self.value.store(v, o)
+            }
+            fn swap(&self, v: $v, o: Ordering) -> $v {
+                self.value.swap(v, o)
+            }
+            fn fetch_add(&self, v: $v, o: Ordering) -> $v {
+                self.value.fetch_add(v, o)
+            }
+            fn fetch_sub(&self, v: $v, o: Ordering) -> $v {
+                self.value.fetch_sub(v, o)
+            }
+            fn fetch_or(&self, v: $v, o: Ordering) -> $v {
+                self.value.fetch_or(v, o)
+            }
+            fn compare_exchange(&self, c: $v, n: $v, s: Ordering, f: Ordering) -> Result<$v, $v> {
+                self.value.compare_exchange(c, n, s, f)
+            }
+            fn compare_exchange_weak(
+                &self,
+                c: $v,
+                n: $v,
+                s: Ordering,
+                f: Ordering,
+            ) -> Result<$v, $v> {
+                self.value.compare_exchange_weak(c, n, s, f)
+            }
+        }
+    };
+}
+
+impl_loom_atomic!(AtomicU32, u32);
+impl_loom_atomic!(AtomicU64, u64);
+
+impl<A> FutexWord<A> {
+    fn futex_wait(&self, still: impl Fn() -> bool, deadline: Option<Deadline>) -> WaitOutcome {
+        let guard = self.lock.lock().unwrap();
+        if !still() {
+            return WaitOutcome::ValueChanged;
+        }
+        if deadline.is_some() {
+            return WaitOutcome::TimedOut;
+        }
+        drop(self.cv.wait(guard).unwrap());
+        WaitOutcome::Woken
+    }
+
+    fn futex_wake(&self, count: u32) {
+        let _guard = self.lock.lock().unwrap();
+        if count == 1 {
+            self.cv.notify_one();
+        } else {
+            self.cv.notify_all();
+        }
+    }
+}
+
+/// A payload cell whose every access loom tracks for data races.
+pub struct LoomCell<T>(loom::cell::UnsafeCell<T>);
+
+// SAFETY: accesses go through `read`/`write`, whose callers guarantee exclusivity by the
+// algorithm's protocol; loom checks exactly that claim and panics on a race.
+unsafe impl<T: Send> Sync for LoomCell<T> {}
+
+impl<T: Copy + Send> SlotCell<T> for LoomCell<T> {
+    fn new(value: T) -> Self {
+        LoomCell(loom::cell::UnsafeCell::new(value))
+    }
+    unsafe fn read(&self) -> T {
+        // SAFETY: loom tracks this access; the caller guarantees no concurrent write.
+        self.0.with(|p| unsafe { *p })
+    }
+    unsafe fn write(&self, value: T) {
+        // SAFETY: loom tracks this access; the caller guarantees exclusive access.
+        self.0.with_mut(|p| unsafe { *p = value })
+    }
+}
+
+/// Read view of byte cells: a copy, each byte read through its tracked cell.
+pub struct LoomBytes(Vec<u8>);
+
+impl Deref for LoomBytes {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+/// Write view of byte cells: a scratch buffer written back through the tracked cells on drop.
+pub struct LoomBytesMut<'a> {
+    cells: &'a [LoomCell<u8>],
+    buf: Vec<u8>,
+}
+
+impl Deref for LoomBytesMut<'_> {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        &self.buf
+    }
+}
+
+impl DerefMut for LoomBytesMut<'_> {
+    fn deref_mut(&mut self) -> &mut [u8] {
+        &mut self.buf
+    }
+}
+
+impl Drop for LoomBytesMut<'_> {
+    fn drop(&mut self) {
+        for (cell, b) in self.cells.iter().zip(&self.buf) {
+            // SAFETY: the creator of this view was granted exclusive access to these cells.
+            unsafe { cell.write(*b) };
+        }
+    }
+}
+
+impl<const MUTANT: u32> Memory for LoomMemory<MUTANT> {
+    type U32 = FutexWord<AtomicU32>;
+    type U64 = FutexWord<AtomicU64>;
+    type Cell<T: Copy + Send + 'static> = LoomCell<T>;
+    type Bytes<'a> = LoomBytes;
+    type BytesMut<'a> = LoomBytesMut<'a>;
+
+    const SPIN_LIMIT: u32 = 1;
+
+    fn spin_hint() {
+        loom::thread::yield_now();
+    }
+
+    fn fence(order: Ordering) {
+        loom::sync::atomic::fence(order);
+    }
+
+    fn wait32(word: &Self::U32, expected: u32, deadline: Option<Deadline>) -> WaitOutcome {
+        word.futex_wait(|| word.value.load(Ordering::SeqCst) == expected, deadline)
+    }
+
+    fn wake32(word: &Self::U32, count: u32) {
+        word.futex_wake(count)
+    }
+
+    fn wait64_low(word: &Self::U64, expected_low: u32, deadline: Option<Deadline>) -> WaitOutcome {
+        word.futex_wait(
+            || word.value.load(Ordering::SeqCst) as u32 == expected_low,
+            deadline,
+        )
+    }
+
+    fn wake64_low(word: &Self::U64, count: u32) {
+        word.futex_wake(count)
+    }
+
+    fn expired(_deadline: Deadline) -> bool {
+        false
+    }
+
+    unsafe fn bytes<'a>(cells: &'a [LoomCell<u8>]) -> LoomBytes {
+        // SAFETY: forwarded: the caller guarantees no write is in progress.
+        LoomBytes(cells.iter().map(|c| unsafe { c.read() }).collect())
+    }
+
+    unsafe fn bytes_mut<'a>(cells: &'a [LoomCell<u8>]) -> LoomBytesMut<'a> {
+        LoomBytesMut {
+            cells,
+            buf: vec![0; cells.len()],
+        }
+    }
+
+    fn mutant(m: Mutant) -> bool {
+        MUTANT != 0 && m as u32 == MUTANT
+    }
+}
