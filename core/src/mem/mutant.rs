@@ -38,6 +38,26 @@ impl Mutant {
         Mutant::ALL.iter().copied().find(|m| *m as u32 == v)
     }
 
+    /// The mutant called `name` (as printed by [`Mutant::name`]), if any.
+    pub fn from_name(name: &str) -> Option<Mutant> {
+        Mutant::ALL.iter().copied().find(|m| m.name() == name)
+    }
+
+    /// The short kebab-case name used on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Mutant::None => "none",
+            Mutant::SpscRelaxedPublish => "spsc-relaxed-publish",
+            Mutant::SpscFullOffByOne => "spsc-full-off-by-one",
+            Mutant::MpmcRelaxedPublish => "mpmc-relaxed-publish",
+            Mutant::MpmcClaimWithoutCas => "mpmc-claim-without-cas",
+            Mutant::FramesRelaxedPublish => "frames-relaxed-publish",
+            Mutant::FramesWrapOffByOne => "frames-wrap-off-by-one",
+            Mutant::EventcountNoRecheck => "eventcount-no-recheck",
+            Mutant::EventcountNoFence => "eventcount-no-fence",
+        }
+    }
+
     /// Every mutant, `None` first.
     pub const ALL: &'static [Mutant] = &[
         Mutant::None,

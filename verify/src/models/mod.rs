@@ -1,4 +1,18 @@
 //! Loom models of every lock-free algorithm in `synclab-core`, run in plain `cargo test` (tests
 //! named `loom_*`) and from `synclab model`.
+//!
+//! Each model file exports `SPEC`s (name, what is checked at which bounds, mutants); [`MODELS`]
+//! lists them all.
 
+pub mod harness;
 pub mod loom_memory;
+
+pub use harness::{explore, ModelOptions, ModelReport, ModelSpec};
+
+/// Every model, in the order `synclab model --list` prints them.
+pub static MODELS: &[&ModelSpec] = &[];
+
+/// The model called `name`.
+pub fn find(name: &str) -> Option<&'static ModelSpec> {
+    MODELS.iter().copied().find(|m| m.name == name)
+}
