@@ -21,9 +21,9 @@ pub enum Mutant {
     MpmcClaimWithoutCas = 4,
     /// frames: the producer publishes `tail` with a `Relaxed` store instead of `Release`.
     FramesRelaxedPublish = 5,
-    /// frames: the wrap test is off by one byte, so a frame that exactly fits before the end of
-    /// the buffer is moved to the start, and one that does not fit by one byte is not.
-    FramesWrapOffByOne = 6,
+    /// frames: the free-space test allows one 8-byte word more than is free, so the producer
+    /// overwrites the start of a frame the consumer has not read yet.
+    FramesFreeOffByOne = 6,
     /// eventcount: a waiter parks without re-checking its condition after announcing itself (the
     /// classic lost wakeup).
     EventcountNoRecheck = 7,
@@ -52,7 +52,7 @@ impl Mutant {
             Mutant::MpmcRelaxedPublish => "mpmc-relaxed-publish",
             Mutant::MpmcClaimWithoutCas => "mpmc-claim-without-cas",
             Mutant::FramesRelaxedPublish => "frames-relaxed-publish",
-            Mutant::FramesWrapOffByOne => "frames-wrap-off-by-one",
+            Mutant::FramesFreeOffByOne => "frames-free-off-by-one",
             Mutant::EventcountNoRecheck => "eventcount-no-recheck",
             Mutant::EventcountNoFence => "eventcount-no-fence",
         }
@@ -66,7 +66,7 @@ impl Mutant {
         Mutant::MpmcRelaxedPublish,
         Mutant::MpmcClaimWithoutCas,
         Mutant::FramesRelaxedPublish,
-        Mutant::FramesWrapOffByOne,
+        Mutant::FramesFreeOffByOne,
         Mutant::EventcountNoRecheck,
         Mutant::EventcountNoFence,
     ];
