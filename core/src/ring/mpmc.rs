@@ -151,7 +151,10 @@ impl<T: Pod + Send, M: Memory> Mpmc<T, M> {
                 // The slot still holds the record of the previous lap: full.
                 return Err(RingError::Full);
             } else {
-                // Another producer took `pos`; start again from the current position.
+                // Another producer took `pos`; start again from the current position. The spin
+                // hint lets that producer's store reach us (under loom: a yield, without which a
+                // stale Relaxed load could be returned forever).
+                M::spin_hint();
                 pos = ctrl.enqueue_pos.load(Relaxed);
             }
         }
@@ -165,6 +168,7 @@ impl<T: Pod + Send, M: Memory> Mpmc<T, M> {
         let ctrl = self.ctrl();
         // Relaxed: as in `try_push`.
         let mut pos = ctrl.dequeue_pos.load(Relaxed);
+        let mut rechecked = false;
         loop {
             let slot = &slots[(pos % cap) as usize];
             // Acquire: pairs with the producer's Release publish of `seq`.
@@ -187,11 +191,21 @@ impl<T: Pod + Send, M: Memory> Mpmc<T, M> {
                 ctrl.not_full.notify_all();
                 return Ok(value);
             } else if diff < 0 {
-                if self.is_closed() {
+                if !self.is_closed() {
+                    return Err(RingError::Empty);
+                }
+                // Closed. Our `seq` load may predate the last publishes (it came before the
+                // Acquire load of `closed`, which is what synchronises with them): look again
+                // once before reporting `Closed`, or a record pushed before `close` is lost.
+                // (Found by the `mpmc-consumers` loom model.)
+                if rechecked {
                     return Err(RingError::Closed);
                 }
-                return Err(RingError::Empty);
+                rechecked = true;
+                pos = ctrl.dequeue_pos.load(Relaxed);
             } else {
+                // Another consumer took `pos`: as in `try_push`.
+                M::spin_hint();
                 pos = ctrl.dequeue_pos.load(Relaxed);
             }
         }

@@ -4,6 +4,7 @@
 //! exit code 0 = ran and every check held, 1 = a check failed, 2 = bad usage or input.
 
 mod demo;
+mod model;
 mod output;
 
 use clap::{Parser, Subcommand};
@@ -24,6 +25,8 @@ enum Command {
     /// The main job on built-in defaults: real processes over shared-memory rings, a model check
     /// and its mutant, a short summary.
     Demo(demo::DemoArgs),
+    /// Run a loom model of a lock-free algorithm, optionally with a deliberate bug (mutant).
+    Model(model::ModelArgs),
 }
 
 /// Parses the command line, runs the subcommand, and returns its exit code.
@@ -31,6 +34,7 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let exit = match cli.command {
         Command::Demo(args) => demo::run(args),
+        Command::Model(args) => model::run(args),
     };
     exit.code()
 }

@@ -98,6 +98,9 @@ where
     let counter = Arc::clone(&count);
     let mut builder = loom::model::Builder::new();
     builder.preemption_bound = options.preemptions;
+    // Yield loops (try forms waiting for the other side) add branches per iteration; loom's
+    // default of 1,000 per execution is too tight for them and would report a false failure.
+    builder.max_branches = 20_000;
     let result = catch_unwind(AssertUnwindSafe(move || {
         builder.check(move || {
             // Relaxed: a plain counter read after `check` returns (join of the same thread).

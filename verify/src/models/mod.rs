@@ -4,13 +4,24 @@
 //! Each model file exports `SPEC`s (name, what is checked at which bounds, mutants); [`MODELS`]
 //! lists them all.
 
+pub mod eventcount;
+pub mod frames;
 pub mod harness;
 pub mod loom_memory;
+pub mod mpmc;
+pub mod spsc;
 
 pub use harness::{explore, ModelOptions, ModelReport, ModelSpec};
 
 /// Every model, in the order `synclab model --list` prints them.
-pub static MODELS: &[&ModelSpec] = &[];
+pub static MODELS: &[&ModelSpec] = &[
+    &spsc::BLOCKING,
+    &spsc::BATCH,
+    &mpmc::PRODUCERS,
+    &mpmc::CONSUMERS,
+    &frames::WRAP,
+    &eventcount::WAKEUP,
+];
 
 /// The model called `name`.
 pub fn find(name: &str) -> Option<&'static ModelSpec> {
