@@ -6,6 +6,7 @@
 mod demo;
 mod model;
 mod output;
+mod worker;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -27,12 +28,16 @@ enum Command {
     Demo(demo::DemoArgs),
     /// Run a loom model of a lock-free algorithm, optionally with a deliberate bug (mutant).
     Model(model::ModelArgs),
+    /// Internal: a worker process of a multi-process run.
+    #[command(hide = true)]
+    Worker(worker::WorkerArgs),
 }
 
 /// Parses the command line, runs the subcommand, and returns its exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let exit = match cli.command {
+        Command::Worker(args) => return crate::workers::run(args.args),
         Command::Demo(args) => demo::run(args),
         Command::Model(args) => model::run(args),
     };
