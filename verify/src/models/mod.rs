@@ -6,11 +6,19 @@
 
 pub mod harness;
 pub mod loom_memory;
+pub mod sem;
 
 pub use harness::{explore, ModelOptions, ModelReport, ModelSpec};
 
 /// Every model, in the order `synclab model --list` prints them.
-pub static MODELS: &[&ModelSpec] = &[];
+pub static MODELS: &[&ModelSpec] = &[
+    &sem::SEMAPHORE,
+    &sem::SEMAPHORE_WAKE,
+    &sem::SEMAPHORE_MUTEX,
+    &sem::SEMAPHORE_TIMEOUT,
+    &sem::SEMAPHORE_CLOSE,
+    &sem::SEMAPHORE_MANY,
+];
 
 /// The model called `name`.
 pub fn find(name: &str) -> Option<&'static ModelSpec> {

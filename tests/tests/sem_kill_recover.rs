@@ -1,0 +1,276 @@
+//! Real processes: a holder of 2 permits (ledger mode) is SIGKILLed and `recover()` gives its
+//! permits back; a live holder's permits are not recovered; two processes racing to recover a
+//! dead holder's entry recover it exactly once.
+//!
+//! `harness = false`: `main` is the test driver, and acts as a worker when `SYNCLAB_SEM_WORKER`
+//! says so (the driver re-executes `current_exe()`; it never forks without exec). Workers signal
+//! through spare words in the semaphore's region with futex waits and generous deadlines; no
+//! sleeps stand in for synchronization.
+
+use nix::sys::signal::{kill, Signal};
+use nix::unistd::Pid;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::AtomicU64;
+use std::sync::atomic::Ordering::SeqCst;
+use std::time::Duration;
+use synclab_core::mem::{Deadline, Memory, RealMemory};
+use synclab_core::sem::{SemOptions, Semaphore};
+use synclab_core::shm::ShmName;
+
+const WORKER_ENV: &str = "SYNCLAB_SEM_WORKER";
+const NAME_ENV: &str = "SYNCLAB_SEM_NAME";
+/// aux words: set by a worker once it holds its permits / told to release / start recovering.
+const HOLDING: usize = 0;
+const RELEASE: usize = 1;
+const GO: usize = 2;
+const PARKED: usize = 3;
+
+fn aux(sem: &Semaphore, i: usize) -> &AtomicU64 {
+    sem.aux(i).expect("aux index in range")
+}
+
+fn set(sem: &Semaphore, i: usize, v: u64) {
+    aux(sem, i).store(v, SeqCst);
+    RealMemory::wake64_low(aux(sem, i), u32::MAX);
+}
+
+/// Waits (futex, no busy sleep) until aux word `i` reaches at least `want`, or the deadline.
+fn wait_for(sem: &Semaphore, i: usize, want: u64, timeout: Duration) -> bool {
+    let deadline = Deadline::after(timeout);
+    loop {
+        let v = aux(sem, i).load(SeqCst);
+        if v >= want {
+            return true;
+        }
+        if deadline.has_passed() {
+            return false;
+        }
+        RealMemory::wait64_low(aux(sem, i), v as u32, Some(deadline));
+    }
+}
+
+fn worker(role: &str) -> i32 {
+    let name = ShmName::new(&std::env::var(NAME_ENV).expect("name")).expect("valid name");
+    let sem = Semaphore::open(&name).expect("open");
+    match role {
+        "hold2" => {
+            sem.acquire_many(2).expect("acquire 2").forget();
+            aux(&sem, HOLDING).fetch_add(1, SeqCst);
+            RealMemory::wake64_low(aux(&sem, HOLDING), u32::MAX);
+            // Hold forever: the driver SIGKILLs us.
+            loop {
+                RealMemory::wait64_low(aux(&sem, PARKED), 0, None);
+            }
+        }
+        "hold1-live" => {
+            let p = sem.acquire().expect("acquire 1");
+            aux(&sem, HOLDING).fetch_add(1, SeqCst);
+            RealMemory::wake64_low(aux(&sem, HOLDING), u32::MAX);
+            if !wait_for(&sem, RELEASE, 1, Duration::from_secs(60)) {
+                return 3;
+            }
+            drop(p);
+            0
+        }
+        "recover" => {
+            aux(&sem, HOLDING).fetch_add(1, SeqCst);
+            RealMemory::wake64_low(aux(&sem, HOLDING), u32::MAX);
+            if !wait_for(&sem, GO, 1, Duration::from_secs(60)) {
+                return 3;
+            }
+            let n = sem.recover().expect("recover");
+            println!("{n}");
+            0
+        }
+        other => {
+            eprintln!("unknown worker role {other}");
+            2
+        }
+    }
+}
+
+/// A worker process; killed and reaped on drop if the test did not finish with it (early error).
+struct Worker(Option<Child>);
+
+impl Worker {
+    fn take(mut self) -> Child {
+        self.0.take().expect("child present until taken")
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.0.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+fn spawn(role: &str, name: &ShmName, stdout: bool) -> Worker {
+    let child = Command::new(std::env::current_exe().expect("current_exe"))
+        .env(WORKER_ENV, role)
+        .env(NAME_ENV, name.as_str())
+        .stdout(if stdout {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .spawn()
+        .expect("spawn worker");
+    Worker(Some(child))
+}
+
+fn kill_and_reap(worker: Worker) -> Result<(), String> {
+    let pid = worker.0.as_ref().map_or(0, Child::id);
+    kill(Pid::from_raw(pid as i32), Signal::SIGKILL).map_err(|e| format!("kill: {e}"))?;
+    let status = worker.take().wait().map_err(|e| format!("wait: {e}"))?;
+    if status.code().is_some() {
+        return Err(format!(
+            "worker exited normally ({status}) instead of dying by SIGKILL"
+        ));
+    }
+    Ok(())
+}
+
+fn check(cond: bool, what: impl Into<String>) -> Result<(), String> {
+    if cond {
+        Ok(())
+    } else {
+        Err(what.into())
+    }
+}
+
+/// A holder of 2 permits is SIGKILLed and reaped; `recover()` returns exactly 2.
+fn killed_holder_is_recovered() -> Result<(), String> {
+    let name = ShmName::unique("semkill");
+    let sem =
+        Semaphore::create(&name, 2, 2, SemOptions::with_ledger()).map_err(|e| e.to_string())?;
+    let child = spawn("hold2", &name, false);
+    check(
+        wait_for(&sem, HOLDING, 1, Duration::from_secs(30)),
+        "worker never held its permits",
+    )?;
+    check(sem.value().unwrap() == 0, "worker should hold both permits")?;
+    check(sem.try_acquire().is_err(), "no permit may be free")?;
+    kill_and_reap(child)?;
+    check(
+        sem.value().unwrap() == 0,
+        "a dead holder's permits stay taken until recovered",
+    )?;
+    let n = sem.recover().map_err(|e| e.to_string())?;
+    check(n == 2, format!("recover returned {n}, expected 2"))?;
+    check(
+        sem.value().unwrap() == 2,
+        format!("value {} after recovery", sem.value().unwrap()),
+    )?;
+    let again = sem.recover().map_err(|e| e.to_string())?;
+    check(again == 0, format!("second recover returned {again}"))?;
+    Ok(())
+}
+
+/// A live holder's permits are not recovered.
+fn live_holder_is_not_recovered() -> Result<(), String> {
+    let name = ShmName::unique("semlive");
+    let sem =
+        Semaphore::create(&name, 2, 2, SemOptions::with_ledger()).map_err(|e| e.to_string())?;
+    let child = spawn("hold1-live", &name, false);
+    check(
+        wait_for(&sem, HOLDING, 1, Duration::from_secs(30)),
+        "worker never held its permit",
+    )?;
+    let n = sem.recover().map_err(|e| e.to_string())?;
+    check(n == 0, format!("recovered {n} permits of a live process"))?;
+    check(
+        sem.value().unwrap() == 1,
+        "the live holder keeps its permit",
+    )?;
+    set(&sem, RELEASE, 1);
+    let status = child.take().wait().map_err(|e| e.to_string())?;
+    check(status.success(), format!("live worker failed: {status}"))?;
+    check(
+        sem.value().unwrap() == 2,
+        "the live holder released its permit itself",
+    )?;
+    check(
+        sem.recover().map_err(|e| e.to_string())? == 0,
+        "nothing to recover after a clean exit",
+    )?;
+    Ok(())
+}
+
+/// Two processes race to recover one dead holder's entry: exactly one recovers its 2 permits.
+fn racing_recoveries_recover_once() -> Result<(), String> {
+    let name = ShmName::unique("semrace");
+    let sem =
+        Semaphore::create(&name, 2, 2, SemOptions::with_ledger()).map_err(|e| e.to_string())?;
+    let holder = spawn("hold2", &name, false);
+    check(
+        wait_for(&sem, HOLDING, 1, Duration::from_secs(30)),
+        "worker never held its permits",
+    )?;
+    kill_and_reap(holder)?;
+    let recoverers = [spawn("recover", &name, true), spawn("recover", &name, true)];
+    // Both recoverers are up (HOLDING counts 1 holder + 2 recoverers), then start them together.
+    check(
+        wait_for(&sem, HOLDING, 3, Duration::from_secs(30)),
+        "recoverers never started",
+    )?;
+    set(&sem, GO, 1);
+    let mut got = Vec::new();
+    for child in recoverers {
+        let out = child.take().wait_with_output().map_err(|e| e.to_string())?;
+        check(
+            out.status.success(),
+            format!("recoverer failed: {}", out.status),
+        )?;
+        let text = String::from_utf8_lossy(&out.stdout);
+        got.push(
+            text.trim()
+                .parse::<u32>()
+                .map_err(|e| format!("{text:?}: {e}"))?,
+        );
+    }
+    got.sort_unstable();
+    check(
+        got == [0, 2],
+        format!("recoverers returned {got:?}, expected [0, 2]"),
+    )?;
+    check(
+        sem.value().unwrap() == 2,
+        format!("value {} after recovery", sem.value().unwrap()),
+    )?;
+    Ok(())
+}
+
+fn main() {
+    if let Ok(role) = std::env::var(WORKER_ENV) {
+        std::process::exit(worker(&role));
+    }
+    type Test = fn() -> Result<(), String>;
+    let tests: [(&str, Test); 3] = [
+        ("killed_holder_is_recovered", killed_holder_is_recovered),
+        ("live_holder_is_not_recovered", live_holder_is_not_recovered),
+        (
+            "racing_recoveries_recover_once",
+            racing_recoveries_recover_once,
+        ),
+    ];
+    let (mut passed, mut failed) = (0, 0);
+    for (name, test) in tests {
+        match test() {
+            Ok(()) => {
+                println!("test {name} ... ok");
+                passed += 1;
+            }
+            Err(e) => {
+                println!("test {name} ... FAILED: {e}");
+                failed += 1;
+            }
+        }
+    }
+    println!("{passed} passed, {failed} failed");
+    if failed > 0 {
+        std::process::exit(1);
+    }
+}
