@@ -7,7 +7,7 @@
 //! through spare words in the semaphore's region with futex waits and generous deadlines; no
 //! sleeps stand in for synchronization.
 
-use nix::sys::signal::{kill, Signal};
+use nix::sys::signal::{kill, sigaction, SaFlags, SigAction, SigHandler, SigSet, Signal};
 use nix::unistd::Pid;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::AtomicU64;
@@ -71,6 +71,35 @@ fn worker(role: &str) -> i32 {
             }
             drop(p);
             0
+        }
+        "eintr" | "eintr-timed" => {
+            // A no-op SIGUSR1 handler without SA_RESTART: the futex wait returns EINTR.
+            extern "C" fn noop(_: libc::c_int) {}
+            let action =
+                SigAction::new(SigHandler::Handler(noop), SaFlags::empty(), SigSet::empty());
+            // SAFETY: the handler does nothing, so it is async-signal-safe.
+            unsafe { sigaction(Signal::SIGUSR1, &action) }.expect("sigaction");
+            aux(&sem, HOLDING).fetch_add(1, SeqCst);
+            RealMemory::wake64_low(aux(&sem, HOLDING), u32::MAX);
+            if role == "eintr" {
+                // Must survive the signals and get the permit the parent releases afterwards.
+                return match sem.acquire() {
+                    Ok(p) => {
+                        p.forget();
+                        0
+                    }
+                    Err(_) => 4,
+                };
+            }
+            // Timed: EINTR restarts must neither end the wait early nor stretch it.
+            let t = std::time::Instant::now();
+            let r = sem.acquire_timeout(Duration::from_millis(400));
+            let ms = t.elapsed().as_millis();
+            println!("{ms}");
+            match r {
+                Err(synclab_core::sem::SemError::TimedOut) if (400..1400).contains(&ms) => 0,
+                _ => 5,
+            }
         }
         "recover" => {
             aux(&sem, HOLDING).fetch_add(1, SeqCst);
@@ -243,18 +272,92 @@ fn racing_recoveries_recover_once() -> Result<(), String> {
     Ok(())
 }
 
+/// Waits (bounded) until the semaphore shows `n` registered waiters. The waiter count is not in
+/// the futex half of the word, so this polls with `yield_now` under a deadline.
+fn wait_waiters(sem: &Semaphore, n: u32) -> bool {
+    let deadline = Deadline::after(Duration::from_secs(30));
+    while sem.waiters() < n {
+        if deadline.has_passed() {
+            return false;
+        }
+        std::thread::yield_now();
+    }
+    true
+}
+
+/// A blocked `acquire()` interrupted by signals (EINTR) keeps waiting and then gets the permit;
+/// a blocked `acquire_timeout(400 ms)` interrupted by signals times out on time (absolute
+/// deadline: restarts do not stretch it).
+fn eintr_restarts_the_wait() -> Result<(), String> {
+    let name = ShmName::unique("semeintr");
+    let sem = Semaphore::create(&name, 0, 1, SemOptions::default()).map_err(|e| e.to_string())?;
+    let worker = spawn("eintr", &name, false);
+    let pid = Pid::from_raw(worker.0.as_ref().map_or(0, Child::id) as i32);
+    check(
+        wait_for(&sem, HOLDING, 1, Duration::from_secs(30)),
+        "worker never started",
+    )?;
+    check(wait_waiters(&sem, 1), "worker never blocked")?;
+    for _ in 0..5 {
+        kill(pid, Signal::SIGUSR1).map_err(|e| e.to_string())?;
+        std::thread::yield_now();
+    }
+    check(sem.value().unwrap() == 0, "no permit appeared")?;
+    sem.release(1).map_err(|e| e.to_string())?;
+    let status = worker.take().wait().map_err(|e| e.to_string())?;
+    check(
+        status.success(),
+        format!("interrupted acquire failed: {status}"),
+    )?;
+    check(
+        sem.value().unwrap() == 0 && sem.waiters() == 0,
+        "worker took the permit",
+    )?;
+
+    let timed = spawn("eintr-timed", &name, true);
+    let pid = Pid::from_raw(timed.0.as_ref().map_or(0, Child::id) as i32);
+    check(
+        wait_for(&sem, HOLDING, 2, Duration::from_secs(30)),
+        "timed worker never started",
+    )?;
+    check(wait_waiters(&sem, 1), "timed worker never blocked")?;
+    for _ in 0..20 {
+        if kill(pid, Signal::SIGUSR1).is_err() {
+            break;
+        }
+        // Spread the signals over the wait (a futex wait with a deadline, not a sleep).
+        RealMemory::wait64_low(
+            aux(&sem, PARKED),
+            0,
+            Some(Deadline::after(Duration::from_millis(15))),
+        );
+    }
+    let out = timed.take().wait_with_output().map_err(|e| e.to_string())?;
+    let ms = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    check(
+        out.status.success(),
+        format!(
+            "timed acquire under signals took {ms} ms or did not time out ({})",
+            out.status
+        ),
+    )?;
+    check(sem.waiters() == 0, "timed worker deregistered")?;
+    Ok(())
+}
+
 fn main() {
     if let Ok(role) = std::env::var(WORKER_ENV) {
         std::process::exit(worker(&role));
     }
     type Test = fn() -> Result<(), String>;
-    let tests: [(&str, Test); 3] = [
+    let tests: [(&str, Test); 4] = [
         ("killed_holder_is_recovered", killed_holder_is_recovered),
         ("live_holder_is_not_recovered", live_holder_is_not_recovered),
         (
             "racing_recoveries_recover_once",
             racing_recoveries_recover_once,
         ),
+        ("eintr_restarts_the_wait", eintr_restarts_the_wait),
     ];
     let (mut passed, mut failed) = (0, 0);
     for (name, test) in tests {

@@ -56,7 +56,7 @@
 //! entries keyed by pid plus the process's start time (field 22 of `/proc/PID/stat`), so a
 //! reused pid is not mistaken for the dead holder. [`Semaphore::recover`] returns the permits of
 //! dead processes (zombies count as dead); exactly one recoverer wins each entry by a CAS on its
-//! owner word. See [`ledger`](self) docs on [`Semaphore::recover`] for the crash windows.
+//! owner word. [`Semaphore::recover`] documents the crash windows.
 //!
 //! # glibc bug 12674
 //!
@@ -220,6 +220,11 @@ pub struct Semaphore<M: Memory = RealMemory> {
 unsafe impl<M: Memory> Send for Semaphore<M> {}
 // SAFETY: as above.
 unsafe impl<M: Memory> Sync for Semaphore<M> {}
+
+const _: () = {
+    const fn send_sync<T: Send + Sync>() {}
+    send_sync::<Semaphore>();
+};
 
 impl<M: Memory> Drop for Semaphore<M> {
     fn drop(&mut self) {
