@@ -1,6 +1,7 @@
 //! Real processes: a holder of 2 permits (ledger mode) is SIGKILLed and `recover()` gives its
 //! permits back; a live holder's permits are not recovered; two processes racing to recover a
-//! dead holder's entry recover it exactly once.
+//! dead holder's entry recover it exactly once; EINTR does not break or stretch waits; four
+//! processes contending on two permits never exceed two holders.
 //!
 //! `harness = false`: `main` is the test driver, and acts as a worker when `SYNCLAB_SEM_WORKER`
 //! says so (the driver re-executes `current_exe()`; it never forks without exec). Workers signal
@@ -24,6 +25,11 @@ const HOLDING: usize = 0;
 const RELEASE: usize = 1;
 const GO: usize = 2;
 const PARKED: usize = 3;
+/// Contention test: processes inside now (weighted by permits), the most ever inside, acquires.
+const INSIDE: usize = 4;
+const MAX_INSIDE: usize = 5;
+const ACQUIRES: usize = 6;
+const CONTEND_ITERS: u64 = 5_000;
 
 fn aux(sem: &Semaphore, i: usize) -> &AtomicU64 {
     sem.aux(i).expect("aux index in range")
@@ -70,6 +76,23 @@ fn worker(role: &str) -> i32 {
                 return 3;
             }
             drop(p);
+            0
+        }
+        "contend" => {
+            // Every 16th acquire takes both permits (exercising the priority token across
+            // processes); occupancy is tracked in the region.
+            for i in 0..CONTEND_ITERS {
+                let n = if i % 16 == 0 { 2 } else { 1 };
+                let p = match sem.acquire_many_timeout(n, Duration::from_secs(60)) {
+                    Ok(p) => p,
+                    Err(_) => return 6,
+                };
+                let now = aux(&sem, INSIDE).fetch_add(u64::from(n), SeqCst) + u64::from(n);
+                aux(&sem, MAX_INSIDE).fetch_max(now, SeqCst);
+                aux(&sem, ACQUIRES).fetch_add(1, SeqCst);
+                aux(&sem, INSIDE).fetch_sub(u64::from(n), SeqCst);
+                drop(p);
+            }
             0
         }
         "eintr" | "eintr-timed" => {
@@ -272,6 +295,35 @@ fn racing_recoveries_recover_once() -> Result<(), String> {
     Ok(())
 }
 
+/// 4 processes contend on 2 permits (single and double acquires): occupancy never exceeds 2,
+/// every acquire happens, and the count ends at 2 with no waiter left.
+fn four_processes_two_permits() -> Result<(), String> {
+    let name = ShmName::unique("semcontend");
+    let sem = Semaphore::create(&name, 2, 2, SemOptions::default()).map_err(|e| e.to_string())?;
+    let workers: Vec<Worker> = (0..4).map(|_| spawn("contend", &name, false)).collect();
+    for w in workers {
+        let status = w.take().wait().map_err(|e| e.to_string())?;
+        check(
+            status.success(),
+            format!("contending worker failed: {status}"),
+        )?;
+    }
+    let max = aux(&sem, MAX_INSIDE).load(SeqCst);
+    let acquires = aux(&sem, ACQUIRES).load(SeqCst);
+    println!("  4 processes, 2 permits: {acquires} acquires, max occupancy {max}");
+    check(max <= 2, format!("occupancy reached {max} with 2 permits"))?;
+    check(
+        acquires == 4 * CONTEND_ITERS,
+        format!("{acquires} acquires"),
+    )?;
+    check(
+        sem.value().unwrap() == 2,
+        format!("final value {}", sem.value().unwrap()),
+    )?;
+    check(sem.waiters() == 0, "no waiter left")?;
+    Ok(())
+}
+
 /// Waits (bounded) until the semaphore shows `n` registered waiters. The waiter count is not in
 /// the futex half of the word, so this polls with `yield_now` under a deadline.
 fn wait_waiters(sem: &Semaphore, n: u32) -> bool {
@@ -350,7 +402,7 @@ fn main() {
         std::process::exit(worker(&role));
     }
     type Test = fn() -> Result<(), String>;
-    let tests: [(&str, Test); 4] = [
+    let tests: [(&str, Test); 5] = [
         ("killed_holder_is_recovered", killed_holder_is_recovered),
         ("live_holder_is_not_recovered", live_holder_is_not_recovered),
         (
@@ -358,6 +410,7 @@ fn main() {
             racing_recoveries_recover_once,
         ),
         ("eintr_restarts_the_wait", eintr_restarts_the_wait),
+        ("four_processes_two_permits", four_processes_two_permits),
     ];
     let (mut passed, mut failed) = (0, 0);
     for (name, test) in tests {
