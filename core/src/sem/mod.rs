@@ -130,6 +130,15 @@ fn spin_limit<M: Memory>() -> u32 {
     (M::SPIN_LIMIT / 8).max(1)
 }
 
+#[cold]
+fn corrupt_count(s: u64) -> SemError {
+    SemError::Corrupt {
+        what: "semaphore count",
+        found: u64::from(value_of(s)),
+        rule: "above the declared maximum",
+    }
+}
+
 #[inline(always)]
 fn value_of(s: u64) -> u32 {
     (s & VALUE_MASK) as u32
@@ -237,6 +246,7 @@ impl<M: Memory> Drop for Semaphore<M> {
 
 impl<M: Memory> std::fmt::Debug for Semaphore<M> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Relaxed: a diagnostic snapshot that orders nothing.
         f.debug_struct("Semaphore")
             .field("max", &self.max)
             .field("state", &self.core().state.load(Relaxed))
@@ -328,13 +338,10 @@ impl<M: Memory> Semaphore<M> {
         self.core().aux.words.get(i)
     }
 
+    #[inline]
     fn corrupt_check(&self, s: u64) -> Result<(), SemError> {
         if value_of(s) > self.max {
-            return Err(SemError::Corrupt {
-                what: "semaphore count",
-                found: u64::from(value_of(s)),
-                rule: "above the declared maximum",
-            });
+            return Err(corrupt_count(s));
         }
         Ok(())
     }
@@ -355,9 +362,11 @@ impl<M: Memory> Semaphore<M> {
 
     /// Number of registered waiters now (a snapshot, for diagnostics).
     pub fn waiters(&self) -> u32 {
+        // Relaxed: a snapshot.
         waiters_of(self.state().load(Relaxed))
     }
 
+    #[inline]
     fn check_n(&self, n: u32) -> Result<(), SemError> {
         if n == 0 || n > self.max {
             return Err(SemError::InvalidArgument(format!(
@@ -369,6 +378,7 @@ impl<M: Memory> Semaphore<M> {
     }
 
     /// Takes one permit, blocking while none is free.
+    #[inline]
     pub fn acquire(&self) -> Result<Permit<'_, M>, SemError> {
         self.acquire_many(1)
     }
@@ -390,6 +400,7 @@ impl<M: Memory> Semaphore<M> {
 
     /// Takes `n` permits at once (all or nothing), blocking until they are free. See the module
     /// docs for the fairness policy that keeps this from starving.
+    #[inline]
     pub fn acquire_many(&self, n: u32) -> Result<Permit<'_, M>, SemError> {
         self.acquire_raw(n, None, true)?;
         Ok(Permit { sem: self, n })
@@ -422,6 +433,7 @@ impl<M: Memory> Semaphore<M> {
 
     /// Takes `n` permits without a guard: the caller releases them with [`Semaphore::release`].
     /// `deadline = None` waits forever; `block = false` never waits.
+    #[inline]
     pub fn acquire_raw(
         &self,
         n: u32,
@@ -455,6 +467,7 @@ impl<M: Memory> Semaphore<M> {
         )
     }
 
+    #[inline]
     fn acquire_core(
         &self,
         n: u32,
@@ -628,6 +641,7 @@ impl<M: Memory> Semaphore<M> {
     /// Returns `n` permits. Fails with [`SemError::Overflow`], changing nothing, if that would
     /// raise the count above the maximum. In ledger mode, fails with [`SemError::NotHeld`] if
     /// this process holds fewer than `n`. Works after `close`.
+    #[inline]
     pub fn release(&self, n: u32) -> Result<(), SemError> {
         if n == 0 {
             return Ok(());
@@ -652,6 +666,7 @@ impl<M: Memory> Semaphore<M> {
         self.release_core(n)
     }
 
+    #[inline]
     fn release_core(&self, n: u32) -> Result<(), SemError> {
         // Relaxed: the first guess for the CAS (and, in the split-words mutant, the stale read
         // of the waiter count that a two-word design would make).
