@@ -445,6 +445,60 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    /// Threads run random programs of (timed) acquires of 1..=max permits, holding them or
+    /// releasing them at random, with an optional close in the middle. Whatever the schedule:
+    /// occupancy never exceeds max, every acquire ends (Ok, TimedOut or Closed), no waiter stays
+    /// registered, and permits are conserved (final count = max - still held).
+    #[test]
+    fn prop_sem_threads_conserve_permits(
+        max in 1u32..5,
+        programs in proptest::collection::vec(
+            proptest::collection::vec((1u32..5, any::<bool>()), 1..30), 2..4),
+        close_after in proptest::option::of(0usize..30),
+    ) {
+        let sem = Arc::new(heap(max, max));
+        let inside = Arc::new(AtomicU32::new(0));
+        let over = Arc::new(AtomicBool::new(false));
+        let hs: Vec<_> = programs.into_iter().enumerate().map(|(t, prog)| {
+            let (sem, inside, over) = (Arc::clone(&sem), Arc::clone(&inside), Arc::clone(&over));
+            std::thread::spawn(move || {
+                let mut kept = 0u32;
+                for (i, (n, keep)) in prog.into_iter().enumerate() {
+                    if t == 0 && close_after == Some(i) {
+                        sem.close();
+                    }
+                    let n = n.min(max);
+                    match sem.acquire_many_timeout(n, Duration::from_millis(2)) {
+                        Ok(p) => {
+                            if inside.fetch_add(n, SeqCst) + n > max {
+                                over.store(true, SeqCst);
+                            }
+                            std::hint::spin_loop();
+                            inside.fetch_sub(n, SeqCst);
+                            if keep && kept + n < max {
+                                kept += n;
+                                p.forget();
+                            }
+                        }
+                        Err(SemError::TimedOut | SemError::Closed) => {}
+                        Err(e) => panic!("unexpected {e}"),
+                    }
+                }
+                kept
+            })
+        }).collect();
+        let kept: u32 = hs.into_iter().map(|h| h.join().unwrap()).sum();
+        prop_assert!(!over.load(SeqCst), "occupancy exceeded max");
+        prop_assert_eq!(sem.waiters(), 0);
+        prop_assert_eq!(sem.value().unwrap(), max - kept);
+        sem.release(kept).unwrap();
+        prop_assert_eq!(sem.value().unwrap(), max);
+    }
+}
+
 fn sem_header(sem: &Semaphore) -> RegionHeader {
     match &sem.backing {
         Backing::Region(r) => r.header(),
