@@ -8,7 +8,7 @@
 //!    posts, child waits; B: the reverse); one-way latency = round trip / 2. The child is this
 //!    binary re-executed (never a bare fork), inheriting the memfd.
 //!
-//! Ours spins ~128 `pause`s before parking (`RealMemory::SPIN_LIMIT / 8`); glibc's `sem_wait` parks
+//! Ours spins adaptively (up to ~1000 `pause`s) before parking; glibc's `sem_wait` parks
 //! at once. Both numbers are printed, so the difference is visible rather than hidden.
 
 use nix::fcntl::{fcntl, FcntlArg, FdFlag};
@@ -242,7 +242,7 @@ fn main() {
         }
     );
     println!(
-        "  synclab sem : {:8.2} us (spins ~128 pauses, then futex)",
+        "  synclab sem : {:8.2} us (adaptive spin, then futex)",
         ours_pp / 1000.0
     );
     println!(

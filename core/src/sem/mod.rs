@@ -116,18 +116,21 @@ const CLOSED: u64 = 1 << 31;
 const WAITER_ONE: u64 = 1 << 32;
 const WAITERS_SHIFT: u32 = 32;
 
-/// How long `acquire` spins before registering and parking: an eighth of the memory's spin limit
-/// (about 128 `pause`s on real memory, at least 1 so loom explores the spin).
+/// The most `acquire` spins before registering and parking: the memory's spin limit (about
+/// 1000 `pause`s on real memory; 1 under loom, so loom explores the spin). Each handle adapts its
+/// own spin length below this (adaptive spinning, as glibc's adaptive mutexes do): doubled when a
+/// spin ends in an acquire, halved (down to 1) when it ends in parking.
 ///
 /// Measured with `sem_bench` on this 2-vCPU VM (one-way cross-process wake latency, ping-pong):
-/// the full ~1000 `pause`s gave 0.32 µs when the two processes were pinned to different CPUs but
-/// 28 µs unpinned (the kernel wakes the peer onto the spinner's CPU, and the spin delays it);
-/// 1/32 gave 32 µs pinned, 4.4 µs unpinned; 1/8 gives about 3 µs pinned, 8.5 µs unpinned (glibc,
-/// which never spins: 37-53 µs pinned, 2-3 µs unpinned). Spinning also steals CPU from holders
-/// when processes outnumber CPUs, so the spin is kept short.
+/// a fixed ~1000-`pause` spin gave 0.32 µs when the two processes were pinned to different CPUs
+/// but 28 µs unpinned (the kernel wakes the peer onto the spinner's CPU, and the spin delays it);
+/// a fixed ~128 gave 2.5-9 µs pinned, 8.5-11 µs unpinned; adaptive gives 0.04-0.2 µs pinned and
+/// 2.4-5 µs unpinned (glibc, which never spins: 53-72 µs pinned, 2.2-3.6 µs unpinned). When
+/// processes outnumber CPUs, spins stop paying off and shrink, so waiters stop stealing CPU from
+/// holders.
 #[inline(always)]
 fn spin_limit<M: Memory>() -> u32 {
-    (M::SPIN_LIMIT / 8).max(1)
+    M::SPIN_LIMIT.max(1)
 }
 
 #[cold]
@@ -221,6 +224,9 @@ pub struct Semaphore<M: Memory = RealMemory> {
     core: NonNull<SemCore<M>>,
     max: u32,
     ledger: Option<LedgerView<M>>,
+    /// Adaptive spin length (process-local, per handle): doubled when a spin acquires, halved
+    /// when it ends in parking. See [`spin_limit`].
+    spin_budget: std::sync::atomic::AtomicU32,
     backing: Backing<M>,
 }
 
@@ -311,6 +317,7 @@ impl<M: Memory> Semaphore<M> {
             core,
             max,
             ledger: None,
+            spin_budget: std::sync::atomic::AtomicU32::new(spin_limit::<M>()),
             backing: Backing::Boxed(core),
         })
     }
@@ -477,6 +484,8 @@ impl<M: Memory> Semaphore<M> {
         // Relaxed: only a first guess for the CAS, which re-validates it.
         let mut s = self.state().load(Relaxed);
         let mut spins = 0;
+        // Relaxed: a process-local heuristic, never shared memory, orders nothing.
+        let limit = self.spin_budget.load(Relaxed).clamp(1, spin_limit::<M>());
         loop {
             self.corrupt_check(s)?;
             if s & CLOSED != 0 {
@@ -484,7 +493,14 @@ impl<M: Memory> Semaphore<M> {
             }
             if s & PRIO == 0 && value_of(s) >= n {
                 match self.try_take(s, s - u64::from(n)) {
-                    Ok(_) => return Ok(()),
+                    Ok(_) => {
+                        if spins > 0 {
+                            // Spinning paid off: allow longer spins (up to the limit).
+                            let grown = limit.saturating_mul(2).min(spin_limit::<M>());
+                            self.spin_budget.store(grown, Relaxed);
+                        }
+                        return Ok(());
+                    }
                     Err(actual) => {
                         s = actual;
                         continue;
@@ -494,7 +510,9 @@ impl<M: Memory> Semaphore<M> {
             if !block {
                 return Err(SemError::WouldBlock);
             }
-            if spins >= spin_limit::<M>() {
+            if spins >= limit {
+                // Spinning did not pay off: spin half as long next time (down to 1).
+                self.spin_budget.store((limit / 2).max(1), Relaxed);
                 break;
             }
             spins += 1;
@@ -900,6 +918,7 @@ impl Semaphore<RealMemory> {
             core,
             max,
             ledger,
+            spin_budget: std::sync::atomic::AtomicU32::new(spin_limit::<RealMemory>()),
             backing: Backing::Region(Arc::new(region)),
         })
     }
