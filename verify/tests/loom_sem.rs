@@ -4,8 +4,8 @@
 
 use synclab_core::mem::Mutant;
 use synclab_verify::models::sem::{
-    SEMAPHORE, SEMAPHORE_CLOSE, SEMAPHORE_MANY, SEMAPHORE_MUTEX, SEMAPHORE_TIMEOUT, SEMAPHORE_WAKE,
-    SEM_MUTANTS,
+    SEMAPHORE, SEMAPHORE_CLOSE, SEMAPHORE_MANY, SEMAPHORE_MUTEX, SEMAPHORE_TIMEOUT,
+    SEMAPHORE_TOKEN, SEMAPHORE_WAKE, SEM_MUTANTS,
 };
 use synclab_verify::models::{find, ModelReport, ModelSpec};
 
@@ -91,6 +91,13 @@ fn loom_sem_close_ok() {
 #[test]
 fn loom_sem_many_ok() {
     passes(&SEMAPHORE_MANY);
+}
+
+/// Token: 3 threads (`acquire_many(2)`, `acquire()`, one releaser doing `release(1)` then
+/// `release(2)`), count 0 / max 3, preemption bound 3.
+#[test]
+fn loom_sem_token_ok() {
+    passes(&SEMAPHORE_TOKEN);
 }
 
 /// The `semaphore` spec (what `synclab model semaphore` runs) is registered, lists every sem

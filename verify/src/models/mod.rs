@@ -18,6 +18,7 @@ pub static MODELS: &[&ModelSpec] = &[
     &sem::SEMAPHORE_TIMEOUT,
     &sem::SEMAPHORE_CLOSE,
     &sem::SEMAPHORE_MANY,
+    &sem::SEMAPHORE_TOKEN,
 ];
 
 /// The model called `name`.

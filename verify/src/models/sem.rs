@@ -162,6 +162,26 @@ fn close_model<M: Memory>(opts: &ModelOptions) -> Explored {
     })
 }
 
+fn token_model<M: Memory>(opts: &ModelOptions) -> Explored {
+    explore(opts, || {
+        let sem = Arc::new(Semaphore::<M>::new_local(0, 3).unwrap());
+        let s1 = Arc::clone(&sem);
+        let many = thread::spawn(move || s1.acquire_many(2).unwrap().forget());
+        let s2 = Arc::clone(&sem);
+        let one = thread::spawn(move || s2.acquire().unwrap().forget());
+        let s3 = Arc::clone(&sem);
+        let releaser = thread::spawn(move || {
+            s3.release(1).unwrap();
+            s3.release(2).unwrap();
+        });
+        join_all(vec![many, one, releaser]);
+        assert_eq!(sem.value().unwrap(), 0, "3 permits released, 3 taken");
+        assert_eq!(sem.waiters(), 0);
+        sem.release(1).unwrap();
+        sem.try_acquire().expect("no stale priority token").forget();
+    })
+}
+
 fn many_model<M: Memory>(opts: &ModelOptions) -> Explored {
     explore(opts, || {
         let sem = Arc::new(Semaphore::<M>::new_local(2, 2).unwrap());
@@ -203,8 +223,14 @@ macro_rules! dispatch {
 
 fn run_all(m: Mutant, opts: &ModelOptions) -> Explored {
     let mut total = 0;
-    let scenarios: [fn(Mutant, &ModelOptions) -> Explored; 5] =
-        [run_mutex, run_timeout, run_wake, run_close, run_many];
+    let scenarios: [fn(Mutant, &ModelOptions) -> Explored; 6] = [
+        run_mutex,
+        run_timeout,
+        run_wake,
+        run_close,
+        run_many,
+        run_token,
+    ];
     for run in scenarios {
         let e = run(m, opts);
         total += e.interleavings;
@@ -237,6 +263,9 @@ fn run_close(m: Mutant, opts: &ModelOptions) -> Explored {
 fn run_many(m: Mutant, opts: &ModelOptions) -> Explored {
     dispatch!(m, opts, many_model)
 }
+fn run_token(m: Mutant, opts: &ModelOptions) -> Explored {
+    dispatch!(m, opts, token_model)
+}
 
 /// All semaphore scenarios in turn (mutex, timeout, wake, close, many: cheapest first, so a
 /// mutant is usually found fast); every sem mutant.
@@ -246,7 +275,8 @@ pub static SEMAPHORE: ModelSpec = ModelSpec {
             a shared cell; timeout: timed acquire_many(2) + acquire + release(1), and timed \
             acquire racing release; wake: 2 acquirers + 2 single releases on count 0; \
             close: acquire + acquire_many(2) + close; many: acquire_many(2) vs 2 single \
-            acquirers on 2 permits); preemption bound 2",
+            acquirers on 2 permits; token: acquire_many(2) + acquire + release(1);release(2) \
+            on count 0 / max 3); preemption bound 2",
     default_preemptions: Some(2),
     mutants: SEM_MUTANTS,
     run: run_all,
@@ -304,4 +334,15 @@ pub static SEMAPHORE_MANY: ModelSpec = ModelSpec {
     default_preemptions: Some(3),
     mutants: &[],
     run: run_many,
+};
+
+/// The priority token passing between a multi-permit waiter and a single waiter.
+pub static SEMAPHORE_TOKEN: ModelSpec = ModelSpec {
+    name: "semaphore-token",
+    about: "count 0, max 3: acquire_many(2) + acquire() + one thread release(1);release(2), \
+            3 threads: \
+            all finish, no token left; preemption bound 3",
+    default_preemptions: Some(3),
+    mutants: &[],
+    run: run_token,
 };
