@@ -119,13 +119,14 @@ const WAITERS_SHIFT: u32 = 32;
 /// The most `acquire` spins before registering and parking: the memory's spin limit (about
 /// 1000 `pause`s on real memory; 1 under loom, so loom explores the spin). Each handle adapts its
 /// own spin length below this (adaptive spinning, as glibc's adaptive mutexes do): doubled when a
-/// spin ends in an acquire, halved (down to 1) when it ends in parking.
+/// spin ends in an acquire, cut by an eighth (down to 1) when it ends in parking.
 ///
 /// Measured with `sem_bench` on this 2-vCPU VM (one-way cross-process wake latency, ping-pong):
 /// a fixed ~1000-`pause` spin gave 0.32 µs when the two processes were pinned to different CPUs
 /// but 28 µs unpinned (the kernel wakes the peer onto the spinner's CPU, and the spin delays it);
-/// a fixed ~128 gave 2.5-9 µs pinned, 8.5-11 µs unpinned; adaptive gives 0.04-0.2 µs pinned and
-/// 2.4-5 µs unpinned (glibc, which never spins: 53-72 µs pinned, 2.2-3.6 µs unpinned). When
+/// a fixed ~128 gave 2.5-9 µs pinned, 8.5-11 µs unpinned; adaptive gives 0.04-1 µs pinned and
+/// 0.6-5 µs unpinned (glibc, which never spins: 53-72 µs pinned, 2.2-4.4 µs unpinned; the VM is
+/// shared, so runs vary). When
 /// processes outnumber CPUs, spins stop paying off and shrink, so waiters stop stealing CPU from
 /// holders.
 #[inline(always)]
@@ -224,8 +225,8 @@ pub struct Semaphore<M: Memory = RealMemory> {
     core: NonNull<SemCore<M>>,
     max: u32,
     ledger: Option<LedgerView<M>>,
-    /// Adaptive spin length (process-local, per handle): doubled when a spin acquires, halved
-    /// when it ends in parking. See [`spin_limit`].
+    /// Adaptive spin length (process-local, per handle): doubled when a spin acquires, cut by an
+    /// eighth when it ends in parking. See [`spin_limit`].
     spin_budget: std::sync::atomic::AtomicU32,
     backing: Backing<M>,
 }
@@ -511,8 +512,9 @@ impl<M: Memory> Semaphore<M> {
                 return Err(SemError::WouldBlock);
             }
             if spins >= limit {
-                // Spinning did not pay off: spin half as long next time (down to 1).
-                self.spin_budget.store((limit / 2).max(1), Relaxed);
+                // Spinning did not pay off: spin an eighth less next time (down to 1).
+                self.spin_budget
+                    .store((limit - (limit / 8).max(1)).max(1), Relaxed);
                 break;
             }
             spins += 1;
