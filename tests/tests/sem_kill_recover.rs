@@ -78,6 +78,11 @@ fn worker(role: &str) -> i32 {
             drop(p);
             0
         }
+        "token" => {
+            // Blocks in acquire_many(2) holding the priority token until SIGKILLed.
+            let _ = sem.acquire_many(2);
+            7
+        }
         "contend" => {
             // Every 16th acquire takes both permits (exercising the priority token across
             // processes); occupancy is tracked in the region.
@@ -295,6 +300,42 @@ fn racing_recoveries_recover_once() -> Result<(), String> {
     Ok(())
 }
 
+/// A multi-permit waiter SIGKILLed while holding the priority token: single acquires are held
+/// back until `recover()` clears the dead waiter's token and registration.
+fn killed_token_holder_is_recovered() -> Result<(), String> {
+    let name = ShmName::unique("semtoken");
+    let sem =
+        Semaphore::create(&name, 1, 2, SemOptions::with_ledger()).map_err(|e| e.to_string())?;
+    let worker = spawn("token", &name, false);
+    let deadline = Deadline::after(Duration::from_secs(30));
+    while !(sem.priority_held() && sem.waiters() == 1) {
+        check(
+            !deadline.has_passed(),
+            "worker never took the priority token",
+        )?;
+        std::thread::yield_now();
+    }
+    check(
+        sem.try_acquire().is_err(),
+        "the token reserves the free permit",
+    )?;
+    kill_and_reap(worker)?;
+    check(
+        sem.try_acquire().is_err(),
+        "a dead holder's token still blocks",
+    )?;
+    let n = sem.recover().map_err(|e| e.to_string())?;
+    check(n == 0, format!("the waiter held no permits, recovered {n}"))?;
+    check(!sem.priority_held(), "token cleared")?;
+    check(sem.waiters() == 0, "dead waiter deregistered")?;
+    sem.try_acquire()
+        .map_err(|e| format!("after recovery: {e}"))?
+        .forget();
+    sem.release(1).map_err(|e| e.to_string())?;
+    check(sem.value().unwrap() == 1, "value back to 1")?;
+    Ok(())
+}
+
 /// 4 processes contend on 2 permits (single and double acquires): occupancy never exceeds 2,
 /// every acquire happens, and the count ends at 2 with no waiter left.
 fn four_processes_two_permits() -> Result<(), String> {
@@ -402,7 +443,7 @@ fn main() {
         std::process::exit(worker(&role));
     }
     type Test = fn() -> Result<(), String>;
-    let tests: [(&str, Test); 5] = [
+    let tests: [(&str, Test); 6] = [
         ("killed_holder_is_recovered", killed_holder_is_recovered),
         ("live_holder_is_not_recovered", live_holder_is_not_recovered),
         (
@@ -411,6 +452,10 @@ fn main() {
         ),
         ("eintr_restarts_the_wait", eintr_restarts_the_wait),
         ("four_processes_two_permits", four_processes_two_permits),
+        (
+            "killed_token_holder_is_recovered",
+            killed_token_holder_is_recovered,
+        ),
     ];
     let (mut passed, mut failed) = (0, 0);
     for (name, test) in tests {

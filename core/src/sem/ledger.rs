@@ -52,6 +52,11 @@ impl ProcessKey {
         (u64::from(self.start) << 32) | u64::from(self.pid)
     }
 
+    /// The key packed in a token-owner or ledger-owner word (the RECOVERING flag ignored).
+    pub(crate) fn from_word(word: u64) -> Self {
+        Self::unpack(word)
+    }
+
     fn unpack(word: u64) -> Self {
         ProcessKey {
             pid: (word as u32) & !(RECOVERING as u32),
@@ -129,6 +134,11 @@ impl<M: Memory> LedgerView<M> {
             key: ProcessKey::current()?,
             mine: OnceLock::new(),
         })
+    }
+
+    /// This process's key, packed.
+    pub(crate) fn key_word(&self) -> u64 {
+        self.key.pack()
     }
 
     pub(crate) fn slot(&self, i: usize) -> &LedgerSlot<M> {

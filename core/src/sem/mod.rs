@@ -101,7 +101,7 @@ use crate::shm::{Region, RegionHeader, RegionKind, RegionLayout, ShmError, ShmNa
 use ledger::{LedgerSlot, LedgerView};
 use std::os::fd::{BorrowedFd, OwnedFd};
 use std::ptr::NonNull;
-use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
+use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -193,7 +193,10 @@ pub const AUX_WORDS: usize = 8;
 #[repr(C, align(128))]
 pub struct SemCore<M: Memory> {
     state: M::U64,
-    _pad: [u8; 0],
+    /// Ledger mode: the packed [`ProcessKey`] of the priority-token holder while it holds the
+    /// token (set after taking it, cleared before dropping it), so `recover` can clear the token
+    /// of a holder that died while waiting. 0 = unknown.
+    token_owner: M::U64,
     aux: SemAux<M>,
 }
 
@@ -206,7 +209,7 @@ impl<M: Memory> SemCore<M> {
     fn new(permits: u32) -> Self {
         SemCore {
             state: M::U64::new(u64::from(permits)),
-            _pad: [],
+            token_owner: M::U64::new(0),
             aux: SemAux {
                 words: std::array::from_fn(|_| M::U64::new(0)),
             },
@@ -546,6 +549,8 @@ impl<M: Memory> Semaphore<M> {
                 }
                 if holder {
                     new &= !PRIO;
+                    // Cleared before the token is dropped, so a non-zero owner always holds it.
+                    self.note_token_owner(false);
                 }
                 // Acquire on success (see `try_take`), also when leaving on close: harmless.
                 match self.try_take(s, new) {
@@ -598,6 +603,10 @@ impl<M: Memory> Semaphore<M> {
                     }
                 }
             }
+            if holder {
+                // (Again after a failed attempt to leave, which cleared it.)
+                self.note_token_owner(true);
+            }
             let timed_out = match deadline {
                 Some(d) if M::expired(d) => true,
                 _ => M::wait64_low(self.state(), low_of(s), deadline) == WaitOutcome::TimedOut,
@@ -610,6 +619,61 @@ impl<M: Memory> Semaphore<M> {
                 return self.timeout_exit(n, holder, s);
             }
         }
+    }
+
+    /// Ledger mode: records (or clears) this process as the priority-token holder.
+    #[inline]
+    fn note_token_owner(&self, holding: bool) {
+        if let Some(ledger) = &self.ledger {
+            let word = if holding { ledger.key_word() } else { 0 };
+            // Release: pairs with `recover_token`'s Acquire load (a recoverer that sees our key
+            // sees the state word with our token set).
+            self.core().token_owner.store(word, Release);
+        }
+    }
+
+    /// Clears the priority token of a holder that died while waiting (and its registration),
+    /// then wakes everyone. Exactly one caller wins, by a CAS on `token_owner`.
+    fn recover_token(&self) -> Result<bool, SemError> {
+        // Acquire: see `note_token_owner`.
+        let owner = self.core().token_owner.load(Acquire);
+        if owner == 0 || ProcessKey::from_word(owner).is_alive() {
+            return Ok(false);
+        }
+        // AcqRel: one recoverer wins; a dead owner never writes its key again.
+        if self
+            .core()
+            .token_owner
+            .compare_exchange(owner, 0, AcqRel, Relaxed)
+            .is_err()
+        {
+            return Ok(false);
+        }
+        // Relaxed: a guess for the CAS.
+        let mut s = self.state().load(Relaxed);
+        loop {
+            if s & PRIO == 0 {
+                return Err(SemError::Corrupt {
+                    what: "priority token",
+                    found: s & PRIO,
+                    rule: "a recorded token holder must hold the token",
+                });
+            }
+            let new = self.deregister(s & !PRIO)?;
+            // Release: like `release`, the freed token hands permits to the next acquirer.
+            match self.state().compare_exchange(s, new, Release, Relaxed) {
+                Ok(_) => break,
+                Err(actual) => s = actual,
+            }
+        }
+        M::wake64_low(self.state(), u32::MAX);
+        Ok(true)
+    }
+
+    /// Whether a multi-permit waiter holds the priority token now (a snapshot, diagnostics).
+    pub fn priority_held(&self) -> bool {
+        // Relaxed: a snapshot.
+        self.state().load(Relaxed) & PRIO != 0
     }
 
     fn deregister(&self, s: u64) -> Result<u64, SemError> {
@@ -626,6 +690,9 @@ impl<M: Memory> Semaphore<M> {
     /// The deadline passed: leave, unless permits became free meanwhile (a release that raced the
     /// timeout wins, so no wakeup meant for this waiter is lost).
     fn timeout_exit(&self, n: u32, holder: bool, mut s: u64) -> Result<(), SemError> {
+        if holder {
+            self.note_token_owner(false);
+        }
         loop {
             self.corrupt_check(s)?;
             let closed = s & CLOSED != 0;
@@ -753,9 +820,17 @@ impl<M: Memory> Semaphore<M> {
     /// entry and then returns its permits; so a process killed between the two steps leaks at
     /// most the permits of that one call, and a recovery never returns permits twice or returns
     /// permits nobody held. (SEM_UNDO avoids the window with the kernel's help; we have none.)
+    ///
+    /// It also clears the priority token of a multi-permit waiter that died while holding it
+    /// (otherwise single acquirers would wait forever), and that waiter's registration. The
+    /// token's owner is recorded just after the token is taken and cleared just before it is
+    /// dropped, so a waiter killed inside those few instructions leaves a token nobody can
+    /// clear (closing the semaphore still wakes everyone).
     pub fn recover(&self) -> Result<u32, SemError> {
         let ledger = self.ledger.as_ref().ok_or(SemError::NoLedger)?;
-        ledger.recover(|n| self.release_core(n))
+        let permits = ledger.recover(|n| self.release_core(n))?;
+        self.recover_token()?;
+        Ok(permits)
     }
 
     /// Closes the semaphore: wakes every waiter; their acquires, and all later ones, return
