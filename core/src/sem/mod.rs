@@ -2,7 +2,9 @@
 //!
 //! # The state word
 //!
-//! All of the semaphore's mutable state is one 64-bit word (glibc's trick, extended):
+//! All of the state that waiting and waking depend on is one 64-bit word (glibc's trick,
+//! extended); the control block also holds the priority-token owner (ledger mode) and spare
+//! words for harnesses ([`Semaphore::aux`]):
 //!
 //! ```text
 //!  63                             32 31      30        29                     0
@@ -15,6 +17,8 @@
 //! - **Fast path**: `acquire` is one compare-and-swap that lowers `value`; `release` is one
 //!   compare-and-swap that raises it and, from the *same* CAS result, learns whether anyone is
 //!   registered as a waiter. No system call happens when no one waits.
+//! - **Spin, then park**: a blocked acquirer first spins (adaptively, per handle; see
+//!   `spin_limit`), then takes the slow path.
 //! - **Slow path**: a waiter registers (raises `waiters` with a CAS that also confirms the low
 //!   half it is about to sleep on), then sleeps with a process-shared futex on the low half
 //!   ([`Memory::wait64_low`]). Everything a sleeper waits for (a permit, the priority token
@@ -22,7 +26,9 @@
 //!   it; and because the waiter count is in the same word as the value, a releaser's CAS always
 //!   sees every waiter that registered before it (the two-word design needs a `SeqCst` fence
 //!   on both sides, and libc++/libstdc++ shipped the "wake only on 0→positive" shortcut that
-//!   loses wakeups: both are mutants here).
+//!   loses wakeups: both are mutants here, `sem-split-words-relaxed` and
+//!   `sem-wake-on-zero-to-positive`, with `sem-timeout-swallows-wake` and `sem-relaxed-acquire`;
+//!   the loom models in `synclab-verify` (`models::sem`) find all four).
 //! - Every futex return may be spurious, EINTR included: waiters re-read the word and loop.
 //!   Deadlines are absolute CLOCK_MONOTONIC ([`Deadline`]), so restarts do not stretch a wait.
 //!
