@@ -30,6 +30,22 @@ pub enum Mutant {
     /// eventcount: the notifier reads the waiter count without the `SeqCst` fence that orders it
     /// after the publishing store (store-load reordering loses the wakeup).
     EventcountNoFence = 8,
+    /// sem: `release` wakes waiters only when the count goes from 0 to positive (the lost-wakeup
+    /// bug libc++ and libstdc++ shipped): with two waiters and two single releases, the second
+    /// release finds the count at 1 and wakes no one.
+    SemWakeOnZeroToPositive = 9,
+    /// sem: `release` decides whether to wake from a separate `Relaxed` read of the waiter count
+    /// taken before its count update (as a design with the count and the waiter count in two words
+    /// must), instead of from the word its compare-and-swap confirmed: a waiter that registers in
+    /// between is never woken.
+    SemSplitWordsRelaxed = 10,
+    /// sem: a multi-permit waiter holding the priority token times out and clears the token
+    /// without passing on the wakeups it absorbed, so waiters that the token held back sleep on
+    /// with permits available.
+    SemTimeoutSwallowsWake = 11,
+    /// sem: the compare-and-swap that takes a permit uses `Relaxed` instead of `Acquire`, so a
+    /// new holder's critical section is not ordered after the previous holder's `release`.
+    SemRelaxedAcquire = 12,
 }
 
 impl Mutant {
@@ -55,6 +71,10 @@ impl Mutant {
             Mutant::FramesFreeOffByOne => "frames-free-off-by-one",
             Mutant::EventcountNoRecheck => "eventcount-no-recheck",
             Mutant::EventcountNoFence => "eventcount-no-fence",
+            Mutant::SemWakeOnZeroToPositive => "sem-wake-on-zero-to-positive",
+            Mutant::SemSplitWordsRelaxed => "sem-split-words-relaxed",
+            Mutant::SemTimeoutSwallowsWake => "sem-timeout-swallows-wake",
+            Mutant::SemRelaxedAcquire => "sem-relaxed-acquire",
         }
     }
 
@@ -69,5 +89,9 @@ impl Mutant {
         Mutant::FramesFreeOffByOne,
         Mutant::EventcountNoRecheck,
         Mutant::EventcountNoFence,
+        Mutant::SemWakeOnZeroToPositive,
+        Mutant::SemSplitWordsRelaxed,
+        Mutant::SemTimeoutSwallowsWake,
+        Mutant::SemRelaxedAcquire,
     ];
 }

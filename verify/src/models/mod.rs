@@ -9,6 +9,7 @@ pub mod frames;
 pub mod harness;
 pub mod loom_memory;
 pub mod mpmc;
+pub mod sem;
 pub mod spsc;
 
 pub use harness::{explore, ModelOptions, ModelReport, ModelSpec};
@@ -21,6 +22,13 @@ pub static MODELS: &[&ModelSpec] = &[
     &mpmc::CONSUMERS,
     &frames::WRAP,
     &eventcount::WAKEUP,
+    &sem::SEMAPHORE,
+    &sem::SEMAPHORE_WAKE,
+    &sem::SEMAPHORE_MUTEX,
+    &sem::SEMAPHORE_TIMEOUT,
+    &sem::SEMAPHORE_CLOSE,
+    &sem::SEMAPHORE_MANY,
+    &sem::SEMAPHORE_TOKEN,
 ];
 
 /// The model called `name`.
