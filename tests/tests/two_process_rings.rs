@@ -12,6 +12,9 @@ use std::time::Duration;
 use synclab_verify::procs::WorkerExe;
 use synclab_verify::runs::{frames_transfer, spsc_transfer, TransferReport};
 
+/// A test: `Ok` or what went wrong.
+type TestFn = fn() -> Result<(), String>;
+
 const WORKER_ENV: &str = "SYNCLAB_TEST_WORKER";
 const TIMEOUT: Duration = Duration::from_secs(300);
 
@@ -43,7 +46,7 @@ fn main() -> ExitCode {
     }
     // `cargo test -- --list` support: name the tests without running them.
     let args: Vec<String> = std::env::args().collect();
-    let tests: [(&str, fn() -> Result<(), String>); 2] = [
+    let tests: [(&str, TestFn); 2] = [
         ("spsc_two_processes_one_million_records", || {
             check(
                 spsc_transfer(&worker_exe(), 1_000_000, 1024, 64, TIMEOUT),
