@@ -2,7 +2,9 @@
 //!
 //! - [`models`]: the loom implementation of `Memory` and a loom model of every algorithm, with
 //!   its mutants; the same models run from `cargo test` and from `synclab model`.
+//! - [`lin`]: linearizability checkers for recorded histories (HISTORY.md).
 //! - [`cli`]: the clap front end (`demo`, `model`, …).
 
 pub mod cli;
+pub mod lin;
 pub mod models;

@@ -3,6 +3,7 @@
 //! Contract (DESIGN.md): with `--json` a subcommand prints exactly one JSON object on stdout;
 //! exit code 0 = ran and every check held, 1 = a check failed, 2 = bad usage or input.
 
+mod check;
 mod demo;
 mod output;
 
@@ -24,6 +25,8 @@ enum Command {
     /// The main job on built-in defaults: real processes over shared-memory rings, a model check
     /// and its mutant, a short summary.
     Demo(demo::DemoArgs),
+    /// Check a history file (HISTORY.md) for linearizability.
+    Check(check::CheckArgs),
 }
 
 /// Parses the command line, runs the subcommand, and returns its exit code.
@@ -31,6 +34,7 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let exit = match cli.command {
         Command::Demo(args) => demo::run(args),
+        Command::Check(args) => check::run(args),
     };
     exit.code()
 }
