@@ -7,6 +7,7 @@
 //! - [`model`]: the [`SequentialModel`] trait; [`queue`], [`semaphore`], [`register`]: the models;
 //! - [`search`]: the general checker (Wing–Gong search with Lowe's memoization);
 //! - [`fast_queue`], [`fast_semaphore`]: O(n log n) checkers for the common cases;
+//! - [`simulate`]: seeded generators of linearizable histories (tests, benchmarks);
 //! - [`witness`]: shrinking a violation to a small set of operations;
 //! - [`check`](mod@check): the entry point [`check()`](fn@check) that picks among them.
 //!
@@ -30,6 +31,7 @@ pub mod queue;
 pub mod register;
 pub mod search;
 pub mod semaphore;
+pub mod simulate;
 pub mod witness;
 pub mod write;
 
