@@ -20,6 +20,14 @@ pub trait SequentialModel {
     /// cannot do so here (for example a dequeue of 5 when the head is 3).
     fn step(&self, state: &Self::State, op: &Op) -> Option<Self::State>;
 
+    /// A priority per operation of `ops` (one part's operations, sorted by invocation): among the
+    /// operations that could take effect next, the search tries lower values first. Any order is
+    /// correct; a good guess of the linearization order avoids deep wrong turns. The default is
+    /// the invocation time (Wing & Gong's order).
+    fn hints(&self, ops: &[&Op]) -> Vec<i64> {
+        ops.iter().map(|op| op.invoke_ns).collect()
+    }
+
     /// Splits `ops` into independent sub-histories that may be checked separately
     /// (P-compositionality: the whole is linearizable exactly when every part is). The default
     /// is one part. A model whose parts are independent objects (the keys of `register`) defines

@@ -9,7 +9,7 @@
 
 use super::history::{Op, OpKind, Value};
 use super::model::{units_by_value, SequentialModel};
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 
 /// A FIFO queue with an optional capacity.
 #[derive(Clone, Debug)]
@@ -56,6 +56,32 @@ impl SequentialModel for QueueModel {
             }
             _ => None,
         }
+    }
+
+    /// Enqueues in the order their values were dequeued (FIFO: the dequeue order reveals the
+    /// enqueue order), each just before its dequeue; other operations at their midpoint.
+    /// Without this, overlapping enqueues are tried in invocation order and a wrong guess shows only
+    /// when the value reaches the head, after an exponential detour.
+    fn hints(&self, ops: &[&Op]) -> Vec<i64> {
+        let mid = |op: &Op| match op.return_ns {
+            Some(r) => op.invoke_ns / 2 + r / 2,
+            None => op.invoke_ns,
+        };
+        let mut dequeued: HashMap<Value, i64> = HashMap::new();
+        for op in ops {
+            if let (OpKind::Dequeue { value: Some(v) }, Some(true)) = (&op.kind, op.ok) {
+                dequeued.entry(*v).or_insert_with(|| mid(op));
+            }
+        }
+        ops.iter()
+            .map(|op| match &op.kind {
+                OpKind::Enqueue { value } => match dequeued.get(value) {
+                    Some(&m) => m.saturating_mul(2),
+                    None => i64::MAX / 2 + op.invoke_ns / 2,
+                },
+                _ => mid(op).saturating_mul(2).saturating_add(1),
+            })
+            .collect()
     }
 
     /// An enqueue of `v` and the dequeues that returned `v` go together.

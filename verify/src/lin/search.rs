@@ -2,11 +2,12 @@
 //! ("Testing for linearizability", 2017) of (set of linearized operations, state) pairs.
 //!
 //! Calls and returns are laid out in time order in a doubly linked list (calls before returns at
-//! equal times: equal times overlap). The search walks the list from its head: at a call it tries
-//! to linearize that operation now (model step allowed, and the resulting configuration not seen
-//! before); if so it unlinks the call and its return and restarts at the head; at a return it must
-//! undo its last choice (the operation that returns here has to come earlier, or an earlier
-//! choice was wrong). The history is linearizable when no return remains in the list: operations
+//! equal times: equal times overlap). The candidates to linearize next are the calls before the
+//! first remaining return. The search tries them in the order of [`SequentialModel::hints`]
+//! (Wing & Gong try them in list order; a good order matters, see the queue model): a candidate
+//! is taken if the model allows it and the resulting configuration was not seen before; then its
+//! call and return are unlinked and the search goes on. When no candidate works, the operation
+//! returning first has no place, so the last choice is undone and the next candidate tried. The history is linearizable when no return remains in the list: operations
 //! that never returned may stay unlinearized (they never took effect). An operation with an
 //! unknown outcome that did return is tried with its effect and as a no-op.
 //!
@@ -149,18 +150,21 @@ impl<'a, M: SequentialModel> Search<'a, M> {
 
     fn run(mut self) -> SearchResult {
         let n = self.ops.len();
+        let hints = self.model.hints(self.ops);
+        debug_assert_eq!(hints.len(), n);
         let mut returns_left = self.ops.iter().filter(|o| o.return_ns.is_some()).count();
         let mut state = self.model.init();
         let mut lin = LinSet::new(n);
         let mut memo: Memo<M::State> = HashSet::default();
-        // (call entry, state before, alternative used)
-        let mut stack: Vec<(usize, M::State, u8)> = Vec::new();
-        let mut entry = self.next[self.head];
-        let mut first_alt: u8 = 0;
+        // (call entry linearized, state before, its position among the candidates, alternative)
+        let mut stack: Vec<(usize, M::State, usize, u8)> = Vec::new();
+        let mut cands: Vec<usize> = Vec::new();
+        // where to resume trying among the candidates after a backtrack
+        let (mut from_pos, mut from_alt) = (0usize, 0u8);
         let mut deepest = 0usize;
         let mut stuck_at_ns = None;
         let mut steps: u64 = 0;
-        loop {
+        'search: loop {
             if returns_left == 0 {
                 return SearchResult::Linearizable;
             }
@@ -171,17 +175,27 @@ impl<'a, M: SequentialModel> Search<'a, M> {
             {
                 return SearchResult::GaveUp;
             }
-            debug_assert!(entry != NIL, "a return entry is always reached first");
-            let e = &self.entries[entry];
-            if e.call {
-                let op = self.ops[e.op];
+            // The candidates: calls before the first remaining return, in the model's order.
+            cands.clear();
+            let mut e = self.next[self.head];
+            while e != NIL && self.entries[e].call {
+                cands.push(e);
+                e = self.next[e];
+            }
+            let blocking = e;
+            debug_assert!(blocking != NIL, "returns_left > 0, so a return remains");
+            cands.sort_by_key(|&c| (hints[self.entries[c].op], c));
+            for pos in from_pos..cands.len() {
+                let call = cands[pos];
+                let op_index = self.entries[call].op;
+                let op = self.ops[op_index];
                 let alts: u8 = if op.ok.is_none() && op.return_ns.is_some() {
                     2
                 } else {
                     1
                 };
-                let mut lifted = false;
-                for alt in first_alt..alts {
+                let first = if pos == from_pos { from_alt } else { 0 };
+                for alt in first..alts {
                     let next_state = if alt == 0 {
                         self.model.step(&state, op)
                     } else {
@@ -190,43 +204,34 @@ impl<'a, M: SequentialModel> Search<'a, M> {
                     let Some(next_state) = next_state else {
                         continue;
                     };
-                    lin.set(e.op);
+                    lin.set(op_index);
                     if memo.insert((lin.frontier as u32, lin.key_words(), next_state.clone())) {
-                        let has_ret = e.ret != NIL;
-                        stack.push((entry, std::mem::replace(&mut state, next_state), alt));
-                        if has_ret {
+                        stack.push((call, std::mem::replace(&mut state, next_state), pos, alt));
+                        if self.entries[call].ret != NIL {
                             returns_left -= 1;
                         }
-                        self.lift(entry);
-                        lifted = true;
-                        break;
+                        self.lift(call);
+                        (from_pos, from_alt) = (0, 0);
+                        continue 'search;
                     }
-                    lin.unset(e.op);
+                    lin.unset(op_index);
                 }
-                first_alt = 0;
-                if lifted {
-                    entry = self.next[self.head];
-                } else {
-                    entry = self.next[entry];
-                }
-            } else {
-                if stack.len() >= deepest {
-                    deepest = stack.len();
-                    stuck_at_ns = self.ops[e.op].return_ns;
-                }
-                let Some((call, before, alt)) = stack.pop() else {
-                    return SearchResult::NotLinearizable { stuck_at_ns };
-                };
-                let op = self.entries[call].op;
-                lin.unset(op);
-                state = before;
-                self.unlift(call);
-                if self.entries[call].ret != NIL {
-                    returns_left += 1;
-                }
-                entry = call;
-                first_alt = alt + 1;
             }
+            // Nothing can be linearized before `blocking` returns: undo the last choice.
+            if stack.len() >= deepest {
+                deepest = stack.len();
+                stuck_at_ns = self.ops[self.entries[blocking].op].return_ns;
+            }
+            let Some((call, before, pos, alt)) = stack.pop() else {
+                return SearchResult::NotLinearizable { stuck_at_ns };
+            };
+            lin.unset(self.entries[call].op);
+            state = before;
+            self.unlift(call);
+            if self.entries[call].ret != NIL {
+                returns_left += 1;
+            }
+            (from_pos, from_alt) = (pos, alt + 1);
         }
     }
 }
