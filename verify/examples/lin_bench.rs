@@ -107,6 +107,53 @@ fn main() {
         );
         println!("  verdict {:?}, overlap {:.2}", r.verdict, overlap(&reg));
     }
+    let mut wide = GenConfig::new(5, 10_000, 8);
+    wide.spread_ns = 200;
+    let reg = register_history(&wide, 1);
+    let r = timed(
+        "general checker, 10000-op register, 5 procs, 1 key, long ops",
+        || check(&reg, &general_only),
+    );
+    println!("  verdict {:?}, overlap {:.2}", r.verdict, overlap(&reg));
+    let mut reg = register_history(&GenConfig::new(5, 100_000, 7), 1);
+    let end = reg.ops.iter().filter_map(|o| o.return_ns).max().unwrap();
+    for (k, kind) in [
+        OpKind::Write {
+            key: "k0".into(),
+            value: -1,
+        },
+        OpKind::Write {
+            key: "k0".into(),
+            value: -2,
+        },
+        OpKind::Read {
+            key: "k0".into(),
+            value: Some(-1),
+        },
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let t = end + 100 * (k as i64 + 1);
+        let mut op = Op::new(9, kind, t, t + 50);
+        op.line = reg.ops.len() + 2;
+        reg.ops.push(op);
+    }
+    let r = timed(
+        "general checker + witness, 100003-op register, stale read at end",
+        || check(&reg, &CheckOptions::default()),
+    );
+    println!(
+        "  verdict {:?}, witness of {} ops, minimal: {}",
+        r.verdict,
+        r.witness.len(),
+        r.witness_minimal
+    );
+    let r = timed(
+        "general checker, 1000000-op unbounded queue, 4 procs",
+        || check(&q, &general_only),
+    );
+    println!("  verdict {:?}", r.verdict);
     let reg = register_history(&GenConfig::new(5, 100_000, 7), 1);
     let r = timed(
         "general checker, 100000-op register, 5 procs, 1 key",
