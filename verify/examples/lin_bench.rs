@@ -175,6 +175,76 @@ fn main() {
             r.verdict, r.checker
         );
     }
+    // violations the fast checker cannot take (refused enqueues): general search + witness
+    let mut cfg = GenConfig::new(4, 100_000, 42);
+    cfg.failures = true;
+    let mut qb = queue_history(&cfg, Some(64));
+    let mid = qb.ops.len() / 2;
+    let (kind, at) = qb.ops[mid..]
+        .iter()
+        .find(|o| matches!(o.kind, OpKind::Dequeue { value: Some(_) }))
+        .map(|o| (o.kind.clone(), o.return_ns.unwrap()))
+        .unwrap();
+    let mut dup = Op::new(99, kind, at + 1, at + 2);
+    dup.line = qb.ops.len() + 2;
+    qb.ops.push(dup);
+    let r = timed(
+        "check + witness, 100001-op capacity-64 queue, refused enqueues, dup",
+        || check(&qb, &CheckOptions::default()),
+    );
+    println!(
+        "  verdict {:?} by {}, witness of {} ops, minimal: {}",
+        r.verdict,
+        r.checker,
+        r.witness.len(),
+        r.witness_minimal
+    );
+    // a stale read in the middle of a long one-key register history
+    let mut reg = register_history(&GenConfig::new(5, 100_000, 11), 1);
+    let mid = reg.ops.len() / 2;
+    let t = reg.ops[mid].return_ns.unwrap();
+    let mut stale = Op::new(
+        99,
+        OpKind::Read {
+            key: "k0".into(),
+            value: Some(1),
+        },
+        t + 1,
+        t + 2,
+    );
+    stale.line = reg.ops.len() + 2;
+    reg.ops.push(stale);
+    let r = timed(
+        "general checker + witness, 100001-op register, stale read mid",
+        || check(&reg, &CheckOptions::default()),
+    );
+    println!(
+        "  verdict {:?}, witness of {} ops, minimal: {}",
+        r.verdict,
+        r.witness.len(),
+        r.witness_minimal
+    );
+    // over-admission in the middle of a semaphore history with refused try-acquires
+    let mut cfg = GenConfig::new(4, 100_000, 5);
+    cfg.failures = true;
+    let mut sem = semaphore_history(&cfg, 2);
+    let t = sem.ops[sem.ops.len() / 2].invoke_ns;
+    for k in 0..3 {
+        let mut op = Op::new(100 + k, OpKind::Acquire { n: 1 }, t - 1, t);
+        op.line = sem.ops.len() + 2;
+        sem.ops.push(op);
+    }
+    let r = timed(
+        "general checker + witness, 100003-op semaphore, over-admission mid",
+        || check(&sem, &CheckOptions::default()),
+    );
+    println!(
+        "  verdict {:?} by {}, witness of {} ops, minimal: {}",
+        r.verdict,
+        r.checker,
+        r.witness.len(),
+        r.witness_minimal
+    );
     let s = semaphore_history(&GenConfig::new(4, n, 3), 2);
     let r = timed(&format!("fast semaphore checker, {n} ops, 4 procs"), || {
         check(&s, &CheckOptions::default())

@@ -150,6 +150,20 @@ proptest! {
     }
 
     #[test]
+    fn prop_lin_fast_queue_sound_with_unknowns(seed in any::<u64>(), damage in any::<bool>()) {
+        // refused enqueues, a full bounded queue, pending and unknown operations: the fast checker
+        // only reports violations that hold whatever they did
+        let mut cfg = small(seed);
+        cfg.failures = true;
+        cfg.pending = true;
+        let mut h = queue_history(&cfg, Some(2));
+        if damage {
+            mutate(&mut h, &mut Rng::new(seed ^ 0xcafe));
+        }
+        assert_agree(&h, "fast-queue")?;
+    }
+
+    #[test]
     fn prop_lin_fast_semaphore_agrees(seed in any::<u64>(), damage in any::<bool>(), tighter in any::<bool>()) {
         let mut h = semaphore_history(&small(seed), 2);
         if damage {
@@ -397,7 +411,10 @@ fn agreement_sweep(seeds: u64) -> [(u32, u32); 2] {
         let mut rng = Rng::new(seed ^ 0x0123_4567);
         let cfg = small(seed);
         let cap = if seed % 2 == 0 { None } else { Some(2) };
-        let mut q = queue_history(&cfg, cap);
+        let mut cfg_q = cfg.clone();
+        cfg_q.failures = seed % 7 == 0;
+        cfg_q.pending = seed % 7 == 0;
+        let mut q = queue_history(&cfg_q, cap);
         let mut s = semaphore_history(&cfg, 2);
         if seed % 3 != 0 {
             mutate(&mut q, &mut rng);

@@ -1,10 +1,18 @@
 //! The fast FIFO checker, O(n log n), for queue histories with distinct values.
 //!
-//! **When it applies** (otherwise it answers [`FastResult::NotApplicable`] and the general checker
-//! runs): every operation returned with `ok: true`, except dequeues with `ok: false` (no effect,
-//! ignored); no value is enqueued twice; and, for a bounded queue, the capacity cannot have been
-//! reached (for every enqueue, the enqueues invoked before it returned minus the dequeues that
-//! returned before it was invoked stay below the capacity), so the bound is irrelevant.
+//! **When it decides** (answers [`FastResult::Linearizable`] or [`FastResult::Violation`]): every
+//! operation returned with `ok: true`, except dequeues with `ok: false` (no effect, ignored); no
+//! value is enqueued twice; and, for a bounded queue, the capacity cannot have been reached (for
+//! every enqueue, the enqueues invoked before it returned minus the dequeues that returned before
+//! it was invoked stay below the capacity), so the bound is irrelevant.
+//!
+//! **Outside that class** (refused enqueues, a full bounded queue, operations that never returned
+//! or have unknown outcomes) it still reports the violations below that hold whatever the
+//! capacity and the unknown operations did — counting only enqueues that completed as certainly
+//! present, and "never dequeued" as certain only when no dequeue has an unknown outcome — and
+//! otherwise answers [`FastResult::NotApplicable`] so the general checker decides. This catches
+//! the common bugs (loss, duplication, reordering, values from nowhere) in histories where an
+//! exhaustive search would take exponential time to refute.
 //!
 //! **What it checks.** Write `a <h b` when `a` returned before `b` was invoked. The history is
 //! linearizable exactly when none of these holds:
@@ -52,19 +60,25 @@ struct Value1 {
     deqs: Vec<usize>,
 }
 
-/// Checks a queue history (see the module docs for the class it decides).
+/// Checks a queue history (see the module docs for the class it decides, and for the violations
+/// it reports in any history with distinct values).
 pub fn check_queue(ops: &[Op], capacity: Option<u64>) -> FastResult {
     let na = |s: &str| FastResult::NotApplicable(s.to_string());
     let mut values: HashMap<Value, Value1> = HashMap::new();
     let mut empties = Vec::new();
+    // why the history is outside the decided class (violations are still reported)
+    let mut outside: Option<&str> = None;
+    let mut unknown_dequeue = false;
     for (i, op) in ops.iter().enumerate() {
-        if op.return_ns.is_none() || op.ok.is_none() {
-            return na("an operation never returned or has an unknown outcome");
-        }
         match (&op.kind, op.ok) {
             (OpKind::Dequeue { .. }, Some(false)) => {}
-            (OpKind::Enqueue { .. }, Some(false)) => return na("an enqueue was refused (full)"),
-            (OpKind::Enqueue { value }, _) => {
+            (OpKind::Enqueue { .. }, Some(false)) => {
+                outside.get_or_insert("an enqueue was refused (full)");
+            }
+            (OpKind::Enqueue { value }, ok) => {
+                if ok.is_none() {
+                    outside.get_or_insert("an operation never returned or has an unknown outcome");
+                }
                 let v = values.entry(*value).or_insert(Value1 {
                     enq: None,
                     deqs: vec![],
@@ -74,7 +88,11 @@ pub fn check_queue(ops: &[Op], capacity: Option<u64>) -> FastResult {
                 }
                 v.enq = Some(i);
             }
-            (OpKind::Dequeue { value: Some(x) }, _) => values
+            (OpKind::Dequeue { .. }, None) => {
+                outside.get_or_insert("an operation never returned or has an unknown outcome");
+                unknown_dequeue = true;
+            }
+            (OpKind::Dequeue { value: Some(x) }, Some(true)) => values
                 .entry(*x)
                 .or_insert(Value1 {
                     enq: None,
@@ -82,17 +100,17 @@ pub fn check_queue(ops: &[Op], capacity: Option<u64>) -> FastResult {
                 })
                 .deqs
                 .push(i),
-            (OpKind::Dequeue { value: None }, _) => empties.push(i),
+            (OpKind::Dequeue { value: None }, Some(true)) => empties.push(i),
             _ => return na("an operation of another model"),
         }
     }
     let inv = |i: usize| ops[i].invoke_ns;
     let ret = |i: usize| ops[i].return_ns.unwrap_or(i64::MAX);
-    if let Some(cap) = capacity {
-        if !capacity_irrelevant(ops, cap) {
-            return na("the bounded queue may have been full");
-        }
-    }
+    // An enqueue certainly took effect by its return only if it completed as recorded.
+    let certain = |e: usize| ops[e].ok == Some(true);
+    // When a value is never dequeued, it certainly stays in the queue only if no dequeue of
+    // unknown outcome could have taken it.
+    let never = if unknown_dequeue { i64::MIN } else { i64::MAX };
     // 1 and 2: repeat and fresh. Deterministic order: by the first dequeue's index.
     let mut by_first: Vec<(&Value, &Value1)> = values.iter().collect();
     by_first.sort_by_key(|(_, v)| v.deqs.first().copied().or(v.enq));
@@ -129,7 +147,8 @@ pub fn check_queue(ops: &[Op], capacity: Option<u64>) -> FastResult {
         .iter()
         .filter_map(|(x, v)| {
             v.enq
-                .map(|e| (ret(e), v.deqs.first().map_or(i64::MAX, |&d| inv(d)), *x))
+                .filter(|&e| certain(e))
+                .map(|e| (ret(e), v.deqs.first().map_or(never, |&d| inv(d)), *x))
         })
         .collect();
     enqs.sort_unstable();
@@ -197,6 +216,14 @@ pub fn check_queue(ops: &[Op], capacity: Option<u64>) -> FastResult {
                     ops: w,
                 };
             }
+        }
+    }
+    if let Some(why) = outside {
+        return na(why);
+    }
+    if let Some(cap) = capacity {
+        if !capacity_irrelevant(ops, cap) {
+            return na("the bounded queue may have been full");
         }
     }
     FastResult::Linearizable
