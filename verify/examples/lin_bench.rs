@@ -245,6 +245,16 @@ fn main() {
         r.witness.len(),
         r.witness_minimal
     );
+    for &i in &r.witness {
+        let o = &sem.ops[i];
+        println!(
+            "    p{} {} [{} .. {:?}]",
+            o.process,
+            o.describe(),
+            o.invoke_ns,
+            o.return_ns
+        );
+    }
     let s = semaphore_history(&GenConfig::new(4, n, 3), 2);
     let r = timed(&format!("fast semaphore checker, {n} ops, 4 procs"), || {
         check(&s, &CheckOptions::default())
