@@ -185,8 +185,8 @@ impl<'a, M: SequentialModel> Search<'a, M> {
             let blocking = e;
             debug_assert!(blocking != NIL, "returns_left > 0, so a return remains");
             cands.sort_by_key(|&c| (hints[self.entries[c].op], c));
-            for pos in from_pos..cands.len() {
-                let call = cands[pos];
+            let mut chosen = None;
+            'candidates: for (pos, &call) in cands.iter().enumerate().skip(from_pos) {
                 let op_index = self.entries[call].op;
                 let op = self.ops[op_index];
                 let alts: u8 = if op.ok.is_none() && op.return_ns.is_some() {
@@ -206,16 +206,20 @@ impl<'a, M: SequentialModel> Search<'a, M> {
                     };
                     lin.set(op_index);
                     if memo.insert((lin.frontier as u32, lin.key_words(), next_state.clone())) {
-                        stack.push((call, std::mem::replace(&mut state, next_state), pos, alt));
-                        if self.entries[call].ret != NIL {
-                            returns_left -= 1;
-                        }
-                        self.lift(call);
-                        (from_pos, from_alt) = (0, 0);
-                        continue 'search;
+                        chosen = Some((call, pos, alt, next_state));
+                        break 'candidates;
                     }
                     lin.unset(op_index);
                 }
+            }
+            if let Some((call, pos, alt, next_state)) = chosen {
+                stack.push((call, std::mem::replace(&mut state, next_state), pos, alt));
+                if self.entries[call].ret != NIL {
+                    returns_left -= 1;
+                }
+                self.lift(call);
+                (from_pos, from_alt) = (0, 0);
+                continue 'search;
             }
             // Nothing can be linearized before `blocking` returns: undo the last choice.
             if stack.len() >= deepest {
