@@ -175,6 +175,21 @@ fn main() {
             r.verdict, r.checker
         );
     }
+    for procs in [4, 16] {
+        let mut cfg = GenConfig::new(procs, 10_000, 21);
+        cfg.failures = true;
+        cfg.pending = true;
+        let qp = queue_history(&cfg, Some(64));
+        let unknown = qp.ops.iter().filter(|o| o.ok.is_none()).count();
+        let r = timed(
+            &format!("general checker, 10000-op queue, cap 64, {procs} procs, unknowns"),
+            || check(&qp, &CheckOptions::default()),
+        );
+        println!(
+            "  verdict {:?} by {} ({unknown} ops pending or of unknown outcome)",
+            r.verdict, r.checker
+        );
+    }
     // violations the fast checker cannot take (refused enqueues): general search + witness
     let mut cfg = GenConfig::new(4, 100_000, 42);
     cfg.failures = true;

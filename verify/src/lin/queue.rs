@@ -59,9 +59,11 @@ impl SequentialModel for QueueModel {
     }
 
     /// Enqueues in the order their values were dequeued (FIFO: the dequeue order reveals the
-    /// enqueue order), each just before its dequeue; other operations at their midpoint.
-    /// Without this, overlapping enqueues are tried in invocation order and a wrong guess shows only
-    /// when the value reaches the head, after an exponential detour.
+    /// enqueue order), each as late as possible (just before its dequeue); an enqueue whose value
+    /// no dequeue reported (never dequeued, or taken by a dequeue of unknown outcome) right behind
+    /// the values enqueued before it; other operations at their midpoint. Without this,
+    /// overlapping enqueues are tried in invocation order and a wrong guess shows only when the
+    /// value reaches the head, after an exponential detour.
     fn hints(&self, ops: &[&Op]) -> Vec<i64> {
         let mid = |op: &Op| match op.return_ns {
             Some(r) => op.invoke_ns / 2 + r / 2,
@@ -73,15 +75,37 @@ impl SequentialModel for QueueModel {
                 dequeued.entry(*v).or_insert_with(|| mid(op));
             }
         }
-        ops.iter()
+        let mut keys: Vec<i64> = ops
+            .iter()
             .map(|op| match &op.kind {
                 OpKind::Enqueue { value } => match dequeued.get(value) {
                     Some(&m) => m.saturating_mul(2),
-                    None => i64::MAX / 2 + op.invoke_ns / 2,
+                    None => mid(op).saturating_mul(2),
                 },
                 _ => mid(op).saturating_mul(2).saturating_add(1),
             })
-            .collect()
+            .collect();
+        // (invoke, running maximum key) of enqueues whose dequeue is known, by invocation
+        let mut known: Vec<(i64, i64)> = Vec::new();
+        for (i, op) in ops.iter().enumerate() {
+            if let OpKind::Enqueue { value } = op.kind {
+                if dequeued.contains_key(&value) {
+                    let best = known.last().map_or(keys[i], |&(_, k)| k.max(keys[i]));
+                    known.push((op.invoke_ns, best));
+                }
+            }
+        }
+        for (i, op) in ops.iter().enumerate() {
+            if let OpKind::Enqueue { value } = op.kind {
+                if !dequeued.contains_key(&value) {
+                    let k = known.partition_point(|&(t, _)| t <= op.invoke_ns);
+                    if k > 0 {
+                        keys[i] = known[k - 1].1;
+                    }
+                }
+            }
+        }
+        keys
     }
 
     /// An enqueue of `v` and the dequeues that returned `v` go together.
