@@ -175,15 +175,24 @@ fn main() {
             r.verdict, r.checker
         );
     }
-    for procs in [4, 16] {
+    for (procs, per_mille) in [(4, 1), (16, 1), (4, 10), (4, 50)] {
         let mut cfg = GenConfig::new(procs, 10_000, 21);
         cfg.failures = true;
         cfg.pending = true;
+        cfg.unknown_per_mille = per_mille;
         let qp = queue_history(&cfg, Some(64));
         let unknown = qp.ops.iter().filter(|o| o.ok.is_none()).count();
         let r = timed(
-            &format!("general checker, 10000-op queue, cap 64, {procs} procs, unknowns"),
-            || check(&qp, &CheckOptions::default()),
+            &format!("general, 10000-op queue, cap 64, {procs} procs, {per_mille}‰ unknown"),
+            || {
+                check(
+                    &qp,
+                    &CheckOptions {
+                        deadline: Some(Instant::now() + std::time::Duration::from_secs(20)),
+                        ..CheckOptions::default()
+                    },
+                )
+            },
         );
         println!(
             "  verdict {:?} by {} ({unknown} ops pending or of unknown outcome)",

@@ -44,6 +44,7 @@ fn small(seed: u64) -> GenConfig {
         spread_ns: 5 + rng.below(40) as i64,
         failures: false,
         pending: false,
+        unknown_per_mille: 50,
         seed,
     }
 }
@@ -185,6 +186,7 @@ fn medium(seed: u64, pending: bool, failures: bool) -> GenConfig {
         spread_ns: 10 + rng.below(30) as i64,
         failures,
         pending,
+        unknown_per_mille: 50,
         seed,
     }
 }

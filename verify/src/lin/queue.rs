@@ -71,7 +71,9 @@ impl SequentialModel for QueueModel {
         };
         let mut dequeued: HashMap<Value, i64> = HashMap::new();
         for op in ops {
-            if let (OpKind::Dequeue { value: Some(v) }, Some(true)) = (&op.kind, op.ok) {
+            // A value recorded by a dequeue of unknown outcome is ignored by the check, but it is
+            // still the best guess of what that dequeue took.
+            if let (OpKind::Dequeue { value: Some(v) }, Some(true) | None) = (&op.kind, op.ok) {
                 dequeued.entry(*v).or_insert_with(|| mid(op));
             }
         }

@@ -20,8 +20,11 @@ pub struct GenConfig {
     pub spread_ns: i64,
     /// Emit refused operations (full queue, failed try-acquire, failed CAS); otherwise avoid them.
     pub failures: bool,
-    /// Make some processes' last operations never return, and mark a few outcomes unknown.
+    /// Make some processes' last operations never return, and mark `unknown_per_mille` of the
+    /// others' outcomes unknown (their results erased, as after a crash).
     pub pending: bool,
+    /// Outcomes marked unknown, per thousand operations, when `pending`.
+    pub unknown_per_mille: u64,
     /// The seed.
     pub seed: u64,
 }
@@ -36,6 +39,7 @@ impl GenConfig {
             spread_ns: 25,
             failures: false,
             pending: false,
+            unknown_per_mille: 50,
             seed,
         }
     }
@@ -113,8 +117,12 @@ fn run(cfg: &GenConfig, model: Model, act: &mut Act<'_>) -> History {
             }
         }
         for op in ops.iter_mut() {
-            if op.ok.is_some() && rng.below(20) == 0 {
+            if op.ok.is_some() && rng.below(1000) < cfg.unknown_per_mille {
                 op.ok = None;
+                match &mut op.kind {
+                    OpKind::Dequeue { value } | OpKind::Read { value, .. } => *value = None,
+                    _ => {}
+                }
             }
         }
     }
