@@ -11,7 +11,14 @@ use std::hash::Hash;
 /// `step` on such an operation answers only "could it have taken effect here, with some result?".
 pub trait SequentialModel {
     /// A state of the object. Cloned on each step and hashed for memoization: keep it small.
-    type State: Clone + Hash + Eq;
+    /// (`Send + 'static` so that a search that gives up can free its memo table in the background.)
+    type State: Clone + Hash + Eq + Send + 'static;
+
+    /// Approximate bytes a state occupies (inline and on the heap), to bound the memo table.
+    fn state_bytes(&self, state: &Self::State) -> usize {
+        let _ = state;
+        std::mem::size_of::<Self::State>()
+    }
 
     /// The initial state.
     fn init(&self) -> Self::State;

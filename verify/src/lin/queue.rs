@@ -25,6 +25,10 @@ impl SequentialModel for QueueModel {
         VecDeque::new()
     }
 
+    fn state_bytes(&self, s: &Self::State) -> usize {
+        std::mem::size_of::<Self::State>() + s.capacity() * std::mem::size_of::<Value>()
+    }
+
     fn step(&self, s: &Self::State, op: &Op) -> Option<Self::State> {
         let full = self.capacity.is_some_and(|c| s.len() as u64 >= c);
         match (&op.kind, op.ok) {

@@ -32,12 +32,13 @@ pub enum SearchResult {
         /// Return time at the deepest dead end.
         stuck_at_ns: Option<i64>,
     },
-    /// The deadline passed (or the memo table hit its size limit) first.
+    /// The deadline passed (or the memo table reached [`MAX_MEMO_BYTES`]) first.
     GaveUp,
 }
 
-/// Memo entries beyond which the search gives up rather than exhaust memory.
-pub const MAX_MEMO_ENTRIES: usize = 30_000_000;
+/// Approximate memo table size (bytes) beyond which the search gives up rather than exhaust
+/// memory.
+pub const MAX_MEMO_BYTES: usize = 3 << 30;
 
 /// Searches for a linearization of `ops[i]` for `i` in `subset` under `model`.
 pub fn search<M: SequentialModel>(
@@ -164,6 +165,7 @@ impl<'a, M: SequentialModel> Search<'a, M> {
         let mut deepest = 0usize;
         let mut stuck_at_ns = None;
         let mut steps: u64 = 0;
+        let mut memo_bytes: usize = 0;
         'search: loop {
             if returns_left == 0 {
                 return SearchResult::Linearizable;
@@ -171,8 +173,10 @@ impl<'a, M: SequentialModel> Search<'a, M> {
             steps += 1;
             if steps % 1024 == 0
                 && (self.deadline.is_some_and(|d| Instant::now() >= d)
-                    || memo.len() > MAX_MEMO_ENTRIES)
+                    || memo_bytes > MAX_MEMO_BYTES)
             {
+                // Freeing millions of memo entries takes seconds: do it off the caller's clock.
+                std::thread::spawn(move || drop(memo));
                 return SearchResult::GaveUp;
             }
             // The candidates: calls before the first remaining return, in the model's order.
@@ -205,7 +209,10 @@ impl<'a, M: SequentialModel> Search<'a, M> {
                         continue;
                     };
                     lin.set(op_index);
-                    if memo.insert((lin.frontier as u32, lin.key_words(), next_state.clone())) {
+                    let words = lin.key_words();
+                    let bytes = 64 + words.len() * 8 + self.model.state_bytes(&next_state);
+                    if memo.insert((lin.frontier as u32, words, next_state.clone())) {
+                        memo_bytes += bytes;
                         chosen = Some((call, pos, alt, next_state));
                         break 'candidates;
                     }
