@@ -91,25 +91,60 @@ impl SequentialModel for QueueModel {
                 _ => mid(op).saturating_mul(2).saturating_add(1),
             })
             .collect();
-        // (invoke, running maximum key) of enqueues whose dequeue is known, by invocation
-        let mut known: Vec<(i64, i64)> = Vec::new();
-        for (i, op) in ops.iter().enumerate() {
+        // An enqueue whose value no dequeue reported: FIFO puts its dequeue after those of the
+        // values enqueued before it and before those of the values enqueued after it. If a
+        // dequeue of unknown outcome lies in that window, guess it took the value; otherwise put
+        // the enqueue behind the values invoked before it.
+        let mut by_ret: Vec<(i64, i64)> = Vec::new(); // (enqueue return, its dequeue's midpoint)
+        let mut by_inv: Vec<(i64, i64)> = Vec::new(); // (enqueue invoke, its dequeue's midpoint)
+        for op in ops {
             if let OpKind::Enqueue { value } = op.kind {
-                if dequeued.contains_key(&value) {
-                    let best = known.last().map_or(keys[i], |&(_, k)| k.max(keys[i]));
-                    known.push((op.invoke_ns, best));
+                if let Some(&m) = dequeued.get(&value) {
+                    by_ret.push((op.return_ns.unwrap_or(i64::MAX), m));
+                    by_inv.push((op.invoke_ns, m));
                 }
             }
         }
+        by_ret.sort_unstable();
+        by_inv.sort_unstable();
+        let mut prefix_max = by_ret.clone();
+        for k in 1..prefix_max.len() {
+            prefix_max[k].1 = prefix_max[k].1.max(prefix_max[k - 1].1);
+        }
+        let mut suffix_min = by_inv.clone();
+        for k in (0..suffix_min.len().saturating_sub(1)).rev() {
+            suffix_min[k].1 = suffix_min[k].1.min(suffix_min[k + 1].1);
+        }
+        let mut unknown_deqs: Vec<(i64, bool)> = ops
+            .iter()
+            .filter(|op| op.ok.is_none() && matches!(op.kind, OpKind::Dequeue { value: None }))
+            .map(|op| (mid(op), false))
+            .collect();
+        unknown_deqs.sort_unstable();
         for (i, op) in ops.iter().enumerate() {
-            if let OpKind::Enqueue { value } = op.kind {
-                if !dequeued.contains_key(&value) {
-                    let k = known.partition_point(|&(t, _)| t <= op.invoke_ns);
-                    if k > 0 {
-                        keys[i] = known[k - 1].1;
-                    }
-                }
+            let OpKind::Enqueue { value } = op.kind else {
+                continue;
+            };
+            if dequeued.contains_key(&value) {
+                continue;
             }
+            let k = prefix_max.partition_point(|&(r, _)| r < op.invoke_ns);
+            let lo = if k > 0 { prefix_max[k - 1].1 } else { i64::MIN };
+            let ret = op.return_ns.unwrap_or(i64::MAX);
+            let k = suffix_min.partition_point(|&(inv, _)| inv <= ret);
+            let hi = suffix_min.get(k).map_or(i64::MAX, |&(_, m)| m);
+            let from = unknown_deqs.partition_point(|&(m, _)| m <= lo);
+            let taker = unknown_deqs[from..]
+                .iter_mut()
+                .take_while(|(m, _)| *m < hi)
+                .find(|(_, used)| !used);
+            keys[i] = match taker {
+                Some((m, used)) => {
+                    *used = true;
+                    m.saturating_mul(2)
+                }
+                None => lo.max(mid(op)).saturating_mul(2),
+            };
         }
         keys
     }
