@@ -11,6 +11,28 @@
 //! - [`witness`]: shrinking a violation to a small set of operations;
 //! - [`check`](mod@check): the entry point [`check()`](fn@check) that picks among them.
 //!
+//! Which checker runs, and its limits:
+//! - queue: the fast checker decides distinct-value histories whose operations all completed
+//!   (`ok: true`, or dequeues `ok: false`) and that cannot have filled a bounded queue, in
+//!   O(n log n) (1M operations in about a second). Outside that class it still reports certain
+//!   violations (loss, duplicate, reorder, value from nowhere, empty while certainly non-empty) and
+//!   otherwise hands over to the general search.
+//! - semaphore: the fast checker decides histories of completed, successful operations in which
+//!   each process releases only what it holds; otherwise the general search (cheap: the state is
+//!   one integer).
+//! - register: the general search per key.
+//! - The general search is exponential in the worst case. It is fast when its candidate order
+//!   (the model's hints) guesses the linearization order, which it does for the simulated runs in
+//!   the benchmarks, but queue histories with many dequeues of unknown outcome whose results are
+//!   lost (more than about 1% of operations) can make it give up: the answer is then
+//!   [`Verdict::Unknown`] at the deadline or when the memo table reaches
+//!   [`search::MAX_MEMO_BYTES`]. The deadline is checked every 1024 steps, so it may be overshot
+//!   by the time of one memo table resize (about a second for millions of entries).
+//! - Witnesses: the candidate is minimized by deletion and always admits no linearization on its
+//!   own. When it comes from the general search, the candidate may first be cut to the operations
+//!   invoked before the search's deepest dead end; on rare histories that cut can point at a
+//!   different (still genuine on its own) contradiction than the full history's.
+//!
 //! Typical use by a runner that recorded operations in memory:
 //! ```
 //! use synclab_verify::lin::{check, CheckOptions, History, Model, Op, OpKind, Verdict};
