@@ -5,9 +5,11 @@
 //! - [`procs`]: starting, reaping and signalling real worker processes (re-exec, never bare fork).
 //! - [`workers`]: what a worker process does (`synclab worker ROLE …`).
 //! - [`runs`]: the parent side of multi-process runs.
+//! - [`lin`]: linearizability checkers for recorded histories (HISTORY.md).
 //! - [`cli`]: the clap front end (`demo`, `model`, …).
 
 pub mod cli;
+pub mod lin;
 pub mod models;
 pub mod procs;
 pub mod runs;

@@ -3,6 +3,7 @@
 //! Contract (DESIGN.md): with `--json` a subcommand prints exactly one JSON object on stdout;
 //! exit code 0 = ran and every check held, 1 = a check failed, 2 = bad usage or input.
 
+mod check;
 mod demo;
 mod model;
 mod output;
@@ -31,6 +32,8 @@ enum Command {
     /// Internal: a worker process of a multi-process run.
     #[command(hide = true)]
     Worker(worker::WorkerArgs),
+    /// Check a history file (HISTORY.md) for linearizability.
+    Check(check::CheckArgs),
 }
 
 /// Parses the command line, runs the subcommand, and returns its exit code.
@@ -40,6 +43,7 @@ pub fn main() -> ExitCode {
         Command::Worker(args) => return crate::workers::run(args.args),
         Command::Demo(args) => demo::run(args),
         Command::Model(args) => model::run(args),
+        Command::Check(args) => check::run(args),
     };
     exit.code()
 }

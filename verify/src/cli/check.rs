@@ -1,0 +1,198 @@
+//! `synclab check FILE`: is a recorded history (HISTORY.md) linearizable?
+//!
+//! Exit 0 linearizable, 1 not (with a witness), 2 bad file (the error names the line and the
+//! field), 3 gave up at `--timeout`. With `--json`, one object: `ok`, `linearizable`
+//! (true/false/null), `ops`, `seconds`, and when not linearizable `witness`: the operations as they
+//! appear in the file, each with its line number.
+
+use super::output::{bad_input, Exit, Outcome};
+use crate::lin::{check, parse_history, CheckOptions, CheckReport, History, Op, Verdict};
+use serde_json::json;
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+/// Options of `synclab check`.
+#[derive(clap::Args, Debug)]
+pub struct CheckArgs {
+    /// The history file (JSON Lines, HISTORY.md).
+    pub file: PathBuf,
+    /// Give up after this many seconds (exit 3, `linearizable: null`).
+    #[arg(long, value_name = "SECONDS")]
+    pub timeout: Option<f64>,
+    /// Print one JSON object instead of the human summary.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Runs `synclab check`.
+pub fn run(args: CheckArgs) -> Exit {
+    let shown = args.file.display().to_string();
+    let timeout = match args.timeout {
+        Some(t) if !(t.is_finite() && t > 0.0) => {
+            return bad_input(
+                args.json,
+                format!("--timeout must be a positive number, not {t}"),
+            )
+        }
+        Some(t) => Some(Duration::from_secs_f64(t)),
+        None => None,
+    };
+    let text = match std::fs::read_to_string(&args.file) {
+        Ok(t) => t,
+        Err(e) => return bad_input(args.json, format!("cannot read {shown}: {e}")),
+    };
+    let history = match parse_history(&text) {
+        Ok(h) => h,
+        Err(e) => return bad_input(args.json, format!("{shown}: {e}")),
+    };
+    let start = Instant::now();
+    let opts = CheckOptions {
+        deadline: timeout.map(|t| start + t),
+        ..CheckOptions::default()
+    };
+    let report = with_spinner(!args.json, || check(&history, &opts));
+    let seconds = start.elapsed().as_secs_f64();
+    let lines: Vec<&str> = text.lines().collect();
+    outcome(&shown, &history, &report, seconds, &lines).emit(args.json)
+}
+
+/// Runs `f`, showing a spinner on stderr if it takes longer than 2 s and stderr is a terminal.
+fn with_spinner<T>(enabled: bool, f: impl FnOnce() -> T) -> T {
+    if !enabled || !std::io::stderr().is_terminal() {
+        return f();
+    }
+    let (done, wait) = mpsc::channel::<()>();
+    std::thread::scope(|s| {
+        s.spawn(move || {
+            if wait.recv_timeout(Duration::from_secs(2)).is_ok() {
+                return;
+            }
+            let bar = indicatif::ProgressBar::new_spinner();
+            bar.set_message("checking linearizability…");
+            bar.enable_steady_tick(Duration::from_millis(120));
+            let _ = wait.recv();
+            bar.finish_and_clear();
+        });
+        let out = f();
+        let _ = done.send(());
+        out
+    })
+}
+
+fn outcome(
+    file: &str,
+    history: &History,
+    report: &CheckReport,
+    seconds: f64,
+    lines: &[&str],
+) -> Outcome {
+    let n = history.ops.len();
+    let model = history.header.model.name();
+    let (linearizable, exit, word) = match report.verdict {
+        Verdict::Linearizable => (json!(true), Exit::Ok, "linearizable"),
+        Verdict::NotLinearizable => (json!(false), Exit::CheckFailed, "NOT linearizable"),
+        Verdict::Unknown => (
+            serde_json::Value::Null,
+            Exit::GaveUp,
+            "unknown: gave up at the time limit",
+        ),
+    };
+    let mut obj = json!({
+        "ok": report.verdict == Verdict::Linearizable,
+        "linearizable": linearizable,
+        "ops": n,
+        "seconds": seconds,
+        "model": model,
+        "checker": report.checker,
+    });
+    let mut text = format!(
+        "{file}: {word} ({model}, {n} operations, {seconds:.3} s, {} checker)\n",
+        report.checker
+    );
+    if let Some(why) = &report.fallback_reason {
+        obj["fast_checker_skipped"] = json!(why);
+    }
+    if report.verdict == Verdict::NotLinearizable {
+        if let Some(what) = &report.violation {
+            obj["violation"] = json!(what);
+            text.push_str(&format!("violation: {what}\n"));
+        }
+        let witness: Vec<&Op> = report.witness.iter().map(|&i| &history.ops[i]).collect();
+        obj["witness"] = witness
+            .iter()
+            .map(|op| {
+                let original = lines
+                    .get(op.line.wrapping_sub(1))
+                    .and_then(|l| serde_json::from_str(l).ok())
+                    .unwrap_or_else(|| op.to_json());
+                json!({"line": op.line, "op": original})
+            })
+            .collect();
+        obj["witness_minimal"] = json!(report.witness_minimal);
+        text.push_str(&format!(
+            "witness: these {} operations admit no linearization{}:\n",
+            witness.len(),
+            if report.witness_minimal {
+                " (none can be dropped)"
+            } else {
+                " (not fully minimized)"
+            }
+        ));
+        text.push_str(&timeline(&witness));
+    }
+    Outcome {
+        json: obj,
+        text,
+        exit,
+    }
+}
+
+/// The witness as a small timeline: one row per operation, a bar from invoke to return on a
+/// compressed time axis (only the order of instants matters).
+pub fn timeline(ops: &[&Op]) -> String {
+    let mut points: Vec<i64> = ops
+        .iter()
+        .flat_map(|op| std::iter::once(op.invoke_ns).chain(op.return_ns))
+        .collect();
+    points.sort_unstable();
+    points.dedup();
+    let step = if points.len() > 24 { 2 } else { 4 };
+    let col = |t: i64| points.partition_point(|&p| p < t) * step;
+    let width = points.len() * step + 4;
+    let mut out = String::new();
+    for op in ops {
+        let a = col(op.invoke_ns);
+        let mut row = vec![' '; width];
+        match op.return_ns {
+            Some(r) => {
+                let b = col(r);
+                for c in row.iter_mut().take(b).skip(a) {
+                    *c = '-';
+                }
+                row[a] = '|';
+                row[b] = '|';
+            }
+            None => {
+                for c in row.iter_mut().skip(a) {
+                    *c = '-';
+                }
+                row[a] = '|';
+                row[width - 1] = '>';
+            }
+        }
+        let bar: String = row.into_iter().collect();
+        let ret = op
+            .return_ns
+            .map_or_else(|| "never".to_string(), |r| r.to_string());
+        out.push_str(&format!(
+            "  line {:>5}  p{:<3} {bar}  {}  [{} .. {ret}]\n",
+            op.line,
+            op.process,
+            op.describe(),
+            op.invoke_ns
+        ));
+    }
+    out
+}

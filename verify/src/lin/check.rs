@@ -1,0 +1,195 @@
+//! The entry point: [`check`] picks a checker per model and part, and builds the witness.
+//!
+//! - `queue`: the fast FIFO checker ([`super::fast_queue`]) when it applies, else the general one.
+//! - `semaphore`: the fast semaphore checker ([`super::fast_semaphore`]) when it applies, else the
+//!   general one.
+//! - `register`: split per key, each key searched by the general checker.
+//!
+//! A violation's witness starts from a small candidate (from the fast checker, or the part's
+//! operations invoked before the general search's deepest dead end, or the whole part) and is
+//! minimized by deletion with the general checker.
+
+use super::fast_queue;
+use super::fast_semaphore;
+use super::history::{History, Model, Op};
+use super::model::SequentialModel;
+use super::queue::QueueModel;
+use super::register::RegisterModel;
+use super::search::{search, SearchResult};
+use super::semaphore::SemaphoreModel;
+use super::witness::minimize;
+use std::time::{Duration, Instant};
+
+/// How to check.
+#[derive(Clone, Debug)]
+pub struct CheckOptions {
+    /// Give up (answer [`Verdict::Unknown`]) at this instant.
+    pub deadline: Option<Instant>,
+    /// Build a witness when the history is not linearizable.
+    pub witness: bool,
+    /// At most this long for minimizing a witness (and never past `deadline`); when it runs out
+    /// the witness is reported unminimized (`witness_minimal: false`).
+    pub witness_budget: Duration,
+    /// Never use the fast checkers (for cross-checks and benchmarks).
+    pub general_only: bool,
+}
+
+impl Default for CheckOptions {
+    fn default() -> Self {
+        CheckOptions {
+            deadline: None,
+            witness: true,
+            witness_budget: Duration::from_secs(20),
+            general_only: false,
+        }
+    }
+}
+
+/// The answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// A linearization exists.
+    Linearizable,
+    /// No linearization exists.
+    NotLinearizable,
+    /// The deadline passed first.
+    Unknown,
+}
+
+/// What [`check`] found.
+#[derive(Clone, Debug)]
+pub struct CheckReport {
+    /// The answer.
+    pub verdict: Verdict,
+    /// When not linearizable (and witnesses were asked for): indices into `history.ops` of a set
+    /// of operations that admits no linearization, sorted by invocation.
+    pub witness: Vec<usize>,
+    /// Whether the witness is 1-minimal (no deletion unit can be dropped).
+    pub witness_minimal: bool,
+    /// Which checker decided: `fast-queue`, `fast-semaphore` or `general`.
+    pub checker: &'static str,
+    /// Why the fast checker could not be used, if it could not.
+    pub fallback_reason: Option<String>,
+    /// What the fast checker found wrong, in words (absent for the general checker).
+    pub violation: Option<String>,
+}
+
+impl CheckReport {
+    fn new(checker: &'static str) -> Self {
+        CheckReport {
+            verdict: Verdict::Linearizable,
+            witness: Vec::new(),
+            witness_minimal: true,
+            checker,
+            fallback_reason: None,
+            violation: None,
+        }
+    }
+}
+
+/// Checks `history` for linearizability. The history must satisfy [`History::validate`] (parsed
+/// histories always do).
+pub fn check(history: &History, opts: &CheckOptions) -> CheckReport {
+    let ops = &history.ops;
+    match history.header.model {
+        Model::Queue { capacity } => {
+            let model = QueueModel { capacity };
+            let mut fallback = None;
+            if !opts.general_only {
+                match fast_queue::check_queue(ops, capacity) {
+                    fast_queue::FastResult::NotApplicable(why) => fallback = Some(why),
+                    other => return fast_report("fast-queue", other, &model, ops, opts),
+                }
+            }
+            let mut r = general(&model, ops, opts);
+            r.fallback_reason = fallback;
+            r
+        }
+        Model::Semaphore { permits } => {
+            let model = SemaphoreModel { permits };
+            let mut fallback = None;
+            if !opts.general_only {
+                match fast_semaphore::check_semaphore(ops, permits) {
+                    fast_queue::FastResult::NotApplicable(why) => fallback = Some(why),
+                    other => return fast_report("fast-semaphore", other, &model, ops, opts),
+                }
+            }
+            let mut r = general(&model, ops, opts);
+            r.fallback_reason = fallback;
+            r
+        }
+        Model::Register => general(&RegisterModel, ops, opts),
+    }
+}
+
+fn witness_deadline(opts: &CheckOptions) -> Option<Instant> {
+    let budget = Instant::now() + opts.witness_budget;
+    Some(opts.deadline.map_or(budget, |d| d.min(budget)))
+}
+
+fn fast_report<M: SequentialModel>(
+    checker: &'static str,
+    result: fast_queue::FastResult,
+    model: &M,
+    ops: &[Op],
+    opts: &CheckOptions,
+) -> CheckReport {
+    let mut r = CheckReport::new(checker);
+    if let fast_queue::FastResult::Violation { what, ops: cand } = result {
+        r.verdict = Verdict::NotLinearizable;
+        r.violation = Some(what);
+        if opts.witness {
+            let deadline = witness_deadline(opts);
+            match search(model, ops, &cand, deadline) {
+                SearchResult::NotLinearizable { .. } => {
+                    (r.witness, r.witness_minimal) = minimize(model, ops, &cand, deadline);
+                }
+                _ => {
+                    // Not expected: the candidate alone should already fail. Report it as is.
+                    r.witness = cand;
+                    r.witness_minimal = false;
+                }
+            }
+        }
+    }
+    r
+}
+
+fn general<M: SequentialModel>(model: &M, ops: &[Op], opts: &CheckOptions) -> CheckReport {
+    let mut r = CheckReport::new("general");
+    let mut gave_up = false;
+    for part in model.partition(ops) {
+        match search(model, ops, &part, opts.deadline) {
+            SearchResult::Linearizable => {}
+            SearchResult::GaveUp => gave_up = true,
+            SearchResult::NotLinearizable { stuck_at_ns } => {
+                r.verdict = Verdict::NotLinearizable;
+                if opts.witness {
+                    let deadline = witness_deadline(opts);
+                    let mut cand = part.clone();
+                    if let Some(t) = stuck_at_ns {
+                        let prefix: Vec<usize> = part
+                            .iter()
+                            .copied()
+                            .filter(|&i| ops[i].invoke_ns <= t)
+                            .collect();
+                        if prefix.len() < part.len()
+                            && matches!(
+                                search(model, ops, &prefix, deadline),
+                                SearchResult::NotLinearizable { .. }
+                            )
+                        {
+                            cand = prefix;
+                        }
+                    }
+                    (r.witness, r.witness_minimal) = minimize(model, ops, &cand, deadline);
+                }
+                return r;
+            }
+        }
+    }
+    if gave_up {
+        r.verdict = Verdict::Unknown;
+    }
+    r
+}

@@ -1,0 +1,247 @@
+//! The in-memory form of a history (HISTORY.md): a [`Header`] naming the [`Model`] and a list of
+//! [`Op`]s. The process runner builds these directly and hands them to [`crate::lin::check`];
+//! `synclab check` gets them from [`crate::lin::parse_history`].
+
+/// An integer value stored in a queue or register (the JSON `value`/`expected` fields).
+pub type Value = i64;
+
+/// The sequential object a history is checked against, with its parameters.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Model {
+    /// A FIFO queue; `capacity: None` = unbounded.
+    Queue {
+        /// Maximum number of elements (`capacity` in the header), or unbounded.
+        capacity: Option<u64>,
+    },
+    /// A counting semaphore that starts with `permits` available and never holds more.
+    Semaphore {
+        /// Initial and maximum number of available permits.
+        permits: u64,
+    },
+    /// A map of independent registers, each starting as `null`.
+    Register,
+}
+
+impl Model {
+    /// The header's `model` string.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Model::Queue { .. } => "queue",
+            Model::Semaphore { .. } => "semaphore",
+            Model::Register => "register",
+        }
+    }
+}
+
+/// The first line of a history file.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Header {
+    /// The model and its parameters.
+    pub model: Model,
+    /// Header fields this version does not know (HISTORY.md allows optional additions); kept so
+    /// that a history can be rewritten unchanged.
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Header {
+    /// A header for `model` with no extra fields.
+    pub fn new(model: Model) -> Header {
+        Header {
+            model,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
+/// What an operation did, with its arguments and (for `dequeue`/`read`) its result.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum OpKind {
+    /// queue: add `value` at the tail.
+    Enqueue {
+        /// The value enqueued.
+        value: Value,
+    },
+    /// queue: remove the head; `value: None` = found the queue empty.
+    Dequeue {
+        /// The value returned, or `None` for empty.
+        value: Option<Value>,
+    },
+    /// semaphore: take `n` permits.
+    Acquire {
+        /// Number of permits (≥ 1).
+        n: u64,
+    },
+    /// semaphore: give back `n` permits.
+    Release {
+        /// Number of permits (≥ 1).
+        n: u64,
+    },
+    /// register: read `key`; `value: None` = never written.
+    Read {
+        /// The register.
+        key: String,
+        /// The value read.
+        value: Option<Value>,
+    },
+    /// register: set `key` to `value`.
+    Write {
+        /// The register.
+        key: String,
+        /// The value written.
+        value: Value,
+    },
+    /// register: set `key` to `value` if it holds `expected`.
+    Cas {
+        /// The register.
+        key: String,
+        /// The value it must hold (`None` = never written).
+        expected: Option<Value>,
+        /// The new value.
+        value: Value,
+    },
+}
+
+impl OpKind {
+    /// The JSON `op` string.
+    pub fn name(&self) -> &'static str {
+        match self {
+            OpKind::Enqueue { .. } => "enqueue",
+            OpKind::Dequeue { .. } => "dequeue",
+            OpKind::Acquire { .. } => "acquire",
+            OpKind::Release { .. } => "release",
+            OpKind::Read { .. } => "read",
+            OpKind::Write { .. } => "write",
+            OpKind::Cas { .. } => "cas",
+        }
+    }
+
+    /// The register key, for register operations.
+    pub fn key(&self) -> Option<&str> {
+        match self {
+            OpKind::Read { key, .. } | OpKind::Write { key, .. } | OpKind::Cas { key, .. } => {
+                Some(key)
+            }
+            _ => None,
+        }
+    }
+
+    /// Whether this operation belongs to `model`.
+    pub fn fits(&self, model: &Model) -> bool {
+        matches!(
+            (self, model),
+            (
+                OpKind::Enqueue { .. } | OpKind::Dequeue { .. },
+                Model::Queue { .. }
+            ) | (
+                OpKind::Acquire { .. } | OpKind::Release { .. },
+                Model::Semaphore { .. }
+            ) | (
+                OpKind::Read { .. } | OpKind::Write { .. } | OpKind::Cas { .. },
+                Model::Register
+            )
+        )
+    }
+}
+
+/// One operation of a history.
+///
+/// Invariants (checked by the parser, assumed by the checkers; [`History::validate`] checks them
+/// for histories built in memory): `return_ns >= invoke_ns`; `ok` is `None` when `return_ns` is
+/// `None`; the operations of one process do not overlap; `kind` fits the header's model.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Op {
+    /// The process (thread, client) that ran it.
+    pub process: u64,
+    /// What it did.
+    pub kind: OpKind,
+    /// `Some(true)` completed as recorded; `Some(false)` refused (full queue, failed try-acquire,
+    /// failed CAS, refused release) or failed without effect; `None` outcome unknown: it may have
+    /// taken effect, with any result, or not at all.
+    pub ok: Option<bool>,
+    /// When it was invoked (ns, any epoch, one clock for the whole history).
+    pub invoke_ns: i64,
+    /// When it returned, or `None` if it never did (then it may have taken effect at any instant
+    /// after `invoke_ns`, or never).
+    pub return_ns: Option<i64>,
+    /// Its 1-based line in the file it came from, or 0 when built in memory.
+    pub line: usize,
+}
+
+impl Op {
+    /// A completed (`ok: true`) operation built in memory.
+    pub fn new(process: u64, kind: OpKind, invoke_ns: i64, return_ns: i64) -> Op {
+        Op {
+            process,
+            kind,
+            ok: Some(true),
+            invoke_ns,
+            return_ns: Some(return_ns),
+            line: 0,
+        }
+    }
+
+    /// Whether `self` precedes `other` in real time (`self.return_ns < other.invoke_ns`).
+    pub fn precedes(&self, other: &Op) -> bool {
+        matches!(self.return_ns, Some(r) if r < other.invoke_ns)
+    }
+
+    /// The operation as one JSON object in the HISTORY.md field layout.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::from_str(&crate::lin::write::op_line(self))
+            .expect("op_line always writes valid JSON")
+    }
+
+    /// A short human description, e.g. `enqueue(17)`, `dequeue() = empty`, `cas(x, 1 -> 2)`.
+    pub fn describe(&self) -> String {
+        fn v(x: &Option<Value>) -> String {
+            x.map_or_else(|| "null".to_string(), |x| x.to_string())
+        }
+        let unknown = self.ok.is_none();
+        let base = match &self.kind {
+            OpKind::Enqueue { value } => format!("enqueue({value})"),
+            OpKind::Dequeue { value } if unknown => "dequeue() = ?".to_string(),
+            OpKind::Dequeue { value: Some(x) } => format!("dequeue() = {x}"),
+            OpKind::Dequeue { value: None } => "dequeue() = empty".to_string(),
+            OpKind::Acquire { n } => format!("acquire({n})"),
+            OpKind::Release { n } => format!("release({n})"),
+            OpKind::Read { key, .. } if unknown => format!("read({key}) = ?"),
+            OpKind::Read { key, value } => format!("read({key}) = {}", v(value)),
+            OpKind::Write { key, value } => format!("write({key}, {value})"),
+            OpKind::Cas {
+                key,
+                expected,
+                value,
+            } => format!("cas({key}, {} -> {value})", v(expected)),
+        };
+        match self.ok {
+            Some(true) => base,
+            Some(false) => format!("{base} refused"),
+            None if self.return_ns.is_none() => format!("{base} never returned"),
+            None => format!("{base} outcome unknown"),
+        }
+    }
+}
+
+/// A whole history: its header and its operations, in any order.
+#[derive(Clone, Debug, PartialEq)]
+pub struct History {
+    /// The header.
+    pub header: Header,
+    /// The operations, in any order (checkers sort them themselves).
+    pub ops: Vec<Op>,
+}
+
+impl History {
+    /// An empty history of `model`.
+    pub fn new(model: Model) -> History {
+        History {
+            header: Header::new(model),
+            ops: Vec::new(),
+        }
+    }
+
+    /// Checks the invariants documented on [`Op`] (the parser already did, with line numbers).
+    pub fn validate(&self) -> Result<(), crate::lin::HistoryError> {
+        crate::lin::parse::validate(self)
+    }
+}

@@ -1,0 +1,77 @@
+//! Linearizability checking of histories (HISTORY.md).
+//!
+//! A map of the files:
+//! - [`history`]: the in-memory types ([`History`], [`Header`], [`Model`], [`Op`], [`OpKind`]);
+//! - [`parse`]: reading a file, with errors naming the line and the field ([`HistoryError`]);
+//! - [`write`]: writing a file ([`write_history`], [`save_history`]);
+//! - [`model`]: the [`SequentialModel`] trait; [`queue`], [`semaphore`], [`register`]: the models;
+//! - [`search`]: the general checker (Wing–Gong search with Lowe's memoization);
+//! - [`fast_queue`], [`fast_semaphore`]: O(n log n) checkers for the common cases;
+//! - [`simulate`]: seeded generators of linearizable histories (tests, benchmarks);
+//! - [`witness`]: shrinking a violation to a small set of operations;
+//! - [`check`](mod@check): the entry point [`check()`](fn@check) that picks among them.
+//!
+//! Which checker runs, and its limits:
+//! - queue: the fast checker decides distinct-value histories whose operations all completed
+//!   (`ok: true`, or dequeues `ok: false`) and that cannot have filled a bounded queue, in
+//!   O(n log n) (1M operations in about a second). Outside that class it still reports certain
+//!   violations (loss, duplicate, reorder, value from nowhere, empty while certainly non-empty) and
+//!   otherwise hands over to the general search.
+//! - semaphore: the fast checker decides histories of completed, successful operations in which
+//!   each process releases only what it holds; otherwise the general search (cheap: the state is
+//!   one integer).
+//! - register: the general search per key.
+//! - The general search is exponential in the worst case. It is fast when its candidate order
+//!   (the model's hints) guesses the linearization order, which it does for the simulated runs in
+//!   the benchmarks, but queue histories with many dequeues of unknown outcome whose results are
+//!   lost (more than about 1% of operations) can make it give up: the answer is then
+//!   [`Verdict::Unknown`] at the deadline or when the memo table reaches
+//!   [`search::MAX_MEMO_BYTES`]. The deadline is checked every 1024 steps, so it may be overshot
+//!   by the time of one memo table resize (about a second for millions of entries).
+//! - Witnesses: the candidate is minimized by deletion and always admits no linearization on its
+//!   own. When it comes from the general search, the candidate may first be cut to the operations
+//!   invoked before the search's deepest dead end; on rare histories that cut can point at a
+//!   different (still genuine on its own) contradiction than the full history's.
+//!
+//! Typical use by a runner that recorded operations in memory:
+//! ```
+//! use synclab_verify::lin::{check, CheckOptions, History, Model, Op, OpKind, Verdict};
+//! let mut h = History::new(Model::Queue { capacity: Some(8) });
+//! h.ops.push(Op::new(0, OpKind::Enqueue { value: 1 }, 10, 20));
+//! h.ops.push(Op::new(1, OpKind::Dequeue { value: Some(1) }, 15, 30));
+//! h.validate().unwrap();
+//! assert_eq!(check(&h, &CheckOptions::default()).verdict, Verdict::Linearizable);
+//! ```
+
+pub mod check;
+pub mod fast_queue;
+pub mod fast_semaphore;
+pub mod history;
+pub mod model;
+pub mod parse;
+pub mod queue;
+pub mod register;
+pub mod search;
+pub mod semaphore;
+pub mod simulate;
+pub mod witness;
+pub mod write;
+
+pub use check::{check, CheckOptions, CheckReport, Verdict};
+pub use fast_queue::FastResult;
+pub use history::{Header, History, Model, Op, OpKind, Value};
+pub use model::SequentialModel;
+pub use parse::{parse_history, HistoryError};
+pub use queue::QueueModel;
+pub use register::RegisterModel;
+pub use search::{search, SearchResult};
+pub use semaphore::SemaphoreModel;
+pub use write::{save_history, write_history};
+
+/// Reads and parses the history file at `path` (I/O errors are reported as line 0).
+pub fn load_history(path: impl AsRef<std::path::Path>) -> Result<History, HistoryError> {
+    let text = std::fs::read_to_string(path.as_ref()).map_err(|e| {
+        HistoryError::line(0, format!("cannot read {}: {e}", path.as_ref().display()))
+    })?;
+    parse_history(&text)
+}

@@ -1,0 +1,77 @@
+//! The key-value register model (`model: "register"`): independent registers, one per key, each
+//! starting as `null`. Histories are split per key (P-compositionality) and each key is checked
+//! alone, so a state is one register's value.
+//!
+//! - `read` ok:true: returns the current value; ok:false: failed without effect.
+//! - `write v` ok:true: sets `v`; ok:false: failed without effect.
+//! - `cas expected -> v` ok:true: the register held `expected`, now `v`; ok:false: it did not
+//!   hold `expected`.
+//! - outcome unknown: a write or cas that took effect succeeded; a read has no effect.
+
+use super::history::{Op, OpKind, Value};
+use super::model::{units_by_value, SequentialModel};
+use std::collections::HashMap;
+
+/// A map of independent registers.
+#[derive(Clone, Debug, Default)]
+pub struct RegisterModel;
+
+impl SequentialModel for RegisterModel {
+    /// The value of the one register (key) being checked.
+    type State = Option<Value>;
+
+    fn init(&self) -> Option<Value> {
+        None
+    }
+
+    fn step(&self, s: &Option<Value>, op: &Op) -> Option<Option<Value>> {
+        match (&op.kind, op.ok) {
+            (OpKind::Read { value, .. }, Some(true)) => (value == s).then_some(*s),
+            (OpKind::Read { .. }, _) => Some(*s),
+            (OpKind::Write { value, .. }, Some(true) | None) => Some(Some(*value)),
+            (OpKind::Write { .. }, Some(false)) => Some(*s),
+            (
+                OpKind::Cas {
+                    expected, value, ..
+                },
+                Some(true) | None,
+            ) => (expected == s).then_some(Some(*value)),
+            (OpKind::Cas { expected, .. }, Some(false)) => (expected != s).then_some(*s),
+            _ => None,
+        }
+    }
+
+    /// One part per key, in order of first appearance.
+    fn partition(&self, ops: &[Op]) -> Vec<Vec<usize>> {
+        let mut index: HashMap<&str, usize> = HashMap::new();
+        let mut parts: Vec<Vec<usize>> = Vec::new();
+        for (i, op) in ops.iter().enumerate() {
+            let key = op.kind.key().unwrap_or("");
+            let p = *index.entry(key).or_insert_with(|| {
+                parts.push(Vec::new());
+                parts.len() - 1
+            });
+            parts[p].push(i);
+        }
+        parts
+    }
+
+    /// Operations mentioning the same value (written, read, expected) go together.
+    fn deletion_units(&self, ops: &[Op], subset: &[usize]) -> Vec<Vec<usize>> {
+        units_by_value(ops, subset, |op| {
+            let k = op.kind.key();
+            match &op.kind {
+                OpKind::Write { value, .. } => vec![(k, *value)],
+                OpKind::Read { value: Some(v), .. } if op.ok == Some(true) => vec![(k, *v)],
+                OpKind::Cas {
+                    expected, value, ..
+                } => {
+                    let mut v = vec![(k, *value)];
+                    v.extend(expected.map(|e| (k, e)));
+                    v
+                }
+                _ => vec![],
+            }
+        })
+    }
+}

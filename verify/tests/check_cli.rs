@@ -1,0 +1,137 @@
+//! `synclab check FILE`: exit codes 0 / 1 / 2 / 3, the JSON object of HISTORY.md, and the human
+//! witness.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn dir() -> PathBuf {
+    let d = std::env::temp_dir().join(format!("synclab-check-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn file(name: &str, text: &str) -> PathBuf {
+    let p = dir().join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+fn synclab(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_synclab"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn json(out: &Output) -> serde_json::Value {
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(stdout.lines().count(), 1, "exactly one JSON line: {stdout}");
+    serde_json::from_str(&stdout).unwrap()
+}
+
+const GOOD: &str = r#"{"synclab_history":1,"model":"queue","capacity":1024}
+{"process":0,"op":"enqueue","value":17,"ok":true,"invoke_ns":1000,"return_ns":1900}
+{"process":1,"op":"dequeue","value":17,"ok":true,"invoke_ns":1200,"return_ns":2500}
+{"process":1,"op":"dequeue","value":null,"ok":true,"invoke_ns":2600,"return_ns":2700}
+"#;
+
+/// A dequeue moved before its enqueue (lines 3 and 4 are the culprits).
+const MOVED: &str = r#"{"synclab_history":1,"model":"queue"}
+{"process":0,"op":"enqueue","value":1,"ok":true,"invoke_ns":100,"return_ns":200}
+{"process":1,"op":"dequeue","value":2,"ok":true,"invoke_ns":300,"return_ns":400}
+{"process":0,"op":"enqueue","value":2,"ok":true,"invoke_ns":500,"return_ns":600}
+{"process":1,"op":"dequeue","value":1,"ok":true,"invoke_ns":700,"return_ns":800}
+"#;
+
+#[test]
+fn good_history_exits_0() {
+    let f = file("good.jsonl", GOOD);
+    let out = synclab(&["check", f.to_str().unwrap(), "--json"]);
+    assert_eq!(out.status.code(), Some(0));
+    let j = json(&out);
+    assert_eq!(j["ok"], true);
+    assert_eq!(j["linearizable"], true);
+    assert_eq!(j["ops"], 3);
+    assert!(j["seconds"].is_number());
+    assert!(j.get("witness").is_none());
+    let out = synclab(&["check", f.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("linearizable"));
+}
+
+#[test]
+fn dequeue_before_enqueue_exits_1_with_witness() {
+    let f = file("moved.jsonl", MOVED);
+    let out = synclab(&["check", f.to_str().unwrap(), "--json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let j = json(&out);
+    assert_eq!(j["ok"], false);
+    assert_eq!(j["linearizable"], false);
+    assert_eq!(j["ops"], 4);
+    let w = j["witness"].as_array().unwrap();
+    let lines: Vec<u64> = w.iter().map(|e| e["line"].as_u64().unwrap()).collect();
+    assert_eq!(lines, vec![3, 4]);
+    // each op as it appears in the file
+    assert_eq!(w[0]["op"]["op"], "dequeue");
+    assert_eq!(w[0]["op"]["value"], 2);
+    assert_eq!(w[1]["op"]["invoke_ns"], 500);
+
+    let out = synclab(&["check", f.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("NOT linearizable"), "{text}");
+    assert!(text.contains("line     3"), "{text}");
+    assert!(text.contains("dequeue() = 2"), "{text}");
+    assert!(text.contains("enqueue(2)"), "{text}");
+}
+
+#[test]
+fn malformed_line_exits_2_naming_line_and_field() {
+    let bad = GOOD.replace(
+        r#""value":17,"ok":true,"invoke_ns":1200"#,
+        r#""value":"x","ok":true,"invoke_ns":1200"#,
+    );
+    let f = file("bad.jsonl", &bad);
+    let out = synclab(&["check", f.to_str().unwrap(), "--json"]);
+    assert_eq!(out.status.code(), Some(2));
+    let j = json(&out);
+    assert_eq!(j["ok"], false);
+    let msg = j["error"].as_str().unwrap();
+    assert!(msg.contains("line 3") && msg.contains("`value`"), "{msg}");
+    let out = synclab(&["check", f.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("line 3") && err.contains("`value`"), "{err}");
+
+    let missing = synclab(&[
+        "check",
+        dir().join("nope.jsonl").to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(missing.status.code(), Some(2));
+}
+
+#[test]
+fn time_limit_exits_3() {
+    // a long register history; a tiny time limit runs out before the search ends
+    let mut text = String::from("{\"synclab_history\":1,\"model\":\"register\"}\n");
+    for i in 0..20_000i64 {
+        let (p, t) = (i % 4, 10 * i);
+        text.push_str(&format!(
+            "{{\"process\":{p},\"op\":\"write\",\"key\":\"x\",\"value\":{i},\"ok\":true,\"invoke_ns\":{t},\"return_ns\":{}}}\n",
+            t + 35
+        ));
+    }
+    let f = file("long.jsonl", &text);
+    let out = synclab(&[
+        "check",
+        f.to_str().unwrap(),
+        "--json",
+        "--timeout",
+        "0.000001",
+    ]);
+    assert_eq!(out.status.code(), Some(3));
+    let j = json(&out);
+    assert_eq!(j["linearizable"], serde_json::Value::Null);
+    assert_eq!(j["ok"], false);
+}
