@@ -7,6 +7,7 @@ mod check;
 mod demo;
 mod model;
 mod output;
+mod run;
 mod worker;
 
 use clap::{Parser, Subcommand};
@@ -29,6 +30,8 @@ enum Command {
     Demo(demo::DemoArgs),
     /// Run a loom model of a lock-free algorithm, optionally with a deliberate bug (mutant).
     Model(model::ModelArgs),
+    /// Run real worker processes over a shared-memory ring or semaphore and check the result.
+    Run(run::RunArgs),
     /// Internal: a worker process of a multi-process run.
     #[command(hide = true)]
     Worker(worker::WorkerArgs),
@@ -42,6 +45,7 @@ pub fn main() -> ExitCode {
     let exit = match cli.command {
         Command::Worker(args) => return crate::workers::run(args.args),
         Command::Demo(args) => demo::run(args),
+        Command::Run(args) => run::run(args),
         Command::Model(args) => model::run(args),
         Command::Check(args) => check::run(args),
     };

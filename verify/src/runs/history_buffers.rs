@@ -204,3 +204,32 @@ impl Recorder<'_> {
         Some(r)
     }
 }
+
+/// Converts worker `process`'s entries into HISTORY.md operations.
+pub fn to_ops(process: usize, entries: &[Entry]) -> Vec<crate::lin::Op> {
+    use crate::lin::{Op, OpKind};
+    entries
+        .iter()
+        .filter_map(|e| {
+            let value = (e.flags & Entry::HAS_VALUE != 0).then_some(e.value as i64);
+            let kind = match e.op {
+                op::ENQUEUE => OpKind::Enqueue {
+                    value: value.unwrap_or(0),
+                },
+                op::DEQUEUE => OpKind::Dequeue { value },
+                op::ACQUIRE => OpKind::Acquire { n: e.value.max(1) },
+                op::RELEASE => OpKind::Release { n: e.value.max(1) },
+                _ => return None,
+            };
+            let done = e.flags & Entry::DONE != 0 && e.return_ns != PENDING;
+            Some(Op {
+                process: process as u64,
+                kind,
+                ok: done.then_some(e.flags & Entry::OK != 0),
+                invoke_ns: e.invoke_ns as i64,
+                return_ns: done.then_some(e.return_ns as i64),
+                line: 0,
+            })
+        })
+        .collect()
+}

@@ -1,6 +1,10 @@
 //! Parent side of real multi-process runs: create the region, start the workers, reap them,
 //! and turn their reports into one result.
 
+mod faults;
+pub mod history_buffers;
+mod recorded;
 mod transfer;
 
 pub use transfer::{frames_transfer, spsc_transfer, TransferReport};
+pub use recorded::{mpmc_run, semaphore_run, RunParams, RunReport};

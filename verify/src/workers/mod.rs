@@ -5,7 +5,9 @@
 //! prints exactly one JSON line (its report) on stdout and exits 0 when its own checks held.
 
 mod frames;
+mod mpmc;
 mod record;
+mod sem;
 mod spsc;
 
 pub use record::Record;
@@ -36,6 +38,12 @@ pub enum Role {
     FramesProduce(Transfer),
     /// Receive `count` frames, checking order, length and contents.
     FramesConsume(Transfer),
+    /// Enqueue `count` distinct values into the named mpmc queue, recording each operation.
+    MpmcProduce(mpmc::MpmcRole),
+    /// Dequeue until the queue is closed and empty, recording each operation.
+    MpmcConsume(mpmc::MpmcRole),
+    /// `count` rounds of acquire/release on the named semaphore, recording each operation.
+    SemContend(sem::SemRole),
 }
 
 /// Arguments of a two-process transfer role.
@@ -82,6 +90,9 @@ where
         Role::SpscConsume(t) => spsc::consume(&t),
         Role::FramesProduce(t) => frames::produce(&t),
         Role::FramesConsume(t) => frames::consume(&t),
+        Role::MpmcProduce(r) => mpmc::produce(&r),
+        Role::MpmcConsume(r) => mpmc::consume(&r),
+        Role::SemContend(r) => sem::contend(&r),
     };
     let ok = report.get("ok").and_then(|v| v.as_bool()) == Some(true);
     println!("{report}");

@@ -1,0 +1,388 @@
+//! Multi-process runs whose every operation is recorded (see `history_buffers`), then checked:
+//! `mpmc` (producers and consumers over one queue) and `semaphore` (workers contending on
+//! permits). Optional SIGSTOP/SIGCONT injection.
+
+use super::faults::{pidfd, StopInjector};
+use super::history_buffers::{to_ops, HistoryBuffers};
+use crate::lin::{self, CheckOptions, History, Model, OpKind, Verdict};
+use crate::procs::{reap_all, WorkerExe, WorkerExit};
+use serde::Serialize;
+use serde_json::{json, Map, Value};
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+use synclab_core::ring::Mpmc;
+use synclab_core::sem::{SemOptions, Semaphore};
+use synclab_core::shm::ShmName;
+
+/// Parameters of a recorded run.
+#[derive(Clone, Debug)]
+pub struct RunParams {
+    /// Worker processes.
+    pub procs: usize,
+    /// mpmc: values to enqueue in total; semaphore: rounds per worker.
+    pub messages: u64,
+    /// mpmc: queue slots; semaphore: permits.
+    pub capacity: usize,
+    /// SIGSTOP/SIGCONT pairs per second (0 = none).
+    pub stop_rate: f64,
+    /// Seed of the fault injector.
+    pub seed: u64,
+    /// Where to save the history (HISTORY.md format), if anywhere.
+    pub history: Option<PathBuf>,
+    /// Deadline for the whole run (workers are killed past it).
+    pub timeout: Duration,
+    /// Time limit for the linearizability check.
+    pub check_timeout: Duration,
+}
+
+/// What a recorded run found (the JSON of `synclab run`).
+#[derive(Clone, Debug, Serialize)]
+pub struct RunReport {
+    /// `mpmc` or `semaphore`.
+    pub kind: &'static str,
+    /// Every check held.
+    pub ok: bool,
+    /// Worker processes.
+    pub procs: usize,
+    /// Operations recorded.
+    pub ops: u64,
+    /// Wall-clock seconds of the run (spawn to last exit).
+    pub seconds: f64,
+    /// Completed operations per second.
+    pub throughput: f64,
+    /// The checker's verdict (`null` if it gave up at its time limit).
+    pub linearizable: Option<bool>,
+    /// Which checker decided.
+    pub checker: String,
+    /// Seconds the check took.
+    pub check_seconds: f64,
+    /// Values enqueued and never dequeued (mpmc).
+    pub lost: u64,
+    /// Values dequeued more than once (mpmc).
+    pub duplicated: u64,
+    /// SIGSTOP/SIGCONT pairs injected.
+    pub stops_injected: u64,
+    /// How each worker ended.
+    pub workers: Vec<String>,
+    /// Problems found.
+    pub errors: Vec<String>,
+    /// The smallest set of operations with no linearization, when not linearizable.
+    pub witness: Vec<Value>,
+    /// Kind-specific results (semaphore: `max_holders`, `acquires`, `final_value`, `permits`).
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+fn role(
+    role: &str,
+    name: &ShmName,
+    history: &ShmName,
+    worker: usize,
+    count: u64,
+    extra: &[String],
+) -> Vec<String> {
+    let mut v: Vec<String> = vec![
+        role.into(),
+        "--name".into(),
+        name.to_string(),
+        "--history".into(),
+        history.to_string(),
+        "--worker".into(),
+        worker.to_string(),
+        "--count".into(),
+        count.to_string(),
+        "--deadline-ms".into(),
+        "600000".into(),
+    ];
+    v.extend(extra.iter().cloned());
+    v
+}
+
+fn worker_errors(exits: &[WorkerExit], errors: &mut Vec<String>) -> Vec<String> {
+    exits
+        .iter()
+        .map(|e| {
+            if !e.success() {
+                let detail = e
+                    .stdout
+                    .lines()
+                    .last()
+                    .and_then(|l| serde_json::from_str::<Value>(l).ok())
+                    .and_then(|v| v.get("error").and_then(|x| x.as_str()).map(String::from))
+                    .unwrap_or_default();
+                errors.push(format!("worker {}: {} {detail}", e.index, e.describe()));
+            }
+            e.describe()
+        })
+        .collect()
+}
+
+struct Checked {
+    linearizable: Option<bool>,
+    checker: String,
+    seconds: f64,
+    witness: Vec<Value>,
+}
+
+fn check_and_save(history: &History, p: &RunParams, errors: &mut Vec<String>) -> Checked {
+    if let Some(path) = &p.history {
+        if let Err(e) = lin::save_history(path, history) {
+            errors.push(format!("cannot save the history to {}: {e}", path.display()));
+        }
+    }
+    let start = Instant::now();
+    let report = lin::check(
+        history,
+        &CheckOptions {
+            deadline: Some(start + p.check_timeout),
+            ..CheckOptions::default()
+        },
+    );
+    let linearizable = match report.verdict {
+        Verdict::Linearizable => Some(true),
+        Verdict::NotLinearizable => Some(false),
+        Verdict::Unknown => None,
+    };
+    if linearizable == Some(false) {
+        errors.push(format!(
+            "history is not linearizable{}",
+            report
+                .violation
+                .as_deref()
+                .map(|v| format!(": {v}"))
+                .unwrap_or_default()
+        ));
+    }
+    Checked {
+        linearizable,
+        checker: report.checker.to_string(),
+        seconds: start.elapsed().as_secs_f64(),
+        witness: report
+            .witness
+            .iter()
+            .map(|&i| history.ops[i].to_json())
+            .collect(),
+    }
+}
+
+/// Spawns workers, injects stops while `phase` runs, returns exits of the given group.
+fn spawn_all(exe: &WorkerExe, args: &[Vec<String>]) -> Result<Vec<std::process::Child>, String> {
+    let mut children = Vec::new();
+    for a in args {
+        match exe.spawn(a) {
+            Ok(c) => children.push(c),
+            Err(e) => {
+                reap_all(children, Duration::ZERO);
+                return Err(format!("cannot start a worker process: {e}"));
+            }
+        }
+    }
+    Ok(children)
+}
+
+fn injector(children: &[std::process::Child], p: &RunParams) -> Option<StopInjector> {
+    let fds = children.iter().filter_map(|c| pidfd(c.id()).ok()).collect();
+    StopInjector::start(fds, p.stop_rate, p.seed)
+}
+
+/// `procs/2` producer processes enqueue `messages` distinct values in total into a named mpmc
+/// queue of `capacity` slots; the other processes dequeue until the parent closes the queue
+/// after the producers exit. Checks: every worker exit, no loss, no duplication, and
+/// linearizability of the recorded history against a FIFO queue.
+pub fn mpmc_run(exe: &WorkerExe, p: &RunParams) -> Result<RunReport, String> {
+    let procs = p.procs.max(2);
+    let producers = procs / 2;
+    let consumers = procs - producers;
+    let per_producer = |i: usize| {
+        p.messages / producers as u64 + u64::from((i as u64) < p.messages % producers as u64)
+    };
+    let qname = ShmName::unique("mpmc");
+    let hname = ShmName::unique("hist");
+    let q = Mpmc::<u64>::create(&qname, p.capacity)
+        .map_err(|e| format!("cannot create the mpmc queue: {e}"))?;
+    let per_worker = (p.messages as usize + 2).max(per_producer(0) as usize);
+    let buffers = HistoryBuffers::create(&hname, procs, per_worker)
+        .map_err(|e| format!("cannot create the history region: {e}"))?;
+    let consumer_args: Vec<_> = (producers..procs)
+        .map(|w| role("mpmc-consume", &qname, &hname, w, 0, &[]))
+        .collect();
+    let producer_args: Vec<_> = (0..producers)
+        .map(|w| {
+            role(
+                "mpmc-produce",
+                &qname,
+                &hname,
+                w,
+                per_producer(w),
+                &["--id".into(), (w + 1).to_string()],
+            )
+        })
+        .collect();
+    let start = Instant::now();
+    let consumer_children = spawn_all(exe, &consumer_args)?;
+    let producer_children = spawn_all(exe, &producer_args)?;
+    let inj = {
+        let fds: Vec<_> = producer_children
+            .iter()
+            .chain(&consumer_children)
+            .filter_map(|c| pidfd(c.id()).ok())
+            .collect();
+        StopInjector::start(fds, p.stop_rate, p.seed)
+    };
+    let producer_exits = reap_all(producer_children, p.timeout);
+    q.close();
+    let left = p.timeout.saturating_sub(start.elapsed());
+    let consumer_exits = reap_all(consumer_children, left);
+    let stops = inj.map_or(0, StopInjector::finish);
+    let seconds = start.elapsed().as_secs_f64();
+
+    let mut errors = Vec::new();
+    let mut workers = worker_errors(&producer_exits, &mut errors);
+    workers.extend(worker_errors(&consumer_exits, &mut errors));
+    let entries = buffers.entries();
+    let mut history = History::new(Model::Queue {
+        capacity: Some(p.capacity as u64),
+    });
+    for (w, e) in entries.iter().enumerate() {
+        history.ops.extend(to_ops(w, e));
+    }
+    let (lost, duplicated, from_nowhere) = queue_accounting(&history);
+    if lost > 0 || duplicated > 0 || from_nowhere > 0 {
+        errors.push(format!(
+            "{lost} lost, {duplicated} duplicated, {from_nowhere} dequeued but never enqueued"
+        ));
+    }
+    let checked = check_and_save(&history, p, &mut errors);
+    let completed = history.ops.iter().filter(|o| o.ok == Some(true)).count();
+    Ok(RunReport {
+        kind: "mpmc",
+        ok: errors.is_empty() && checked.linearizable == Some(true),
+        procs,
+        ops: history.ops.len() as u64,
+        seconds,
+        throughput: completed as f64 / seconds.max(1e-9),
+        linearizable: checked.linearizable,
+        checker: checked.checker,
+        check_seconds: checked.seconds,
+        lost,
+        duplicated,
+        stops_injected: stops,
+        workers,
+        errors,
+        witness: checked.witness,
+        extra: Map::from_iter([
+            ("producers".into(), json!(producers)),
+            ("consumers".into(), json!(consumers)),
+            ("messages".into(), json!(p.messages)),
+            ("capacity".into(), json!(p.capacity)),
+        ]),
+    })
+}
+
+/// (lost, duplicated, from nowhere) by value: every value enqueued with `ok: true` must be
+/// dequeued exactly once; dequeued values must have been enqueued (pending enqueues count).
+fn queue_accounting(h: &History) -> (u64, u64, u64) {
+    let mut enq: HashMap<i64, bool> = HashMap::new();
+    let mut deq: HashMap<i64, u64> = HashMap::new();
+    for o in &h.ops {
+        match (&o.kind, o.ok) {
+            (OpKind::Enqueue { value }, Some(true)) => {
+                enq.insert(*value, true);
+            }
+            (OpKind::Enqueue { value }, None) => {
+                enq.entry(*value).or_insert(false);
+            }
+            (OpKind::Dequeue { value: Some(v) }, Some(true)) => *deq.entry(*v).or_default() += 1,
+            _ => {}
+        }
+    }
+    let lost = enq
+        .iter()
+        .filter(|(v, definite)| **definite && !deq.contains_key(v))
+        .count() as u64;
+    let duplicated = deq.values().map(|c| c.saturating_sub(1)).sum();
+    let from_nowhere = deq.keys().filter(|v| !enq.contains_key(v)).count() as u64;
+    (lost, duplicated, from_nowhere)
+}
+
+/// `procs` processes each run `rounds` acquire/release rounds on a named semaphore of
+/// `permits`, tracking occupancy in the region. Checks: at most `permits` holders ever, the
+/// final value equals `permits`, every acquire completed, every worker exited 0, and the history
+/// is linearizable against a counting semaphore.
+pub fn semaphore_run(exe: &WorkerExe, p: &RunParams) -> Result<RunReport, String> {
+    let procs = p.procs.max(1);
+    let permits = p.capacity as u32;
+    let sname = ShmName::unique("sem");
+    let hname = ShmName::unique("hist");
+    let sem = Semaphore::create(&sname, permits, permits, SemOptions::default())
+        .map_err(|e| format!("cannot create the semaphore: {e}"))?;
+    let buffers = HistoryBuffers::create(&hname, procs, 2 * p.messages as usize)
+        .map_err(|e| format!("cannot create the history region: {e}"))?;
+    let args: Vec<_> = (0..procs)
+        .map(|w| role("sem-contend", &sname, &hname, w, p.messages, &[]))
+        .collect();
+    let start = Instant::now();
+    let children = spawn_all(exe, &args)?;
+    let inj = injector(&children, p);
+    let exits = reap_all(children, p.timeout);
+    let stops = inj.map_or(0, StopInjector::finish);
+    let seconds = start.elapsed().as_secs_f64();
+
+    let mut errors = Vec::new();
+    let workers = worker_errors(&exits, &mut errors);
+    let aux = |i| {
+        sem.aux(i)
+            .map_or(0, |w| w.load(std::sync::atomic::Ordering::Acquire))
+    };
+    let (max_holders, acquires) = (aux(1), aux(2));
+    let final_value = sem.value().map_err(|e| e.to_string());
+    if max_holders > u64::from(permits) {
+        errors.push(format!(
+            "{max_holders} holders at once, more than {permits} permits"
+        ));
+    }
+    if acquires != procs as u64 * p.messages {
+        errors.push(format!(
+            "{acquires} acquires completed of {}",
+            procs as u64 * p.messages
+        ));
+    }
+    match &final_value {
+        Ok(v) if *v == permits => {}
+        Ok(v) => errors.push(format!("final value {v}, expected {permits}")),
+        Err(e) => errors.push(format!("cannot read the final value: {e}")),
+    }
+    let mut history = History::new(Model::Semaphore {
+        permits: u64::from(permits),
+    });
+    for (w, e) in buffers.entries().iter().enumerate() {
+        history.ops.extend(to_ops(w, e));
+    }
+    let checked = check_and_save(&history, p, &mut errors);
+    let completed = history.ops.iter().filter(|o| o.ok == Some(true)).count();
+    Ok(RunReport {
+        kind: "semaphore",
+        ok: errors.is_empty() && checked.linearizable == Some(true),
+        procs,
+        ops: history.ops.len() as u64,
+        seconds,
+        throughput: completed as f64 / seconds.max(1e-9),
+        linearizable: checked.linearizable,
+        checker: checked.checker,
+        check_seconds: checked.seconds,
+        lost: 0,
+        duplicated: 0,
+        stops_injected: stops,
+        workers,
+        errors,
+        witness: checked.witness,
+        extra: Map::from_iter([
+            ("permits".into(), json!(permits)),
+            ("iterations".into(), json!(p.messages)),
+            ("max_holders".into(), json!(max_holders)),
+            ("acquires".into(), json!(acquires)),
+            ("final_value".into(), json!(final_value.ok())),
+        ]),
+    })
+}
