@@ -135,3 +135,11 @@ fn time_limit_exits_3() {
     assert_eq!(j["linearizable"], serde_json::Value::Null);
     assert_eq!(j["ok"], false);
 }
+
+#[test]
+fn bad_timeout_exits_2() {
+    let f = file("good2.jsonl", GOOD);
+    let out = synclab(&["check", f.to_str().unwrap(), "--json", "--timeout", "0"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(json(&out)["error"].as_str().unwrap().contains("--timeout"));
+}

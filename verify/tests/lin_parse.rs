@@ -256,3 +256,30 @@ fn lines_may_come_in_any_order() {
     let v = synclab_verify::lin::check(&back, &Default::default());
     assert_eq!(v.verdict, synclab_verify::lin::Verdict::Linearizable);
 }
+
+#[test]
+fn save_then_load_a_file() {
+    let h = semaphore_history(&GenConfig::new(3, 50, 4), 2);
+    let path = std::env::temp_dir().join(format!("synclab-lin-parse-{}.jsonl", std::process::id()));
+    synclab_verify::lin::save_history(&path, &h).unwrap();
+    let back = synclab_verify::lin::load_history(&path).unwrap();
+    std::fs::remove_file(&path).unwrap();
+    assert_eq!(back, h);
+    let missing = synclab_verify::lin::load_history(path.with_extension("missing")).unwrap_err();
+    assert!(missing.to_string().contains("cannot read"), "{missing}");
+}
+
+#[test]
+fn in_memory_histories_are_validated() {
+    use synclab_verify::lin::Op;
+    let mut h = History::new(Model::Register);
+    h.ops.push(Op::new(0, OpKind::Enqueue { value: 1 }, 0, 1));
+    assert_eq!(h.validate().unwrap_err().field.as_deref(), Some("op"));
+    let mut h = History::new(Model::Queue { capacity: None });
+    h.ops.push(Op::new(0, OpKind::Enqueue { value: 1 }, 0, 10));
+    h.ops.push(Op::new(0, OpKind::Enqueue { value: 2 }, 5, 20));
+    assert_eq!(
+        h.validate().unwrap_err().field.as_deref(),
+        Some("invoke_ns")
+    );
+}
