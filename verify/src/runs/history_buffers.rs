@@ -114,7 +114,14 @@ impl HistoryBuffers {
         assert!(worker < self.workers);
         // SAFETY: the counts are the first `workers` 128-byte lines of the body, inside the
         // mapping (validated layout), 8-aligned, and live as long as `self`.
-        unsafe { &*self.region.body().as_ptr().add(worker * LINE).cast::<AtomicU64>() }
+        unsafe {
+            &*self
+                .region
+                .body()
+                .as_ptr()
+                .add(worker * LINE)
+                .cast::<AtomicU64>()
+        }
     }
 
     fn entry_ptr(&self, worker: usize, i: usize) -> NonNull<Entry> {
