@@ -5,7 +5,9 @@ use super::model::{check as check_model, describe as describe_model};
 use super::output::{Exit, Outcome};
 use crate::models::{self, ModelReport};
 use crate::procs::WorkerExe;
-use crate::runs::{frames_transfer, spsc_transfer, TransferReport};
+use crate::runs::{
+    frames_transfer, mpmc_run, semaphore_run, spsc_transfer, RunParams, RunReport, TransferReport,
+};
 use serde_json::json;
 use std::fmt::Write as _;
 use std::time::Duration;
@@ -20,6 +22,12 @@ pub struct DemoArgs {
     /// Frames to move through the frames ring.
     #[arg(long, default_value_t = 200_000)]
     pub frames: u64,
+    /// Values to pass through the mpmc queue (recorded and checked for linearizability).
+    #[arg(long, default_value_t = 200_000)]
+    pub mpmc: u64,
+    /// Seed of the fault injection (SIGSTOP/SIGCONT) in the mpmc and semaphore runs.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
     /// Print one JSON object instead of the human summary.
     #[arg(long)]
     pub json: bool,
@@ -46,6 +54,20 @@ pub fn run(args: DemoArgs) -> Exit {
     let spsc = spsc_transfer(&exe, args.records, SPSC_CAPACITY, 256, TIMEOUT);
     step("frames ring: variable-length messages written and read in place");
     let frames = frames_transfer(&exe, args.frames, FRAMES_CAPACITY, TIMEOUT);
+    step("mpmc queue: 2 producer + 2 consumer processes, SIGSTOPs injected, history checked");
+    let recorded = |messages, capacity| RunParams {
+        procs: 4,
+        messages,
+        capacity,
+        stop_rate: 20.0,
+        seed: args.seed,
+        history: None,
+        timeout: TIMEOUT,
+        check_timeout: Duration::from_secs(60),
+    };
+    let mpmc = mpmc_run(&exe, &recorded(args.mpmc, 1024));
+    step("semaphore: 4 processes contend on 2 permits, history checked");
+    let sem = semaphore_run(&exe, &recorded(20_000, 2));
     step("loom: every interleaving of the spsc ring (capacity 2, 3 records), then a mutant");
     let spec = models::find("spsc").expect("the spsc model exists");
     let model = check_model(spec, Mutant::None, &options(spec));
@@ -54,8 +76,41 @@ pub fn run(args: DemoArgs) -> Exit {
     let transfers_ok = [&spsc, &frames]
         .iter()
         .all(|t| t.as_ref().is_ok_and(|t| t.ok));
-    let ok = transfers_ok && model.ok && !mutant.ok;
-    let text = summary(&spsc, &frames, &model, &mutant, ok);
+    let runs_ok = [&mpmc, &sem].iter().all(|r| r.as_ref().is_ok_and(|r| r.ok));
+    let ok = transfers_ok && runs_ok && model.ok && !mutant.ok;
+    let sections = vec![
+        transfer_section(
+            format!("spsc ring, two processes (named POSIX shm, {SPSC_CAPACITY} slots of 16-byte records, batches of 256)"),
+            &spsc,
+            "records",
+        ),
+        transfer_section(
+            format!(
+                "frames ring, two processes ({} KiB, frames of 8..256 bytes written and read in place)",
+                FRAMES_CAPACITY / 1024
+            ),
+            &frames,
+            "frames",
+        ),
+        recorded_section(
+            "mpmc queue, 2 producer + 2 consumer processes, SIGSTOP/SIGCONT at random moments".into(),
+            &mpmc,
+        ),
+        recorded_section("counting semaphore, 4 processes contending on 2 permits".into(), &sem),
+        model_section(
+            "loom model check of the spsc ring code (the very code the processes ran)".into(),
+            &model,
+        ),
+        model_section(
+            "the same model with a deliberate bug: `tail` published with Relaxed, not Release".into(),
+            &mutant,
+        ),
+    ];
+    let text = render(&sections, ok);
+    let as_json_run = |r: &Result<RunReport, String>| match r {
+        Ok(r) => serde_json::to_value(r).expect("serialises"),
+        Err(e) => json!({"ok": false, "error": e}),
+    };
     let as_json = |t: &Result<TransferReport, String>| match t {
         Ok(t) => serde_json::to_value(t).expect("serialises"),
         Err(e) => json!({"ok": false, "error": e}),
@@ -65,6 +120,8 @@ pub fn run(args: DemoArgs) -> Exit {
             "ok": ok,
             "spsc": as_json(&spsc),
             "frames": as_json(&frames),
+            "mpmc": as_json_run(&mpmc),
+            "semaphore": as_json_run(&sem),
             "model": model,
             "mutant": mutant,
         }),
@@ -88,76 +145,109 @@ fn mark(ok: bool) -> &'static str {
     }
 }
 
-fn transfer_lines(out: &mut String, t: &Result<TransferReport, String>, what: &str) {
-    match t {
-        Err(e) => {
-            let _ = writeln!(out, "   could not run: {e}");
-        }
+/// One numbered part of the summary.
+struct Section {
+    title: String,
+    lines: Vec<String>,
+}
+
+fn transfer_section(title: String, t: &Result<TransferReport, String>, what: &str) -> Section {
+    let lines = match t {
+        Err(e) => vec![format!("could not run: {e}")],
         Ok(t) => {
             let size = if t.bytes > 0 {
                 format!(" ({:.1} MB)", t.bytes as f64 / 1e6)
             } else {
                 String::new()
             };
-            let _ = writeln!(
-                out,
-                "   {} {what}{size} in {:.3} s = {:.1} M msgs/s",
-                group(t.received),
-                t.seconds,
-                t.msgs_per_sec / 1e6
-            );
-            let _ = writeln!(
-                out,
-                "   lost {}, duplicated {}, out of order {}, corrupt {}  [{}]",
-                t.lost,
-                t.duplicated,
-                t.out_of_order,
-                t.corrupt,
-                mark(t.ok)
-            );
-            for e in &t.errors {
-                let _ = writeln!(out, "   error: {e}");
-            }
+            let mut v = vec![
+                format!(
+                    "{} {what}{size} in {:.3} s = {:.1} M msgs/s",
+                    group(t.received),
+                    t.seconds,
+                    t.msgs_per_sec / 1e6
+                ),
+                format!(
+                    "lost {}, duplicated {}, out of order {}, corrupt {}  [{}]",
+                    t.lost,
+                    t.duplicated,
+                    t.out_of_order,
+                    t.corrupt,
+                    mark(t.ok)
+                ),
+            ];
+            v.extend(t.errors.iter().map(|e| format!("error: {e}")));
+            v
         }
+    };
+    Section { title, lines }
+}
+
+fn recorded_section(title: String, r: &Result<RunReport, String>) -> Section {
+    let lines = match r {
+        Err(e) => vec![format!("could not run: {e}")],
+        Ok(r) => {
+            let verdict = match r.linearizable {
+                Some(true) => "linearizable",
+                Some(false) => "NOT linearizable",
+                None => "unknown (the check gave up)",
+            };
+            let first = if r.kind == "semaphore" {
+                format!(
+                    "{} acquires by {} processes; at most {} holders at once; final value {}",
+                    r.extra["acquires"], r.procs, r.extra["max_holders"], r.extra["final_value"]
+                )
+            } else {
+                format!(
+                    "{} operations in {:.2} s, {} SIGSTOP/SIGCONT injected; lost {}, duplicated {}",
+                    group(r.ops),
+                    r.seconds,
+                    r.stops_injected,
+                    r.lost,
+                    r.duplicated
+                )
+            };
+            let mut v = vec![
+                first,
+                format!(
+                    "recorded history: {verdict} ({} checker, {:.2} s)  [{}]",
+                    r.checker,
+                    r.check_seconds,
+                    mark(r.ok)
+                ),
+            ];
+            v.extend(r.errors.iter().map(|e| format!("error: {e}")));
+            v
+        }
+    };
+    Section { title, lines }
+}
+
+fn model_section(title: String, r: &ModelReport) -> Section {
+    Section {
+        title,
+        lines: describe_model(r)
+            .lines()
+            .map(|l| l.trim().to_string())
+            .collect(),
     }
 }
 
-fn summary(
-    spsc: &Result<TransferReport, String>,
-    frames: &Result<TransferReport, String>,
-    model: &ModelReport,
-    mutant: &ModelReport,
-    ok: bool,
-) -> String {
+fn render(sections: &[Section], ok: bool) -> String {
     let mut s = String::from(
-        "synclab demo: lock-free rings in shared memory, between real processes, model-checked\n\n",
+        "synclab demo: lock-free rings and a semaphore in shared memory, between real processes, verified\n\n",
     );
-    let _ = writeln!(
-        s,
-        "1. spsc ring, two processes (named POSIX shm, {SPSC_CAPACITY} slots of 16-byte records, batches of 256)"
-    );
-    transfer_lines(&mut s, spsc, "records");
-    let _ = writeln!(
-        s,
-        "2. frames ring, two processes ({} KiB, frames of 8..256 bytes written and read in place)",
-        FRAMES_CAPACITY / 1024
-    );
-    transfer_lines(&mut s, frames, "frames");
-    let _ = writeln!(
-        s,
-        "3. loom model check of the spsc ring code (the same code the processes ran)"
-    );
-    let _ = write!(s, "   {}", describe_model(model));
-    let _ = writeln!(
-        s,
-        "4. the same model with a deliberate bug: the producer publishes `tail` with Relaxed, not Release"
-    );
-    let _ = write!(s, "   {}", describe_model(mutant));
+    for (i, sec) in sections.iter().enumerate() {
+        let _ = writeln!(s, "{}. {}", i + 1, sec.title);
+        for l in &sec.lines {
+            let _ = writeln!(s, "   {l}");
+        }
+    }
     let _ = writeln!(
         s,
         "\n{}",
         if ok {
-            "All checks held. Next: `synclab model --list`, `synclab model --all`, `cargo test`."
+            "All checks held. Next: `synclab model --list`, `synclab run mpmc --stop-rate 50`, `cargo test`."
         } else {
             "SOME CHECK FAILED (see above)."
         }

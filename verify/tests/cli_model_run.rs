@@ -1,0 +1,170 @@
+//! End-to-end tests of `synclab model`, `synclab run` and `synclab demo` through the real binary
+//! (which re-executes itself as worker processes).
+
+use serde_json::Value;
+use std::process::Command;
+
+fn synclab(args: &[&str]) -> (i32, Value, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_synclab"))
+        .args(args)
+        .output()
+        .expect("run synclab");
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    let json = stdout
+        .lines()
+        .last()
+        .and_then(|l| serde_json::from_str(l).ok())
+        .unwrap_or(Value::Null);
+    (
+        out.status.code().unwrap_or(-1),
+        json,
+        String::from_utf8_lossy(&out.stderr).to_string(),
+    )
+}
+
+#[test]
+fn model_list_names_every_model_and_its_mutants() {
+    let (code, v, _) = synclab(&["model", "--list", "--json"]);
+    assert_eq!(code, 0);
+    let models = v["models"].as_array().expect("models array");
+    let names: Vec<&str> = models.iter().filter_map(|m| m["name"].as_str()).collect();
+    for want in ["spsc", "mpmc", "frames", "eventcount", "semaphore"] {
+        assert!(names.contains(&want), "{want} missing from {names:?}");
+    }
+    assert!(models.iter().all(|m| m["mutants"].is_array()));
+}
+
+#[test]
+fn model_spsc_passes_and_its_mutant_is_caught() {
+    let (code, v, _) = synclab(&["model", "spsc-batch", "--json"]);
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v["ok"], true);
+    assert!(v["interleavings"].as_u64().unwrap() > 1);
+    assert!(v["seconds"].is_number());
+    let (code, v, _) = synclab(&[
+        "model",
+        "spsc-batch",
+        "--mutant",
+        "spsc-full-off-by-one",
+        "--json",
+    ]);
+    assert_eq!(code, 1, "{v}");
+    assert_eq!(v["ok"], false);
+    assert_eq!(v["mutant"], "spsc-full-off-by-one");
+    assert!(v["message"].as_str().is_some_and(|m| !m.is_empty()));
+}
+
+#[test]
+fn model_bad_names_exit_2() {
+    assert_eq!(synclab(&["model", "nope", "--json"]).0, 2);
+    assert_eq!(
+        synclab(&[
+            "model",
+            "spsc",
+            "--mutant",
+            "mpmc-relaxed-publish",
+            "--json"
+        ])
+        .0,
+        2
+    );
+}
+
+#[test]
+fn run_mpmc_with_stops_is_linearizable_without_loss() {
+    let (code, v, err) = synclab(&[
+        "run",
+        "mpmc",
+        "--procs",
+        "4",
+        "--messages",
+        "20000",
+        "--capacity",
+        "64",
+        "--stop-rate",
+        "200",
+        "--seed",
+        "7",
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{v} {err}");
+    assert_eq!(v["ok"], true);
+    assert_eq!(v["linearizable"], true);
+    assert_eq!(v["lost"], 0);
+    assert_eq!(v["duplicated"], 0);
+    assert_eq!(
+        v["ops"], 40_002,
+        "20,000 enqueues, 20,000 dequeues, 2 final empty dequeues"
+    );
+    for k in ["seconds", "throughput", "check_seconds"] {
+        assert!(v[k].is_number(), "{k}");
+    }
+}
+
+#[test]
+fn run_semaphore_never_exceeds_permits() {
+    let (code, v, err) = synclab(&[
+        "run",
+        "semaphore",
+        "--procs",
+        "4",
+        "--permits",
+        "2",
+        "--iterations",
+        "2000",
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{v} {err}");
+    assert_eq!(v["ok"], true);
+    assert!(v["max_holders"].as_u64().unwrap() <= 2);
+    assert_eq!(v["acquires"], 8000);
+    assert_eq!(v["final_value"], 2);
+    assert_eq!(v["linearizable"], true);
+}
+
+#[test]
+fn run_saves_a_history_that_check_accepts() {
+    let path = std::env::temp_dir().join(format!("synclab-run-{}.jsonl", std::process::id()));
+    let p = path.to_str().unwrap();
+    let (code, v, _) = synclab(&[
+        "run",
+        "mpmc",
+        "--procs",
+        "2",
+        "--messages",
+        "500",
+        "--history",
+        p,
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{v}");
+    let (code, v, _) = synclab(&["check", p, "--json"]);
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v["linearizable"], true);
+    assert_eq!(
+        v["ops"], 1001,
+        "500 enqueues, 500 dequeues, 1 final empty dequeue"
+    );
+    let _ = std::fs::remove_file(&path);
+}
+
+#[test]
+fn run_bad_arguments_exit_2() {
+    assert_eq!(synclab(&["run", "mpmc", "--procs", "1", "--json"]).0, 2);
+    assert_eq!(
+        synclab(&["run", "spsc", "--capacity", "1000", "--json"]).0,
+        2
+    );
+    assert_eq!(synclab(&["run", "nonsense"]).0, 2);
+}
+
+#[test]
+fn run_spsc_and_frames_move_everything() {
+    for kind in ["spsc", "frames"] {
+        let (code, v, err) = synclab(&["run", kind, "--messages", "50000", "--json"]);
+        assert_eq!(code, 0, "{kind}: {v} {err}");
+        assert_eq!(v["lost"], 0);
+        assert_eq!(v["duplicated"], 0);
+        assert_eq!(v["ops"], 50_000);
+    }
+}
