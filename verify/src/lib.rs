@@ -6,8 +6,10 @@
 //! - [`workers`]: what a worker process does (`synclab worker ROLE …`).
 //! - [`runs`]: the parent side of multi-process runs.
 //! - [`lin`]: linearizability checkers for recorded histories (HISTORY.md).
+//! - [`bench`]: our rings beside their peers, measured in the same run.
 //! - [`cli`]: the clap front end (`demo`, `model`, …).
 
+pub mod bench;
 pub mod cli;
 pub mod lin;
 pub mod models;

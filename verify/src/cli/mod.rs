@@ -3,6 +3,7 @@
 //! Contract (DESIGN.md): with `--json` a subcommand prints exactly one JSON object on stdout;
 //! exit code 0 = ran and every check held, 1 = a check failed, 2 = bad usage or input.
 
+mod bench;
 mod check;
 mod demo;
 mod model;
@@ -32,6 +33,8 @@ enum Command {
     Model(model::ModelArgs),
     /// Run real worker processes over a shared-memory ring or semaphore and check the result.
     Run(run::RunArgs),
+    /// Benchmarks: our rings beside rtrb, crossbeam and a bare cache line, in one run.
+    Bench(bench::BenchArgs),
     /// Internal: a worker process of a multi-process run.
     #[command(hide = true)]
     Worker(worker::WorkerArgs),
@@ -46,6 +49,7 @@ pub fn main() -> ExitCode {
         Command::Worker(args) => return crate::workers::run(args.args),
         Command::Demo(args) => demo::run(args),
         Command::Run(args) => run::run(args),
+        Command::Bench(args) => bench::run(args),
         Command::Model(args) => model::run(args),
         Command::Check(args) => check::run(args),
     };

@@ -44,6 +44,22 @@ pub enum Role {
     MpmcConsume(mpmc::MpmcRole),
     /// `count` rounds of acquire/release on the named semaphore, recording each operation.
     SemContend(sem::SemRole),
+    /// Bench: echo requests from one spsc ring onto another (REQ RESP TRIPS).
+    EchoRings {
+        /// Request ring.
+        req: String,
+        /// Response ring.
+        resp: String,
+        /// Round trips.
+        trips: u64,
+    },
+    /// Bench: answer cache-line pings (NAME TRIPS).
+    EchoLine {
+        /// The region.
+        name: String,
+        /// Round trips.
+        trips: u64,
+    },
 }
 
 /// Arguments of a two-process transfer role.
@@ -93,6 +109,12 @@ where
         Role::MpmcProduce(r) => mpmc::produce(&r),
         Role::MpmcConsume(r) => mpmc::consume(&r),
         Role::SemContend(r) => sem::contend(&r),
+        Role::EchoRings { req, resp, trips } => {
+            bench_result(crate::bench::pingpong::echo_rings(&req, &resp, trips))
+        }
+        Role::EchoLine { name, trips } => {
+            bench_result(crate::bench::pingpong::echo_line(&name, trips))
+        }
     };
     let ok = report.get("ok").and_then(|v| v.as_bool()) == Some(true);
     println!("{report}");
@@ -100,6 +122,13 @@ where
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
+    }
+}
+
+fn bench_result(r: Result<(), String>) -> serde_json::Value {
+    match r {
+        Ok(()) => serde_json::json!({"ok": true}),
+        Err(e) => serde_json::json!({"ok": false, "error": e}),
     }
 }
 

@@ -1,0 +1,141 @@
+//! Round trips between two processes: over two spsc rings (request, response; both sides spin
+//! on `try_pop`), and over one bare cache line (each side waits for the other's value), the
+//! floor any shared-memory round trip pays.
+
+use crate::procs::{reap_all, WorkerExe};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+use synclab_core::ring::{RingError, Spsc};
+use synclab_core::shm::{Region, RegionKind, RegionLayout, ShmError, ShmName};
+
+/// Which round trip.
+#[derive(Clone, Copy, Debug)]
+pub enum Kind {
+    /// Two spsc rings.
+    Rings,
+    /// One cache line.
+    CacheLine,
+}
+
+const LINE_BODY: u64 = 128;
+
+fn line_layout() -> RegionLayout {
+    RegionLayout {
+        kind: RegionKind::RunControl,
+        capacity: 1,
+        elem_size: 8,
+        elem_align: 8,
+        params: [0; 4],
+        body_len: LINE_BODY,
+    }
+}
+
+fn word(region: &Region) -> &AtomicU64 {
+    // SAFETY: the body is at least 128 bytes (validated layout), 128-aligned; AtomicU64 is
+    // plain u64 in memory; the region outlives the reference.
+    unsafe { &*region.body().as_ptr().cast::<AtomicU64>() }
+}
+
+/// Opens the ping-pong cache line in a worker.
+pub fn open_line(name: &ShmName) -> Result<Region, ShmError> {
+    Region::open_named(name, RegionKind::RunControl, |_| Ok(line_layout()))
+}
+
+/// Median nanoseconds per round trip over `trips` round trips (after a warm-up tenth).
+pub fn round_trip(exe: &WorkerExe, kind: Kind, trips: u64) -> Result<f64, String> {
+    let req = ShmName::unique("ping");
+    let resp = ShmName::unique("pong");
+    let err = |e: &dyn std::fmt::Display| e.to_string();
+    let mut samples = Vec::with_capacity(trips as usize);
+    match kind {
+        Kind::Rings => {
+            let a = Spsc::<u64>::create(&req, 64).map_err(|e| err(&e))?;
+            let b = Spsc::<u64>::create(&resp, 64).map_err(|e| err(&e))?;
+            let child = exe
+                .spawn(&[
+                    "echo-rings".into(),
+                    req.to_string(),
+                    resp.to_string(),
+                    trips.to_string(),
+                ])
+                .map_err(|e| err(&e))?;
+            let mut tx = a.producer().map_err(|e| err(&e))?;
+            let mut rx = b.consumer().map_err(|e| err(&e))?;
+            for i in 0..trips {
+                let t0 = Instant::now();
+                tx.try_push(i).map_err(|e| err(&e))?;
+                loop {
+                    match rx.try_pop() {
+                        Ok(_) => break,
+                        Err(RingError::Empty) => std::hint::spin_loop(),
+                        Err(e) => return Err(e.to_string()),
+                    }
+                }
+                samples.push(t0.elapsed().as_nanos() as u64);
+            }
+            drop(tx);
+            reap_all(vec![child], Duration::from_secs(30));
+        }
+        Kind::CacheLine => {
+            let region =
+                Region::create_named(&req, &line_layout(), |_, _| {}).map_err(|e| err(&e))?;
+            let w = word(&region);
+            let child = exe
+                .spawn(&["echo-line".into(), req.to_string(), trips.to_string()])
+                .map_err(|e| err(&e))?;
+            for i in 0..trips {
+                let t0 = Instant::now();
+                // Release/Acquire: the ping-pong needs no more than the value itself.
+                w.store(2 * i + 1, Ordering::Release);
+                while w.load(Ordering::Acquire) != 2 * i + 2 {
+                    std::hint::spin_loop();
+                }
+                samples.push(t0.elapsed().as_nanos() as u64);
+            }
+            reap_all(vec![child], Duration::from_secs(30));
+        }
+    }
+    let mut s: Vec<u64> = samples.split_off(samples.len() / 10);
+    s.sort_unstable();
+    Ok(s.get(s.len() / 2).copied().unwrap_or(0) as f64)
+}
+
+/// Worker side: echo every request on ring `req` back on ring `resp`, `trips` times.
+pub fn echo_rings(req: &str, resp: &str, trips: u64) -> Result<(), String> {
+    let a = Spsc::<u64>::open(&ShmName::new(req).map_err(|e| e.to_string())?)
+        .map_err(|e| e.to_string())?;
+    let b = Spsc::<u64>::open(&ShmName::new(resp).map_err(|e| e.to_string())?)
+        .map_err(|e| e.to_string())?;
+    let mut rx = a.consumer().map_err(|e| e.to_string())?;
+    let mut tx = b.producer().map_err(|e| e.to_string())?;
+    for _ in 0..trips {
+        let v = loop {
+            match rx.try_pop() {
+                Ok(v) => break v,
+                Err(RingError::Empty) => std::hint::spin_loop(),
+                Err(e) => return Err(e.to_string()),
+            }
+        };
+        tx.try_push(v).map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
+/// Worker side: answer each odd value on the cache line with the next even one.
+pub fn echo_line(name: &str, trips: u64) -> Result<(), String> {
+    let region =
+        open_line(&ShmName::new(name).map_err(|e| e.to_string())?).map_err(|e| e.to_string())?;
+    let w = word(&region);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    for i in 0..trips {
+        // Acquire/Release: as on the parent's side.
+        while w.load(Ordering::Acquire) != 2 * i + 1 {
+            std::hint::spin_loop();
+            if i % 1024 == 0 && Instant::now() > deadline {
+                return Err("timed out".into());
+            }
+        }
+        w.store(2 * i + 2, Ordering::Release);
+    }
+    Ok(())
+}

@@ -1,0 +1,76 @@
+//! `synclab bench`: throughput and round-trip figures beside peers measured in the same run.
+
+use super::output::{bad_input, Exit, Outcome};
+use crate::bench;
+use crate::procs::WorkerExe;
+use serde_json::json;
+use std::fmt::Write as _;
+
+/// Options of `synclab bench`.
+#[derive(clap::Args, Debug)]
+pub struct BenchArgs {
+    /// Smaller counts (seconds instead of tens of seconds).
+    #[arg(long)]
+    pub quick: bool,
+    /// Print one JSON object.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Runs the benchmarks.
+pub fn run(args: BenchArgs) -> Exit {
+    let exe = match WorkerExe::current_synclab() {
+        Ok(e) => e,
+        Err(e) => return bad_input(args.json, format!("cannot find own binary: {e}")),
+    };
+    if !args.json {
+        eprintln!("… measuring (machine noise matters: compare the ratios, not the absolutes)");
+    }
+    let figures = match bench::run_all(&exe, args.quick) {
+        Ok(f) => f,
+        Err(e) => {
+            return Outcome {
+                json: json!({"ok": false, "error": e}),
+                text: format!("benchmark failed: {e}\n"),
+                exit: Exit::CheckFailed,
+            }
+            .emit(args.json)
+        }
+    };
+    let get = |needle: &str| {
+        figures
+            .iter()
+            .find(|f| f.name.starts_with(needle))
+            .map_or(f64::NAN, |f| f.value)
+    };
+    let ratios = json!({
+        "spsc_2proc_over_rtrb_threads": get("synclab spsc, 2 processes") / get("rtrb"),
+        "spsc_2proc_over_crossbeam_threads": get("synclab spsc, 2 processes") / get("crossbeam"),
+        "round_trip_over_cacheline": get("synclab spsc round trip") / get("bare cache-line"),
+    });
+    let mut text = String::new();
+    for f in &figures {
+        let shown = if f.unit == "msgs/s" {
+            format!("{:>10.1} M msgs/s", f.value / 1e6)
+        } else {
+            format!("{:>10.0} ns/round trip", f.value)
+        };
+        let _ = writeln!(text, "{:<52} {shown}", f.name);
+    }
+    let _ = writeln!(
+        text,
+        "\nratios (same run): spsc across processes / rtrb in-process = {:.2}; / crossbeam = {:.2}; \
+         round trip / bare cache line = {:.2}",
+        ratios["spsc_2proc_over_rtrb_threads"].as_f64().unwrap_or(f64::NAN),
+        ratios["spsc_2proc_over_crossbeam_threads"]
+            .as_f64()
+            .unwrap_or(f64::NAN),
+        ratios["round_trip_over_cacheline"].as_f64().unwrap_or(f64::NAN),
+    );
+    Outcome {
+        json: json!({"ok": true, "figures": figures, "ratios": ratios}),
+        text,
+        exit: Exit::Ok,
+    }
+    .emit(args.json)
+}
