@@ -19,8 +19,13 @@ pub trait Atomic<V: Copy>: Send + Sync {
     /// Bitwise or; returns the previous value.
     fn fetch_or(&self, v: V, order: Ordering) -> V;
     /// Strong compare-and-exchange.
-    fn compare_exchange(&self, current: V, new: V, success: Ordering, failure: Ordering)
-        -> Result<V, V>;
+    fn compare_exchange(
+        &self,
+        current: V,
+        new: V,
+        success: Ordering,
+        failure: Ordering,
+    ) -> Result<V, V>;
     /// Weak compare-and-exchange (may fail spuriously).
     fn compare_exchange_weak(
         &self,

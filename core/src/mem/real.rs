@@ -93,7 +93,9 @@ impl Memory for RealMemory {
     unsafe fn bytes_mut<'a>(cells: &'a [RealCell<u8>]) -> &'a mut [u8] {
         // SAFETY: as in `bytes`; writing through a shared reference is allowed because every
         // byte is inside an `UnsafeCell`, and the caller guarantees exclusive access.
-        unsafe { std::slice::from_raw_parts_mut(UnsafeCell::raw_get(cells.as_ptr().cast()), cells.len()) }
+        unsafe {
+            std::slice::from_raw_parts_mut(UnsafeCell::raw_get(cells.as_ptr().cast()), cells.len())
+        }
     }
 }
 

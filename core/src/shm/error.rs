@@ -47,7 +47,9 @@ pub enum ShmError {
         expected: u64,
     },
     /// The region was made by an incompatible format version.
-    #[error("region format version {found} is not supported (this build reads version {supported})")]
+    #[error(
+        "region format version {found} is not supported (this build reads version {supported})"
+    )]
     UnsupportedVersion {
         /// Found version.
         found: u32,

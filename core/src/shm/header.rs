@@ -35,9 +35,11 @@ impl RegionKind {
     /// The kind with this number, if any.
     pub fn from_u32(v: u32) -> Option<Self> {
         use RegionKind::*;
-        [SpscRing, MpmcRing, FrameRing, Semaphore, History, RunControl]
-            .into_iter()
-            .find(|k| *k as u32 == v)
+        [
+            SpscRing, MpmcRing, FrameRing, Semaphore, History, RunControl,
+        ]
+        .into_iter()
+        .find(|k| *k as u32 == v)
     }
 
     /// Human name.

@@ -30,7 +30,9 @@ impl ShmName {
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'_' || b == b'-')
         {
-            return Err(err("only letters, digits, `.`, `_` and `-` may follow the leading `/`"));
+            return Err(err(
+                "only letters, digits, `.`, `_` and `-` may follow the leading `/`",
+            ));
         }
         Ok(ShmName(format!("/{body}")))
     }

@@ -81,8 +81,11 @@ impl Region {
         layout: &RegionLayout,
         init: impl FnOnce(NonNull<u8>, usize),
     ) -> Result<Region, ShmError> {
-        let fd = nix::sys::memfd::memfd_create(c"synclab", nix::sys::memfd::MemFdCreateFlag::MFD_CLOEXEC)
-            .map_err(|e| ShmError::os("memfd_create", "anonymous region", e))?;
+        let fd = nix::sys::memfd::memfd_create(
+            c"synclab",
+            nix::sys::memfd::MemFdCreateFlag::MFD_CLOEXEC,
+        )
+        .map_err(|e| ShmError::os("memfd_create", "anonymous region", e))?;
         Self::create_in_fd(Backing::Memfd { fd }, layout, init)
     }
 
@@ -101,7 +104,8 @@ impl Region {
         })?;
         // SAFETY: `len >= HEADER_LEN > 0`, so the layout has non-zero size.
         let ptr = unsafe { std::alloc::alloc_zeroed(alloc_layout) };
-        let base = NonNull::new(ptr).unwrap_or_else(|| std::alloc::handle_alloc_error(alloc_layout));
+        let base =
+            NonNull::new(ptr).unwrap_or_else(|| std::alloc::handle_alloc_error(alloc_layout));
         let region = Region {
             base,
             len,
@@ -140,7 +144,12 @@ impl Region {
         let header = RegionHeader::new(&self.layout);
         // SAFETY: the mapping is at least HEADER_LEN bytes, page (or 4096) aligned, freshly
         // created by us and not yet visible as ready to anyone; RegionHeader is plain data.
-        unsafe { self.base.cast::<RegionHeader>().as_ptr().write_volatile(header) };
+        unsafe {
+            self.base
+                .cast::<RegionHeader>()
+                .as_ptr()
+                .write_volatile(header)
+        };
         // SAFETY: the body starts HEADER_LEN bytes in and is `len - HEADER_LEN` bytes long.
         let body = unsafe { self.base.add(HEADER_LEN) };
         init(body, self.len - HEADER_LEN);
@@ -156,12 +165,15 @@ impl Region {
         kind: RegionKind,
         expected: impl FnOnce(&RegionHeader) -> Result<RegionLayout, ShmError>,
     ) -> Result<Region, ShmError> {
-        let fd = shm_open(name.as_str(), OFlag::O_RDWR | OFlag::O_CLOEXEC, Mode::empty()).map_err(
-            |e| match e {
-                nix::errno::Errno::ENOENT => ShmError::NotFound(name.to_string()),
-                e => ShmError::os("shm_open", name.as_str(), e),
-            },
-        )?;
+        let fd = shm_open(
+            name.as_str(),
+            OFlag::O_RDWR | OFlag::O_CLOEXEC,
+            Mode::empty(),
+        )
+        .map_err(|e| match e {
+            nix::errno::Errno::ENOENT => ShmError::NotFound(name.to_string()),
+            e => ShmError::os("shm_open", name.as_str(), e),
+        })?;
         let backing = Backing::Named {
             name: name.clone(),
             fd,

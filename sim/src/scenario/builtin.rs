@@ -1,0 +1,31 @@
+//! The built-in scenarios: the files under `sim/scenarios/`, compiled in so users can read and
+//! copy them (`synclab sim list`).
+
+use super::{parse_scenario, Scenario};
+
+macro_rules! b {
+    ($name:literal) => {
+        (
+            $name,
+            include_str!(concat!("../../scenarios/", $name, ".toml")),
+        )
+    };
+}
+
+/// `(name, TOML text)` of every built-in, in listing order.
+pub const BUILTINS: &[(&str, &str)] = &[b!("rfc9293-fig6-handshake")];
+
+/// The built-in called `name`, parsed.
+pub fn builtin(name: &str) -> Option<Scenario> {
+    BUILTINS.iter().find(|(n, _)| *n == name).map(|(n, src)| {
+        parse_scenario(&format!("builtin:{n}"), src).expect("built-in scenarios parse")
+    })
+}
+
+/// Every built-in, parsed.
+pub fn all() -> Vec<Scenario> {
+    BUILTINS
+        .iter()
+        .map(|(n, _)| builtin(n).expect("listed"))
+        .collect()
+}

@@ -1,0 +1,37 @@
+//! Every built-in scenario passes under its own settings, each in its own test.
+
+use synclab_sim::scenario::builtin::builtin;
+use synclab_sim::{run, RunOptions};
+
+fn check(name: &str) {
+    let sc = builtin(name).expect("built-in exists");
+    let r = run(
+        &sc,
+        &RunOptions {
+            seed: 1,
+            trace: true,
+            ..Default::default()
+        },
+    );
+    if !r.ok {
+        for l in r.trace.as_deref().unwrap_or_default() {
+            if !l.contains("\"meta\"") {
+                eprintln!("{l}");
+            }
+        }
+        for f in &r.failures {
+            eprintln!("{}", f.text());
+        }
+        panic!("{name} failed");
+    }
+}
+
+macro_rules! builtin_tests {
+    ($($test:ident => $name:literal,)*) => {
+        $(#[test] fn $test() { check($name); })*
+    };
+}
+
+builtin_tests! {
+    fig6_handshake => "rfc9293-fig6-handshake",
+}
