@@ -34,4 +34,11 @@ macro_rules! builtin_tests {
 
 builtin_tests! {
     fig6_handshake => "rfc9293-fig6-handshake",
+    fig7_simultaneous => "rfc9293-fig7-simultaneous-open",
+    fig8_old => "rfc9293-fig8-old-duplicate-syn",
+    fig9_half => "rfc9293-fig9-half-open-active",
+    fig10_half => "rfc9293-fig10-half-open-passive",
+    fig11_old => "rfc9293-fig11-old-syn-two-passive",
+    fig12_normal => "rfc9293-fig12-normal-close",
+    fig13_simultaneous => "rfc9293-fig13-simultaneous-close",
 }

@@ -13,7 +13,16 @@ macro_rules! b {
 }
 
 /// `(name, TOML text)` of every built-in, in listing order.
-pub const BUILTINS: &[(&str, &str)] = &[b!("rfc9293-fig6-handshake")];
+pub const BUILTINS: &[(&str, &str)] = &[
+    b!("rfc9293-fig6-handshake"),
+    b!("rfc9293-fig7-simultaneous-open"),
+    b!("rfc9293-fig8-old-duplicate-syn"),
+    b!("rfc9293-fig9-half-open-active"),
+    b!("rfc9293-fig10-half-open-passive"),
+    b!("rfc9293-fig11-old-syn-two-passive"),
+    b!("rfc9293-fig12-normal-close"),
+    b!("rfc9293-fig13-simultaneous-close"),
+];
 
 /// The built-in called `name`, parsed.
 pub fn builtin(name: &str) -> Option<Scenario> {
