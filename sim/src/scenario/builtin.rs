@@ -22,6 +22,7 @@ pub const BUILTINS: &[(&str, &str)] = &[
     b!("rfc9293-fig11-old-syn-two-passive"),
     b!("rfc9293-fig12-normal-close"),
     b!("rfc9293-fig13-simultaneous-close"),
+    b!("handshake-close-under-loss"),
 ];
 
 /// The built-in called `name`, parsed.

@@ -5,6 +5,7 @@
 
 mod demo;
 mod output;
+mod sim;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -24,6 +25,8 @@ enum Command {
     /// The main job on built-in defaults: real processes over shared-memory rings, a model check
     /// and its mutant, a short summary.
     Demo(demo::DemoArgs),
+    /// Deterministic TCP handshake simulator: run, replay, diagram, list.
+    Sim(sim::SimArgs),
 }
 
 /// Parses the command line, runs the subcommand, and returns its exit code.
@@ -31,6 +34,7 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let exit = match cli.command {
         Command::Demo(args) => demo::run(args),
+        Command::Sim(args) => sim::run(args),
     };
     exit.code()
 }
