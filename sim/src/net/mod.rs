@@ -55,7 +55,9 @@ pub struct Partition {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RuleAction {
     Drop,
-    Duplicate,
+    /// Deliver twice; the copy `extra_ms` later than the original (an optional addition to the
+    /// format: `extra_ms` on a "duplicate" rule delays the copy, so it arrives out of order).
+    Duplicate(u64),
     Delay(u64),
 }
 
@@ -174,9 +176,13 @@ impl Net {
         }
         let mut extra = 0;
         let mut dup = u_dup < p.duplicate;
+        let mut dup_extra = 0;
         match rule {
             Some(RuleAction::Drop) => return Fate::Lost(Loss::Rule),
-            Some(RuleAction::Duplicate) => dup = true,
+            Some(RuleAction::Duplicate(ms)) => {
+                dup = true;
+                dup_extra = ms;
+            }
             Some(RuleAction::Delay(ms)) => extra = ms,
             None => {}
         }
@@ -192,7 +198,7 @@ impl Net {
         }
         Fate::Delivered {
             at,
-            dup_at: dup.then_some(now + dup_delay + extra),
+            dup_at: dup.then_some(now + dup_delay + extra + dup_extra),
         }
     }
 }

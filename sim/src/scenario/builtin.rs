@@ -23,6 +23,21 @@ pub const BUILTINS: &[(&str, &str)] = &[
     b!("rfc9293-fig12-normal-close"),
     b!("rfc9293-fig13-simultaneous-close"),
     b!("handshake-close-under-loss"),
+    b!("active-close-client"),
+    b!("active-close-server"),
+    b!("syn-lost"),
+    b!("synack-lost"),
+    b!("final-ack-lost"),
+    b!("fin-lost"),
+    b!("connect-closed-port"),
+    b!("connect-timeout-partition"),
+    b!("abort-mid-stream"),
+    b!("half-close-data-flows-back"),
+    b!("backlog-full"),
+    b!("duplicated-reordered-syn"),
+    b!("partition-heals-during-handshake"),
+    b!("time-wait-then-reconnect"),
+    b!("bulk-1mb-lossy"),
 ];
 
 /// The built-in called `name`, parsed.

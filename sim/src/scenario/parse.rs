@@ -531,7 +531,7 @@ fn parse_net(root: &Tab, hx: &Hosts) -> R<NetSpec> {
         }
         let action = match r.required("action", r.string("action")?)?.as_str() {
             "drop" => RuleAction::Drop,
-            "duplicate" => RuleAction::Duplicate,
+            "duplicate" => RuleAction::Duplicate(r.uint("extra_ms", u64::MAX / 4)?.unwrap_or(0)),
             "delay" => {
                 RuleAction::Delay(r.required("extra_ms", r.uint("extra_ms", u64::MAX / 4)?)?)
             }
@@ -542,8 +542,8 @@ fn parse_net(root: &Tab, hx: &Hosts) -> R<NetSpec> {
                 ))
             }
         };
-        if r.has("extra_ms") && !matches!(action, RuleAction::Delay(_)) {
-            return Err(r.err("extra_ms", "only for action = \"delay\""));
+        if r.has("extra_ms") && action == RuleAction::Drop {
+            return Err(r.err("extra_ms", "only for action = \"delay\" or \"duplicate\""));
         }
         spec.rules.push(Rule {
             from,

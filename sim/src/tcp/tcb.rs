@@ -445,12 +445,19 @@ impl Tcb {
                 self.srtt_us = Some((7 * srtt + r) / 8);
             }
         }
-        let srtt = self.srtt_us.unwrap_or(0);
-        let rto_us = srtt + (4 * self.rttvar_us).max(1000);
-        self.rto = rto_us
-            .div_ceil(1000)
-            .max(self.cfg.rto_min_ms)
-            .min(self.cfg.rto_max_ms);
+        self.rto = self.rto_from_estimate();
+    }
+
+    /// RTO = max(rto_min, SRTT + max(1 ms, 4·RTTVAR)), at most rto_max; before any sample, the
+    /// initial RTO.
+    fn rto_from_estimate(&self) -> u64 {
+        match self.srtt_us {
+            None => self.cfg.rto_initial_ms.min(self.cfg.rto_max_ms),
+            Some(srtt) => (srtt + (4 * self.rttvar_us).max(1000))
+                .div_ceil(1000)
+                .max(self.cfg.rto_min_ms)
+                .min(self.cfg.rto_max_ms),
+        }
     }
 
     /// Timer expiry: TIME-WAIT's end, a delayed ACK, or retransmission / window probe.
@@ -838,6 +845,9 @@ impl Tcb {
         }
         self.retries = 0;
         self.dupacks = 0;
+        // New data acknowledged: the backoff ends and the RTO comes from the estimate again
+        // (as Linux does; RFC 6298 §5.7 allows it).
+        self.rto = self.rto_from_estimate();
         self.rtx_deadline = (self.snd_max > a).then_some(now + self.rto);
         if let Some(r) = self.recover {
             if a >= r {

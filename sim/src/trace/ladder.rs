@@ -200,6 +200,11 @@ pub fn build(t: &Trace) -> Ladder {
         }
     }
     flush(&mut pending, &mut rows);
+    // A listen shows first among the rows of its instant, as in the RFC's figures.
+    rows.sort_by_key(|r| match r {
+        Row::Seg { t, .. } => (*t, 1),
+        Row::State { t, note, .. } => (*t, if note == "listen" { 0 } else { 1 }),
+    });
     Ladder {
         left,
         right,
