@@ -25,7 +25,9 @@ pub struct ScenarioError {
 
 impl fmt::Display for ScenarioError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.key.is_empty() {
+        if self.line == 0 {
+            write!(f, "{}: {}", self.file, self.message)
+        } else if self.key.is_empty() {
             write!(f, "{}:{}: {}", self.file, self.line, self.message)
         } else {
             write!(
