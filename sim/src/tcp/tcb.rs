@@ -347,7 +347,9 @@ impl Tcb {
             .collect();
         let mut flags = Flags::ACK;
         let mut end = pos + len;
-        if self.fin_pos == Some(end) {
+        // The FIN rides along when these bytes end the stream, if it is new here (we are at
+        // SND.NXT) or was sent before (a retransmission).
+        if self.fin_pos == Some(end) && (pos == self.snd_nxt || self.snd_max > end) {
             flags = flags.with(Flags::FIN);
             end += 1;
         }
@@ -370,12 +372,15 @@ impl Tcb {
     fn retransmit_first(&mut self, now: u64, out: &mut Outputs) {
         self.rtt_probe = None;
         let p = self.snd_una;
+        // Only what was sent before: never past SND.MAX (that would be new data, outside what
+        // the window allowed and what SND.MAX accounts for).
+        let end = self.data_end().min(self.snd_max);
         if p == 0 {
             self.emit_syn(now, out);
-        } else if p < self.data_end() {
-            let len = (self.data_end() - p).min(u64::from(self.cfg.mss));
+        } else if p < end {
+            let len = (end - p).min(u64::from(self.cfg.mss));
             self.send_data_at(p, len, now, out);
-        } else if self.fin_pos == Some(p) {
+        } else if self.fin_pos == Some(p) && self.snd_max > p {
             let s = self.segment(p, Flags::FIN.with(Flags::ACK), Vec::new());
             out.segments.push(s);
         }
