@@ -10,8 +10,8 @@ use std::fmt::Write as _;
 
 const XL: f64 = 250.0;
 const XR: f64 = 750.0;
-const SUB: f64 = 18.0;
-const BAND: f64 = 34.0;
+const SUB: f64 = 30.0;
+const BAND: f64 = 58.0;
 
 fn esc(s: &str) -> String {
     s.replace('&', "&amp;")
@@ -111,29 +111,13 @@ pub fn render(l: &Ladder) -> String {
             yy + 4.0
         );
     }
-    let mut last_state: HashMap<bool, String> = HashMap::new();
-    let mut state_label = |out: &mut String, left: bool, y: f64, st: &str, note: &str| {
-        if st.is_empty() || (note.is_empty() && last_state.get(&left).is_some_and(|s| s == st)) {
-            return;
+    // State labels are collected, then drawn in time order, each only when its side's state
+    // changes.
+    let mut labels: Vec<(f64, bool, String, String)> = Vec::new();
+    let mut state_label = |_: &mut String, left: bool, y: f64, st: &str, note: &str| {
+        if !st.is_empty() {
+            labels.push((y, left, st.to_string(), note.to_string()));
         }
-        last_state.insert(left, st.to_string());
-        let (x, anchor) = if left {
-            (XL - 12.0, "end")
-        } else {
-            (XR + 12.0, "start")
-        };
-        let note = if note.is_empty() {
-            String::new()
-        } else {
-            format!(" ({note})")
-        };
-        let _ = writeln!(
-            out,
-            r##"<text x="{x}" y="{:.0}" text-anchor="{anchor}" font-weight="bold" fill="#8a1c1c">{}{}</text>"##,
-            y + 4.0,
-            esc(st),
-            esc(&note)
-        );
     };
     for (r, &k) in l.rows.iter().zip(&seg_k) {
         match r {
@@ -184,15 +168,17 @@ pub fn render(l: &Ladder) -> String {
                         xe + 7.0,
                         ye - 7.0
                     );
-                    mx = (x1 + xe) / 2.0;
-                    my = (y1 + ye) / 2.0;
+                    mx = x1 + (xe - x1) * 0.45;
+                    my = y1 + (ye - y1) * 0.45;
                 } else {
                     let _ = writeln!(
                         out,
                         r##"<line x1="{x1}" y1="{y1:.1}" x2="{xa}" y2="{ya:.1}" stroke="{color}" stroke-width="1.5" marker-end="url(#arrow)"{dash}/>"##
                     );
-                    mx = (x1 + xa) / 2.0;
-                    my = (y1 + ya) / 2.0;
+                    // A quarter of the way from the sender: arrows that cross (simultaneous
+                    // open and close) keep their labels apart.
+                    mx = x1 + (xa - x1) * 0.24;
+                    my = y1 + (ya - y1) * 0.24;
                     state_label(&mut out, !*from_left, ya, receiver_state, "");
                 }
                 let mut text = label.clone();
@@ -204,8 +190,8 @@ pub fn render(l: &Ladder) -> String {
                 }
                 let _ = writeln!(
                     out,
-                    r##"<text x="{mx:.1}" y="{:.1}" text-anchor="middle" fill="{color}" stroke="white" stroke-width="4" paint-order="stroke">{}</text>"##,
-                    my - 5.0,
+                    r##"<text x="{mx:.1}" y="{:.1}" text-anchor="middle" font-size="12" fill="{color}" stroke="white" stroke-width="4" paint-order="stroke">{}</text>"##,
+                    my - 6.0,
                     esc(&text)
                 );
             }
@@ -218,6 +204,31 @@ pub fn render(l: &Ladder) -> String {
                 state_label(&mut out, *left, y_of[t], state, note);
             }
         }
+    }
+    labels.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let mut last_state: HashMap<bool, String> = HashMap::new();
+    for (y, left, st, note) in labels {
+        if note.is_empty() && last_state.get(&left) == Some(&st) {
+            continue;
+        }
+        last_state.insert(left, st.clone());
+        let (x, anchor) = if left {
+            (XL - 12.0, "end")
+        } else {
+            (XR + 12.0, "start")
+        };
+        let note = if note.is_empty() {
+            String::new()
+        } else {
+            format!(" ({note})")
+        };
+        let _ = writeln!(
+            out,
+            r##"<text x="{x}" y="{:.0}" text-anchor="{anchor}" font-weight="bold" fill="#8a1c1c">{}{}</text>"##,
+            y + 4.0,
+            esc(&st),
+            esc(&note)
+        );
     }
     out.push_str("</svg>\n");
     out
