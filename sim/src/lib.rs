@@ -7,6 +7,7 @@
 //! is the one-call API the CLI uses; [`demo`] is the piece of `synclab demo`.
 #![forbid(unsafe_code)]
 
+pub mod fasthash;
 pub mod net;
 pub mod oracle;
 pub mod scenario;

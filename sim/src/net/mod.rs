@@ -4,10 +4,10 @@
 //! direction. Random choices draw from the world's one RNG, always the same five draws per
 //! segment in the same order, so a seed fixes every fate.
 
+use crate::fasthash::FastMap;
 use crate::socket::HostId;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
-use std::collections::HashMap;
 
 /// Parameters of one direction.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -139,7 +139,7 @@ pub enum Fate {
 #[derive(Clone, Debug)]
 pub struct Net {
     pub spec: NetSpec,
-    counts: HashMap<(HostId, HostId), u64>,
+    counts: FastMap<(HostId, HostId), u64>,
 }
 
 impl Net {
@@ -147,7 +147,7 @@ impl Net {
     pub fn new(spec: NetSpec) -> Net {
         Net {
             spec,
-            counts: HashMap::new(),
+            counts: FastMap::default(),
         }
     }
 

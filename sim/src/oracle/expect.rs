@@ -12,7 +12,10 @@ pub struct WireRec {
     pub t: u64,
     pub from: HostId,
     pub to: HostId,
+    /// The header (payload dropped).
     pub seg: Segment,
+    /// The payload length.
+    pub len: usize,
 }
 
 impl WireRec {
@@ -24,7 +27,7 @@ impl WireRec {
             self.seg.src_port,
             hosts[self.to].name,
             self.seg.dst_port,
-            self.seg.wire_body(),
+            self.seg.wire_body_len(self.len),
             self.t
         )
     }
@@ -83,7 +86,7 @@ pub fn check(sc: &Scenario, hosts: &[Host], wire: &[WireRec], now: u64) -> Vec<F
             let got: Vec<_> = wire.iter().filter(|w| w.from == h).collect();
             for i in 0..exp.len().max(got.len()) {
                 match (exp.get(i), got.get(i)) {
-                    (Some(e), Some(g)) if e.matches(g.from, g.to, &g.seg, g.t) => {}
+                    (Some(e), Some(g)) if e.matches(g.from, g.to, &g.seg, g.len, g.t) => {}
                     (Some(e), Some(g)) => {
                         out.push(failure(
                             "wire",

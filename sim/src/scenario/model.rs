@@ -133,7 +133,7 @@ pub struct WirePat {
 impl WirePat {
     /// Whether a segment `from → to` sent at `at` matches (`P` ignored; ports and time only
     /// when written).
-    pub fn matches(&self, from: HostId, to: HostId, seg: &Segment, at: u64) -> bool {
+    pub fn matches(&self, from: HostId, to: HostId, seg: &Segment, len: usize, at: u64) -> bool {
         let strip = |f: Flags| Flags(f.0 & !Flags::PSH.0);
         self.from == from
             && self.to == to
@@ -143,7 +143,7 @@ impl WirePat {
             && self.seq == seg.seq
             && self.ack.is_none_or(|a| a == seg.ack)
             && (self.ack.is_some() || !seg.flags.has(Flags::ACK))
-            && self.len == seg.data.len()
+            && self.len == len
             && self.at.is_none_or(|t| t == at)
     }
 }

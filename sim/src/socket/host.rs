@@ -2,10 +2,11 @@
 //! listeners, handle names, the demultiplexing of arriving segments, and crash.
 
 use super::{ConnId, HostId};
+use crate::fasthash::FastMap;
 use crate::tcp::reset::reset_for;
 use crate::tcp::{Errno, Event, Flags, Outputs, Segment, State, Tcb, TcpConfig};
 use rand::RngCore;
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
 
 /// A connection and what the simulator records about it.
 #[derive(Clone, Debug)]
@@ -84,7 +85,7 @@ pub struct Host {
     isn_next: usize,
     pub conns: Vec<Conn>,
     pub listeners: Vec<Listener>,
-    pub(crate) demux: HashMap<(u16, HostId, u16), ConnId>,
+    pub(crate) demux: FastMap<(u16, HostId, u16), ConnId>,
     pub(crate) handles: BTreeMap<String, Handle>,
     /// Every handle binding ever made, in order (handles outlive a crash here, for expectations).
     pub bindings: Vec<(String, Handle)>,
@@ -102,7 +103,7 @@ impl Host {
             isn_next: 0,
             conns: Vec::new(),
             listeners: Vec::new(),
-            demux: HashMap::new(),
+            demux: FastMap::default(),
             handles: BTreeMap::new(),
             bindings: Vec::new(),
             next_ephemeral: 49152,

@@ -104,14 +104,27 @@ impl Segment {
 
     /// The body of a wire string (SCENARIOS.md), without endpoints: `SA seq=300 ack=101 len=5`.
     pub fn wire_body(&self) -> String {
+        self.wire_body_len(self.data.len())
+    }
+
+    /// [`Segment::wire_body`] with the payload length given (for headers kept without data).
+    pub fn wire_body_len(&self, len: usize) -> String {
         let mut s = format!("{} seq={}", self.flags.letters(), self.seq);
         if self.flags.has(Flags::ACK) {
             let _ = write!(s, " ack={}", self.ack);
         }
-        if !self.data.is_empty() {
-            let _ = write!(s, " len={}", self.data.len());
+        if len > 0 {
+            let _ = write!(s, " len={len}");
         }
         s
+    }
+
+    /// A copy without the payload (what the wire record keeps).
+    pub fn header(&self) -> Segment {
+        Segment {
+            data: Vec::new(),
+            ..*self
+        }
     }
 }
 

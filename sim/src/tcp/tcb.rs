@@ -340,11 +340,15 @@ impl Tcb {
     /// Sends `len` data bytes from `pos` (with the FIN if they end the stream).
     fn send_data_at(&mut self, pos: u64, len: u64, now: u64, out: &mut Outputs) {
         let start = (pos - self.snd_buf_base) as usize;
-        let data: Vec<u8> = self
-            .snd_buf
-            .range(start..start + len as usize)
-            .copied()
-            .collect();
+        let end_i = start + len as usize;
+        let mut data = Vec::with_capacity(len as usize);
+        let (a, b) = self.snd_buf.as_slices();
+        if start < a.len() {
+            data.extend_from_slice(&a[start..end_i.min(a.len())]);
+        }
+        if end_i > a.len() {
+            data.extend_from_slice(&b[start.saturating_sub(a.len())..end_i - a.len()]);
+        }
         let mut flags = Flags::ACK;
         let mut end = pos + len;
         // The FIN rides along when these bytes end the stream, if it is new here (we are at

@@ -11,6 +11,7 @@
 mod queue;
 mod steps;
 
+use crate::fasthash::FastMap;
 use crate::net::{Fate, Net, NetSpec};
 use crate::oracle::expect::{self, WireRec};
 use crate::oracle::{invariants, Failure};
@@ -21,7 +22,6 @@ use queue::{Ev, Packet, Queue};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde_json::{json, Value};
-use std::collections::HashMap;
 use steps::Runner;
 
 /// Command-line overrides of the scenario's `[net]` (they replace the defaults and every
@@ -139,7 +139,7 @@ pub struct World<'s> {
     net: Net,
     runners: Vec<Runner>,
     sched: Vec<Vec<Option<u64>>>,
-    held: HashMap<(HostId, HostId), (u64, Packet, u64)>,
+    held: FastMap<(HostId, HostId), (u64, Packet, u64)>,
     next_id: u64,
     wire: Vec<WireRec>,
     lost: u64,
@@ -186,7 +186,7 @@ impl<'s> World<'s> {
             hosts,
             net: Net::new(spec),
             runners,
-            held: HashMap::new(),
+            held: FastMap::default(),
             next_id: 1,
             wire: Vec::new(),
             lost: 0,
@@ -313,7 +313,13 @@ impl<'s> World<'s> {
                     return false;
                 }
                 self.sched[h][c] = None;
-                if !self.hosts[h].conns[c].alive {
+                let conn = &self.hosts[h].conns[c];
+                if !conn.alive {
+                    return false;
+                }
+                if conn.tcb.next_deadline().is_none_or(|d| d > now) {
+                    // The deadline moved later since this was scheduled: wait again, quietly.
+                    self.schedule_timer(h, c);
                     return false;
                 }
                 let host = self.name(h);
@@ -341,21 +347,27 @@ impl<'s> World<'s> {
         for n in out.notes {
             match n {
                 Note::State { conn, from, to } => {
-                    let host = self.name(h);
-                    let c = &self.hosts[h].conns[conn];
-                    let (l, r) = c.tcb.ports();
-                    let remote = format!("{}:{r}", self.hosts[c.remote_host].name);
-                    self.record(|| {
-                        json!({"t": now, "ev": "state", "host": host, "conn": conn, "port": l,
-                               "remote": remote, "from": from.name(), "to": to.name()})
-                    });
-                    if let Some(f) = invariants::check_transition(&host, from, to, now) {
+                    if self.trace.is_some() {
+                        let host = self.name(h);
+                        let c = &self.hosts[h].conns[conn];
+                        let (l, r) = c.tcb.ports();
+                        let remote = format!("{}:{r}", self.hosts[c.remote_host].name);
+                        self.record(|| {
+                            json!({"t": now, "ev": "state", "host": host, "conn": conn, "port": l,
+                                   "remote": remote, "from": from.name(), "to": to.name()})
+                        });
+                    }
+                    if let Some(f) =
+                        invariants::check_transition(&self.hosts[h].name, from, to, now)
+                    {
                         self.oracle_failure(f);
                     }
                 }
                 Note::Error { conn, errno } => {
-                    let host = self.name(h);
-                    self.record(|| json!({"t": now, "ev": "error", "host": host, "conn": conn, "errno": errno.name()}));
+                    if self.trace.is_some() {
+                        let host = self.name(h);
+                        self.record(|| json!({"t": now, "ev": "error", "host": host, "conn": conn, "errno": errno.name()}));
+                    }
                 }
             }
         }
@@ -378,8 +390,10 @@ impl<'s> World<'s> {
         if s.len() <= c {
             s.resize(c + 1, None);
         }
+        // Lazily: an event already queued for an earlier time stays, and on firing finds the
+        // new deadline (each ACK moves the retransmission deadline; this keeps the queue small).
         if let Some(d) = d {
-            if s[c] != Some(d) {
+            if s[c].is_none_or(|old| d < old) {
                 s[c] = Some(d);
                 self.queue.push(d, Ev::Timer(h, c));
             }
@@ -397,7 +411,8 @@ impl<'s> World<'s> {
                 t: now,
                 from,
                 to,
-                seg: seg.clone(),
+                seg: seg.header(),
+                len: seg.data.len(),
             };
             let wire = rec.text(&self.hosts);
             let wire = wire
@@ -423,19 +438,20 @@ impl<'s> World<'s> {
             }
             self.record(|| v);
         }
-        let pkt = Packet {
-            id,
-            from,
-            to,
-            seg: seg.clone(),
-            copy: false,
-        };
         self.wire.push(WireRec {
             t: now,
             from,
             to,
-            seg,
+            seg: seg.header(),
+            len: seg.data.len(),
         });
+        let pkt = Packet {
+            id,
+            from,
+            to,
+            seg,
+            copy: false,
+        };
         match fate {
             Fate::Lost(_) => self.lost += 1,
             Fate::Delivered { at, dup_at } => {
