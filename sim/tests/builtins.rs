@@ -57,4 +57,7 @@ builtin_tests! {
     partition_heals_during_handshake => "partition-heals-during-handshake",
     time_wait_then_reconnect => "time-wait-then-reconnect",
     bulk_1mb_lossy => "bulk-1mb-lossy",
+    time_wait_fin_retransmitted => "time-wait-fin-retransmitted",
+    rfc5961_challenge_acks => "rfc5961-challenge-acks",
+    zero_window_probe => "zero-window-probe",
 }

@@ -38,6 +38,9 @@ pub const BUILTINS: &[(&str, &str)] = &[
     b!("partition-heals-during-handshake"),
     b!("time-wait-then-reconnect"),
     b!("bulk-1mb-lossy"),
+    b!("time-wait-fin-retransmitted"),
+    b!("rfc5961-challenge-acks"),
+    b!("zero-window-probe"),
 ];
 
 /// The built-in called `name`, parsed.

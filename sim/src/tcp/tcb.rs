@@ -759,7 +759,13 @@ impl Tcb {
         let wl1_older = (seg.seq.wrapping_sub(self.snd_wl1) as i32) > 0;
         let wl2_ok = (seg.ack.wrapping_sub(self.snd_wl2) as i32) >= 0;
         if wl1_older || (seg.seq == self.snd_wl1 && wl2_ok) {
+            let reopened = self.snd_wnd == 0 && seg.wnd > 0;
             self.update_window(seg);
+            if reopened {
+                // A zero-window probe's byte was refused (the window was zero): the window is
+                // open again, so send on from SND.UNA.
+                self.snd_nxt = self.snd_una;
+            }
         }
         if is_dup {
             self.dupacks += 1;
