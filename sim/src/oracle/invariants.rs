@@ -112,3 +112,83 @@ pub fn check_agreement(hosts: &[Host], t: u64) -> Option<Failure> {
     }
     None
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tcp::{Flags, Segment, Tcb, TcpConfig};
+    use rand::SeedableRng;
+
+    /// A on host 0 connected to B on host 1 (B's connection made from A's SYN).
+    fn pair() -> Vec<Host> {
+        let cfg = TcpConfig::default();
+        let mut a = Host::new("A", 0, cfg, vec![]);
+        let mut b = Host::new("B", 1, cfg, vec![]);
+        let (ta, o) = Tcb::connect(cfg, 5000, 80, 100, 0);
+        let syn = o.segments[0].clone();
+        a.add_conn(ta, 1, 0, None);
+        let (tb, _) = Tcb::from_syn(cfg, &syn, 0, 1);
+        b.add_conn(tb, 0, 1, None);
+        vec![a, b]
+    }
+
+    #[test]
+    fn illegal_transitions_fire() {
+        assert!(check_transition("A", State::SynSent, State::Established, 5).is_none());
+        let f = check_transition("A", State::TimeWait, State::Established, 5).unwrap();
+        assert_eq!((f.kind.as_str(), f.t), ("oracle:rfc-transitions", 5));
+        assert!(f.actual.contains("TIME-WAIT -> ESTABLISHED"));
+    }
+
+    #[test]
+    fn delivery_must_be_the_peers_bytes_in_order_once() {
+        let mut hosts = pair();
+        hosts[0].conns[0].app_sent = b"hello".to_vec();
+        hosts[1].conns[0].app_read = b"hel".to_vec();
+        assert!(check_streams(&mut hosts, 3).is_none());
+        hosts[1].conns[0].app_read.extend_from_slice(b"lo");
+        assert!(check_streams(&mut hosts, 4).is_none());
+        hosts[1].conns[0].app_read.extend_from_slice(b"o"); // once too often
+        let f = check_streams(&mut hosts, 9).unwrap();
+        assert_eq!((f.kind.as_str(), f.t), ("oracle:stream-delivery", 9));
+        let mut hosts = pair();
+        hosts[0].conns[0].app_sent = b"hello".to_vec();
+        hosts[1].conns[0].app_read = b"hlelo".to_vec(); // out of order
+        assert!(check_streams(&mut hosts, 9).is_some());
+    }
+
+    #[test]
+    fn synchronized_ends_must_agree() {
+        let mut hosts = pair();
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0);
+        // Complete the handshake by hand: B's SYN,ACK to A, A's ACK to B.
+        let mut out = crate::socket::HostOut::default();
+        let sa = Segment {
+            src_port: 80,
+            dst_port: 5000,
+            seq: 0,
+            ack: 101,
+            flags: Flags::SYN.with(Flags::ACK),
+            wnd: 65535,
+            data: vec![],
+        };
+        hosts[0].on_segment(2, 1, &sa, false, &mut rng, &mut out);
+        let ack = out.segments.pop().unwrap().1;
+        hosts[1].on_segment(3, 0, &ack, false, &mut rng, &mut out);
+        assert_eq!(hosts[1].conns[0].tcb.state(), State::Established);
+        assert!(check_agreement(&hosts, 3).is_none());
+        // A connection that believes a different peer ISN disagrees.
+        let cfg = TcpConfig::default();
+        let (mut t, _) = Tcb::connect(cfg, 5000, 80, 100, 0);
+        t.on_segment(
+            &Segment {
+                seq: 77,
+                ..sa.clone()
+            },
+            2,
+        );
+        hosts[0].conns[0].tcb = t;
+        let f = check_agreement(&hosts, 4).unwrap();
+        assert_eq!(f.kind, "oracle:agreement");
+    }
+}

@@ -19,3 +19,6 @@ pub use errno::Errno;
 pub use segment::{Flags, Segment};
 pub use state::State;
 pub use tcb::{Call, Event, Outputs, Tcb};
+
+#[cfg(test)]
+mod tests;

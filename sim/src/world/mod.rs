@@ -511,3 +511,41 @@ impl<'s> World<'s> {
         self.hosts[h].conns[c].tcb.state()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::builtin::builtin;
+    use crate::tcp::Flags;
+
+    #[test]
+    fn an_oracle_failure_says_which_when_and_the_last_segments() {
+        let sc = builtin("rfc9293-fig6-handshake").unwrap();
+        let mut w = World::new(&sc, &RunOptions::default());
+        w.now = 7;
+        let seg = Segment {
+            src_port: 5000,
+            dst_port: 80,
+            seq: 100,
+            ack: 0,
+            flags: Flags::SYN,
+            wnd: 65535,
+            data: vec![],
+        };
+        let mut out = HostOut::default();
+        out.segments.push((1, seg));
+        w.take(0, out);
+        let mut out = HostOut::default();
+        out.notes.push(Note::State {
+            conn: 0,
+            from: State::TimeWait,
+            to: State::SynSent,
+        });
+        w.take(0, out);
+        let f = &w.failures[0];
+        assert_eq!(f.kind, "oracle:rfc-transitions");
+        assert_eq!(f.t, 7);
+        assert_eq!(f.last_segments, ["A:5000>B:80 S seq=100 at=7"]);
+        assert!(f.text().contains("last segments before it"));
+    }
+}
