@@ -189,3 +189,48 @@ fn retransmission_goes_back_to_snd_una_and_backs_off() {
     t.on_segment(&seg("A", 301, 1101, b""), 1020);
     assert_eq!(t.next_deadline(), None);
 }
+
+#[test]
+fn delayed_ack_waits_then_acks() {
+    let c = TcpConfig {
+        delayed_ack_ms: 200,
+        ..cfg()
+    };
+    let (mut t, _) = Tcb::connect(c, 5000, 80, 100, 0);
+    t.on_segment(&seg("SA", 300, 101, b""), 2);
+    let o = t.on_segment(&seg("A", 301, 101, b"hi"), 10);
+    assert!(o.segments.is_empty(), "in-order data: the ACK waits");
+    assert_eq!(t.next_deadline(), Some(210));
+    let o = t.on_timer(210);
+    assert_eq!(bodies(&o), ["A seq=101 ack=303"]);
+    // A segment of ours carries the ACK and cancels the wait.
+    t.on_segment(&seg("A", 303, 101, b"yo"), 300);
+    let o = t.on_call(Call::Send(b"x".to_vec()), 301);
+    assert_eq!(bodies(&o), ["A seq=101 ack=305 len=1"]);
+    assert_eq!(
+        t.next_deadline(),
+        Some(301 + 1000),
+        "only the retransmission timer"
+    );
+}
+
+#[test]
+fn zero_window_is_probed_with_backoff() {
+    let mut t = established();
+    t.on_segment(
+        &Segment {
+            wnd: 0,
+            ..seg("A", 301, 101, b"")
+        },
+        3,
+    );
+    let o = t.on_call(Call::Send(vec![1; 10]), 4);
+    assert!(o.segments.is_empty(), "the window is closed");
+    assert_eq!(t.next_deadline(), Some(1004));
+    let o = t.on_timer(1004);
+    assert_eq!(bodies(&o), ["A seq=101 ack=301 len=1"]);
+    assert_eq!(t.next_deadline(), Some(1004 + 2000));
+    // The window opens: everything is sent from SND.UNA.
+    let o = t.on_segment(&seg("A", 301, 101, b""), 1500);
+    assert_eq!(bodies(&o), ["A seq=101 ack=301 len=10"]);
+}
