@@ -25,6 +25,10 @@ use std::collections::{BTreeMap, VecDeque};
 /// Data retransmissions before a synchronized connection gives up (like Linux `tcp_retries2`).
 pub const DATA_RETRIES: u32 = 15;
 
+/// Minimum time between two ACKs answering unacceptable bare ACKs (Linux's
+/// `tcp_invalid_ratelimit` default).
+pub const OOW_ACK_INTERVAL_MS: u64 = 500;
+
 /// What the TCB reports besides segments.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Event {
@@ -97,6 +101,7 @@ pub struct Tcb {
     tw_deadline: Option<u64>,
     ack_deadline: Option<u64>,
     error: Option<Errno>,
+    last_oow_ack: Option<u64>,
 }
 
 impl Tcb {
@@ -136,6 +141,7 @@ impl Tcb {
             tw_deadline: None,
             ack_deadline: None,
             error: None,
+            last_oow_ack: None,
         }
     }
 
@@ -277,8 +283,13 @@ impl Tcb {
 
     /// `<SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>`: an acknowledgment, a duplicate-segment reply, or an
     /// RFC 5961 challenge ACK.
+    ///
+    /// SND.NXT here is the highest sequence number sent (SND.MAX), as in Linux: after a timeout
+    /// our retransmission point goes back, but an ACK carrying that old number could be below
+    /// the peer's RCV.NXT, unacceptable to it, and answered by an ACK that is unacceptable to us
+    /// in turn: an endless ACK war (found by a seed sweep with zero delay).
     fn emit_ack(&mut self, out: &mut Outputs) {
-        let s = self.segment(self.snd_nxt, Flags::ACK, Vec::new());
+        let s = self.segment(self.snd_max, Flags::ACK, Vec::new());
         out.segments.push(s);
     }
 
@@ -690,6 +701,18 @@ impl Tcb {
                 // The peer's SYN again: our SYN,ACK was lost, send it again.
                 self.emit_syn(now, out);
                 return;
+            }
+            if len == 0 {
+                // An unacceptable bare ACK is answered at most once per OOW_ACK_INTERVAL_MS (as
+                // Linux rate-limits these): two ends whose ACKs are each outside the other's
+                // window would otherwise ACK each other forever (found by a seed sweep).
+                if self
+                    .last_oow_ack
+                    .is_some_and(|t| now < t + OOW_ACK_INTERVAL_MS)
+                {
+                    return;
+                }
+                self.last_oow_ack = Some(now);
             }
             self.emit_ack(out);
             return;

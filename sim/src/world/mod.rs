@@ -24,6 +24,9 @@ use rand_chacha::ChaCha8Rng;
 use serde_json::{json, Value};
 use steps::Runner;
 
+/// Bounded everything: a run stops (and fails) after this many events.
+pub const MAX_EVENTS: u64 = 20_000_000;
+
 /// Command-line overrides of the scenario's `[net]` (they replace the defaults and every
 /// per-link value of the same key).
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -228,6 +231,17 @@ impl<'s> World<'s> {
         self.advance_steps();
         self.check_oracles();
         while !self.oracle_failed {
+            if self.events >= MAX_EVENTS {
+                self.failures.push(Failure {
+                    kind: "limit".into(),
+                    line: None,
+                    expected: format!("the run to end within {MAX_EVENTS} events"),
+                    actual: "more (a segment storm?)".into(),
+                    t: self.now,
+                    last_segments: Vec::new(),
+                });
+                break;
+            }
             let Some((at, ev)) = self.queue.pop() else {
                 break;
             };
