@@ -555,7 +555,12 @@ impl Tcb {
             }
             Call::Recv(max) => {
                 let n = max.min(self.rcv_buf.len());
-                out.data = self.rcv_buf.drain(..n).collect();
+                let (a, b) = self.rcv_buf.as_slices();
+                let mut data = Vec::with_capacity(n);
+                data.extend_from_slice(&a[..n.min(a.len())]);
+                data.extend_from_slice(&b[..n.saturating_sub(a.len())]);
+                self.rcv_buf.drain(..n);
+                out.data = data;
                 let mss = self.cfg.mss;
                 if n > 0
                     && self.adv_wnd < mss

@@ -150,6 +150,7 @@ pub struct World<'s> {
     failures: Vec<Failure>,
     oracle_failed: bool,
     events: u64,
+    spare: HostOut,
 }
 
 /// Runs a scenario once.
@@ -197,6 +198,7 @@ impl<'s> World<'s> {
             failures: Vec::new(),
             oracle_failed: false,
             events: 0,
+            spare: HostOut::default(),
         };
         w.record(|| {
             json!({
@@ -289,7 +291,7 @@ impl<'s> World<'s> {
                 self.record(
                     || json!({"t": now, "ev": "arrive", "id": p.id, "host": host, "copy": p.copy}),
                 );
-                let mut out = HostOut::default();
+                let mut out = self.out_buf();
                 self.hosts[p.to].on_segment(now, p.from, &p.seg, false, &mut self.rng, &mut out);
                 self.take(p.to, out);
                 true
@@ -310,7 +312,7 @@ impl<'s> World<'s> {
                     json!({"t": now, "ev": "inject", "id": id, "from": from, "to": to,
                            "wire": wire, "label": label})
                 });
-                let mut out = HostOut::default();
+                let mut out = self.out_buf();
                 self.hosts[inj.to].on_segment(
                     now,
                     inj.from,
@@ -338,7 +340,7 @@ impl<'s> World<'s> {
                 }
                 let host = self.name(h);
                 self.record(|| json!({"t": now, "ev": "timer", "host": host, "conn": c}));
-                let mut out = HostOut::default();
+                let mut out = self.out_buf();
                 self.hosts[h].on_timer(now, c, &mut out);
                 self.take(h, out);
                 true
@@ -356,9 +358,9 @@ impl<'s> World<'s> {
 
     /// Takes a host's output: notes to the trace and the transition oracle, segments to the
     /// network, timers to the queue.
-    fn take(&mut self, h: HostId, out: HostOut) {
+    fn take(&mut self, h: HostId, mut out: HostOut) {
         let now = self.now;
-        for n in out.notes {
+        for n in out.notes.drain(..) {
             match n {
                 Note::State { conn, from, to } => {
                     if self.trace.is_some() {
@@ -385,12 +387,18 @@ impl<'s> World<'s> {
                 }
             }
         }
-        for (to, seg) in out.segments {
+        for (to, seg) in out.segments.drain(..) {
             self.transmit(h, to, seg);
         }
-        for c in out.touched {
+        for c in out.touched.drain(..) {
             self.schedule_timer(h, c);
         }
+        self.spare = out; // keep the buffers for the next input
+    }
+
+    /// An empty output buffer (reused: one allocation per run, not per event).
+    fn out_buf(&mut self) -> HostOut {
+        std::mem::take(&mut self.spare)
     }
 
     fn schedule_timer(&mut self, h: HostId, c: ConnId) {

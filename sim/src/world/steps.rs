@@ -5,7 +5,7 @@
 use super::queue::Ev;
 use super::World;
 use crate::oracle::Failure;
-use crate::socket::{HostId, HostOut};
+use crate::socket::HostId;
 use serde_json::json;
 
 /// One host's progress through its steps.
@@ -62,7 +62,7 @@ impl World<'_> {
                 });
             }
             let mut acc = std::mem::take(&mut self.runners[h].acc);
-            let mut out = HostOut::default();
+            let mut out = self.out_buf();
             let res = self.hosts[h].call(
                 now,
                 &step.sock,
