@@ -14,4 +14,5 @@
 
 pub mod mem;
 pub mod ring;
+pub mod sem;
 pub mod shm;

@@ -2,7 +2,13 @@
 //!
 //! - [`models`]: the loom implementation of `Memory` and a loom model of every algorithm, with
 //!   its mutants; the same models run from `cargo test` and from `synclab model`.
+//! - [`procs`]: starting, reaping and signalling real worker processes (re-exec, never bare fork).
+//! - [`workers`]: what a worker process does (`synclab worker ROLE …`).
+//! - [`runs`]: the parent side of multi-process runs.
 //! - [`cli`]: the clap front end (`demo`, `model`, …).
 
 pub mod cli;
 pub mod models;
+pub mod procs;
+pub mod runs;
+pub mod workers;

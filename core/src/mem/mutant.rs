@@ -21,21 +21,61 @@ pub enum Mutant {
     MpmcClaimWithoutCas = 4,
     /// frames: the producer publishes `tail` with a `Relaxed` store instead of `Release`.
     FramesRelaxedPublish = 5,
-    /// frames: the wrap test is off by one byte, so a frame that exactly fits before the end of
-    /// the buffer is moved to the start, and one that does not fit by one byte is not.
-    FramesWrapOffByOne = 6,
+    /// frames: the free-space test allows one 8-byte word more than is free, so the producer
+    /// overwrites the start of a frame the consumer has not read yet.
+    FramesFreeOffByOne = 6,
     /// eventcount: a waiter parks without re-checking its condition after announcing itself (the
     /// classic lost wakeup).
     EventcountNoRecheck = 7,
     /// eventcount: the notifier reads the waiter count without the `SeqCst` fence that orders it
     /// after the publishing store (store-load reordering loses the wakeup).
     EventcountNoFence = 8,
+    /// sem: `release` wakes waiters only when the count goes from 0 to positive (the lost-wakeup
+    /// bug libc++ and libstdc++ shipped): with two waiters and two single releases, the second
+    /// release finds the count at 1 and wakes no one.
+    SemWakeOnZeroToPositive = 9,
+    /// sem: `release` decides whether to wake from a separate `Relaxed` read of the waiter count
+    /// taken before its count update (as a design with the count and the waiter count in two words
+    /// must), instead of from the word its compare-and-swap confirmed: a waiter that registers in
+    /// between is never woken.
+    SemSplitWordsRelaxed = 10,
+    /// sem: a multi-permit waiter holding the priority token times out and clears the token
+    /// without passing on the wakeups it absorbed, so waiters that the token held back sleep on
+    /// with permits available.
+    SemTimeoutSwallowsWake = 11,
+    /// sem: the compare-and-swap that takes a permit uses `Relaxed` instead of `Acquire`, so a
+    /// new holder's critical section is not ordered after the previous holder's `release`.
+    SemRelaxedAcquire = 12,
 }
 
 impl Mutant {
     /// The mutant with this discriminant, if any.
     pub fn from_u32(v: u32) -> Option<Mutant> {
         Mutant::ALL.iter().copied().find(|m| *m as u32 == v)
+    }
+
+    /// The mutant called `name` (as printed by [`Mutant::name`]), if any.
+    pub fn from_name(name: &str) -> Option<Mutant> {
+        Mutant::ALL.iter().copied().find(|m| m.name() == name)
+    }
+
+    /// The short kebab-case name used on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Mutant::None => "none",
+            Mutant::SpscRelaxedPublish => "spsc-relaxed-publish",
+            Mutant::SpscFullOffByOne => "spsc-full-off-by-one",
+            Mutant::MpmcRelaxedPublish => "mpmc-relaxed-publish",
+            Mutant::MpmcClaimWithoutCas => "mpmc-claim-without-cas",
+            Mutant::FramesRelaxedPublish => "frames-relaxed-publish",
+            Mutant::FramesFreeOffByOne => "frames-free-off-by-one",
+            Mutant::EventcountNoRecheck => "eventcount-no-recheck",
+            Mutant::EventcountNoFence => "eventcount-no-fence",
+            Mutant::SemWakeOnZeroToPositive => "sem-wake-on-zero-to-positive",
+            Mutant::SemSplitWordsRelaxed => "sem-split-words-relaxed",
+            Mutant::SemTimeoutSwallowsWake => "sem-timeout-swallows-wake",
+            Mutant::SemRelaxedAcquire => "sem-relaxed-acquire",
+        }
     }
 
     /// Every mutant, `None` first.
@@ -46,8 +86,12 @@ impl Mutant {
         Mutant::MpmcRelaxedPublish,
         Mutant::MpmcClaimWithoutCas,
         Mutant::FramesRelaxedPublish,
-        Mutant::FramesWrapOffByOne,
+        Mutant::FramesFreeOffByOne,
         Mutant::EventcountNoRecheck,
         Mutant::EventcountNoFence,
+        Mutant::SemWakeOnZeroToPositive,
+        Mutant::SemSplitWordsRelaxed,
+        Mutant::SemTimeoutSwallowsWake,
+        Mutant::SemRelaxedAcquire,
     ];
 }

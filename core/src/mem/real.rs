@@ -82,7 +82,7 @@ impl Memory for RealMemory {
     }
 
     #[inline(always)]
-    unsafe fn bytes<'a>(cells: &'a [RealCell<u8>]) -> &'a [u8] {
+    unsafe fn bytes(cells: &[RealCell<u8>]) -> &[u8] {
         // SAFETY: `RealCell<u8>` is `repr(transparent)` over `UnsafeCell<u8>`, itself transparent
         // over `u8`, so the cells are `cells.len()` contiguous bytes; the caller guarantees no
         // write is in progress for the view's lifetime.
@@ -90,7 +90,7 @@ impl Memory for RealMemory {
     }
 
     #[inline(always)]
-    unsafe fn bytes_mut<'a>(cells: &'a [RealCell<u8>]) -> &'a mut [u8] {
+    unsafe fn bytes_mut(cells: &[RealCell<u8>]) -> &mut [u8] {
         // SAFETY: as in `bytes`; writing through a shared reference is allowed because every
         // byte is inside an `UnsafeCell`, and the caller guarantees exclusive access.
         unsafe {

@@ -192,7 +192,7 @@ impl<const MUTANT: u32> Memory for LoomMemory<MUTANT> {
         false
     }
 
-    unsafe fn bytes<'a>(cells: &'a [LoomCell<u8>]) -> LoomBytes {
+    unsafe fn bytes(cells: &[LoomCell<u8>]) -> LoomBytes {
         // SAFETY: forwarded: the caller guarantees no write is in progress.
         LoomBytes(cells.iter().map(|c| unsafe { c.read() }).collect())
     }

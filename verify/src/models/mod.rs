@@ -1,4 +1,37 @@
 //! Loom models of every lock-free algorithm in `synclab-core`, run in plain `cargo test` (tests
 //! named `loom_*`) and from `synclab model`.
+//!
+//! Each model file exports `SPEC`s (name, what is checked at which bounds, mutants); [`MODELS`]
+//! lists them all.
 
+pub mod eventcount;
+pub mod frames;
+pub mod harness;
 pub mod loom_memory;
+pub mod mpmc;
+pub mod sem;
+pub mod spsc;
+
+pub use harness::{explore, ModelOptions, ModelReport, ModelSpec};
+
+/// Every model, in the order `synclab model --list` prints them.
+pub static MODELS: &[&ModelSpec] = &[
+    &spsc::BLOCKING,
+    &spsc::BATCH,
+    &mpmc::PRODUCERS,
+    &mpmc::CONSUMERS,
+    &frames::WRAP,
+    &eventcount::WAKEUP,
+    &sem::SEMAPHORE,
+    &sem::SEMAPHORE_WAKE,
+    &sem::SEMAPHORE_MUTEX,
+    &sem::SEMAPHORE_TIMEOUT,
+    &sem::SEMAPHORE_CLOSE,
+    &sem::SEMAPHORE_MANY,
+    &sem::SEMAPHORE_TOKEN,
+];
+
+/// The model called `name`.
+pub fn find(name: &str) -> Option<&'static ModelSpec> {
+    MODELS.iter().copied().find(|m| m.name == name)
+}

@@ -1,0 +1,46 @@
+//! Errors of ring operations.
+
+use crate::shm::ShmError;
+
+/// Why a ring operation did not complete.
+#[derive(Debug, thiserror::Error)]
+pub enum RingError {
+    /// Non-blocking push: no free slot (or bytes) now.
+    #[error("ring is full")]
+    Full,
+    /// Non-blocking pop: nothing to read now.
+    #[error("ring is empty")]
+    Empty,
+    /// The other side closed (dropped its handle) or the ring was closed, and nothing is left.
+    #[error("ring is closed")]
+    Closed,
+    /// A blocking operation reached its deadline.
+    #[error("timed out")]
+    TimedOut,
+    /// A frame is larger than the ring can ever hold.
+    #[error("message of {len} bytes exceeds this ring's maximum of {max} bytes")]
+    Oversize {
+        /// Requested length.
+        len: usize,
+        /// Largest length this ring accepts.
+        max: usize,
+    },
+    /// The role (producer or consumer) of a single-producer/single-consumer ring is already taken.
+    #[error("the {0} of this ring is already attached")]
+    RoleTaken(&'static str),
+    /// The shared state breaks an invariant: the peer is corrupt or hostile. Nothing was read from
+    /// or written to memory outside the ring.
+    #[error("ring state is corrupt: {0}")]
+    Corrupt(String),
+    /// A capacity that cannot be used.
+    #[error("invalid capacity {capacity}: {reason}")]
+    BadCapacity {
+        /// Requested capacity.
+        capacity: usize,
+        /// Why not.
+        reason: &'static str,
+    },
+    /// Creating or opening the region failed.
+    #[error(transparent)]
+    Shm(#[from] ShmError),
+}

@@ -1,0 +1,482 @@
+//! `frames`: a single-producer single-consumer ring of variable-length byte messages, zero-copy.
+//!
+//! The buffer is `capacity` bytes (a power of two, at least 64). `tail` and `head` count bytes
+//! ever published/consumed, as in [`super::spsc`] (same control block). A frame is an 8-byte
+//! header — `len: u32` and a tag, little-endian — then `len` payload bytes, padded to a multiple
+//! of 8, always contiguous in the buffer. When a frame does not fit between its position and the
+//! end of the buffer, the producer writes a *padding marker* (a header with the `PAD` tag) that
+//! covers the rest of the buffer and puts the frame at offset 0; the consumer skips padding.
+//!
+//! The largest message is `capacity / 2 - 8` bytes: then a frame always fits once the ring has
+//! drained, wherever the write position is (either before the end, or after padding, at 0).
+//!
+//! The producer writes straight into the ring through [`Grant`] (`reserve(len)`, fill, `commit`);
+//! the consumer reads straight from it (`read(|bytes| ...)`). Every header read from the ring is
+//! validated (tag, length, bounds, against `tail`) before its payload is touched: a corrupt or
+//! hostile peer yields `RingError::Corrupt`, never an out-of-bounds access.
+
+use super::pair::{PairControl, Side};
+use super::storage::{check_capacity, layout_for, Placement, Storage};
+use super::RingError;
+use crate::mem::{Atomic, Deadline, Memory, Mutant, RealMemory, SlotCell};
+use crate::shm::{Region, RegionHeader, RegionKind, RegionLayout, ShmError, ShmName};
+use std::ops::{Deref, DerefMut};
+use std::os::fd::OwnedFd;
+use std::sync::atomic::Ordering::Release;
+
+/// Smallest buffer (bytes).
+pub const MIN_CAPACITY: usize = 64;
+/// Largest buffer (bytes).
+pub const MAX_CAPACITY: usize = 1 << 32;
+/// Frame header length.
+pub const HEADER: usize = 8;
+const TAG_FRAME: u32 = u32::from_le_bytes(*b"FRM1");
+const TAG_PAD: u32 = u32::from_le_bytes(*b"PAD1");
+
+fn padded(len: usize) -> usize {
+    HEADER + len.div_ceil(8) * 8
+}
+
+/// A ring of byte frames (see the module docs). Cheap to clone: clones share the ring.
+pub struct Frames<M: Memory = RealMemory> {
+    storage: Storage<PairControl<M>, M::Cell<u8>>,
+}
+
+impl<M: Memory> Clone for Frames<M> {
+    fn clone(&self) -> Self {
+        Frames {
+            storage: self.storage.clone(),
+        }
+    }
+}
+
+impl<M: Memory> Frames<M> {
+    /// A ring on the heap (any `Memory`; this is how loom models run it). `capacity` is in
+    /// bytes; tiny rings (down to 32 bytes) are allowed here so models stay small.
+    pub fn boxed(capacity: usize) -> Result<Self, RingError> {
+        check_capacity(capacity, 32, MAX_CAPACITY)
+            .map_err(|reason| RingError::BadCapacity { capacity, reason })?;
+        let cells = (0..capacity).map(|_| M::Cell::new(0u8)).collect();
+        Ok(Frames {
+            storage: Storage::boxed(PairControl::new(), cells),
+        })
+    }
+
+    /// Buffer size in bytes.
+    pub fn capacity(&self) -> usize {
+        self.storage.slots().len()
+    }
+
+    /// Largest message this ring accepts.
+    pub fn max_message(&self) -> usize {
+        self.capacity() / 2 - HEADER
+    }
+
+    /// Takes the producer role (once per ring, across all processes).
+    pub fn producer(&self) -> Result<FrameProducer<M>, RingError> {
+        self.storage.ctrl().claim(Side::Producer)?;
+        let ctrl = self.storage.ctrl();
+        // Acquire: as in `Spsc::producer`.
+        let tail = ctrl.tail.load(std::sync::atomic::Ordering::Acquire);
+        let head = ctrl.load_head(tail, 0)?;
+        Ok(FrameProducer {
+            ring: self.clone(),
+            tail,
+            cached_head: head,
+        })
+    }
+
+    /// Takes the consumer role (once per ring, across all processes).
+    pub fn consumer(&self) -> Result<FrameConsumer<M>, RingError> {
+        self.storage.ctrl().claim(Side::Consumer)?;
+        // Acquire: as in `Spsc::consumer`.
+        let head = self
+            .storage
+            .ctrl()
+            .head
+            .load(std::sync::atomic::Ordering::Acquire);
+        Ok(FrameConsumer {
+            ring: self.clone(),
+            head,
+            cached_tail: head,
+        })
+    }
+
+    pub(crate) fn cells(&self) -> &[M::Cell<u8>] {
+        self.storage.slots()
+    }
+}
+
+impl Frames<RealMemory> {
+    fn layout(capacity: usize) -> RegionLayout {
+        layout_for::<PairControl<RealMemory>, <RealMemory as Memory>::Cell<u8>>(
+            RegionKind::FrameRing,
+            capacity,
+            1,
+            1,
+        )
+    }
+
+    /// Creates a ring of `capacity` bytes in a new region at `placement`.
+    pub fn create_in(placement: Placement<'_>, capacity: usize) -> Result<Self, RingError> {
+        check_capacity(capacity, MIN_CAPACITY, MAX_CAPACITY)
+            .map_err(|reason| RingError::BadCapacity { capacity, reason })?;
+        let storage =
+            Storage::create(placement, &Self::layout(capacity), PairControl::new, |_| {
+                SlotCell::new(0u8)
+            })?;
+        Ok(Frames { storage })
+    }
+
+    /// Creates a ring in a new named region.
+    pub fn create(name: &ShmName, capacity: usize) -> Result<Self, RingError> {
+        Self::create_in(Placement::Named(name), capacity)
+    }
+
+    /// Opens the ring in the named region, checking kind and layout.
+    pub fn open(name: &ShmName) -> Result<Self, RingError> {
+        Ok(Frames {
+            storage: Storage::open_named(name, RegionKind::FrameRing, expected)?,
+        })
+    }
+
+    /// Opens the ring in the region behind `fd`.
+    pub fn open_fd(fd: OwnedFd) -> Result<Self, RingError> {
+        Ok(Frames {
+            storage: Storage::open_fd(fd, RegionKind::FrameRing, expected)?,
+        })
+    }
+
+    /// The region the ring lives in.
+    pub fn region(&self) -> Option<&Region> {
+        self.storage.region()
+    }
+}
+
+fn expected(header: &RegionHeader) -> Result<RegionLayout, ShmError> {
+    let capacity = usize::try_from(header.capacity).unwrap_or(usize::MAX);
+    check_capacity(capacity, MIN_CAPACITY, MAX_CAPACITY).map_err(|reason| {
+        ShmError::LayoutMismatch {
+            field: "capacity",
+            found: header.capacity,
+            expected: format!("a power of two in {MIN_CAPACITY}..={MAX_CAPACITY} ({reason})"),
+        }
+    })?;
+    Ok(Frames::<RealMemory>::layout(capacity))
+}
+
+/// The producing end.
+pub struct FrameProducer<M: Memory = RealMemory> {
+    ring: Frames<M>,
+    tail: u64,
+    cached_head: u64,
+}
+
+/// Space reserved in the ring for one frame of exactly `len()` bytes: fill it, then
+/// [`Grant::commit`]. Dropping it without committing publishes nothing.
+pub struct Grant<'a, M: Memory> {
+    producer: &'a mut FrameProducer<M>,
+    view: Option<M::BytesMut<'a>>,
+    /// Bytes of padding before the frame (0 if it fits where it is).
+    pad: usize,
+    len: usize,
+}
+
+impl<M: Memory> FrameProducer<M> {
+    fn ctrl(&self) -> &PairControl<M> {
+        self.ring.storage.ctrl()
+    }
+
+    /// Where a frame of `len` bytes goes: `(padding before it, total bytes to publish)`.
+    fn placement(&self, len: usize) -> (usize, usize) {
+        let cap = self.ring.capacity();
+        let off = (self.tail % cap as u64) as usize;
+        let total = padded(len);
+        if cap - off >= total {
+            (0, total)
+        } else {
+            (cap - off, cap - off + total)
+        }
+    }
+
+    /// Checks there is room for a `len`-byte frame now; returns the padding it needs before it.
+    fn room_for(&mut self, len: usize) -> Result<usize, RingError> {
+        let max = self.ring.max_message();
+        if len > max {
+            return Err(RingError::Oversize { len, max });
+        }
+        let (pad, need) = self.placement(len);
+        let cap = self.ring.capacity() as u64;
+        let slack = if M::mutant(Mutant::FramesFreeOffByOne) {
+            8
+        } else {
+            0
+        };
+        let fits = |head: u64, tail: u64| need as u64 <= cap - (tail - head) + slack;
+        if !fits(self.cached_head, self.tail) {
+            self.cached_head = self.ctrl().load_head(self.tail, self.cached_head)?;
+            if !fits(self.cached_head, self.tail) {
+                if self.ctrl().is_closed(Side::Consumer) {
+                    return Err(RingError::Closed);
+                }
+                return Err(RingError::Full);
+            }
+        }
+        Ok(pad)
+    }
+
+    /// The grant for a frame of `len` bytes after `pad` bytes of padding (room checked).
+    fn grant(&mut self, pad: usize, len: usize) -> Grant<'_, M> {
+        let start = (self.tail as usize + pad) % self.ring.capacity();
+        let cells = &self.ring.cells()[start + HEADER..start + HEADER + len];
+        // SAFETY: the cells live in the ring's storage, which `self.ring` keeps alive at least as
+        // long as the producer, which the grant borrows mutably for its whole life; we only
+        // detach the borrow from `self.ring` so the grant can also hold `&mut self`.
+        let cells: &[M::Cell<u8>] = unsafe { &*(cells as *const [M::Cell<u8>]) };
+        // SAFETY: these bytes lie in `[tail, tail + need)`, free space (checked against `head` by
+        // `room_for`) that the consumer does not read until we publish it.
+        let view = unsafe { M::bytes_mut(cells) };
+        Grant {
+            producer: self,
+            view: Some(view),
+            pad,
+            len,
+        }
+    }
+
+    /// Reserves room for a `len`-byte frame if there is room now: `Err(Full)` otherwise,
+    /// `Err(Oversize)` if it can never fit, `Err(Closed)` if the consumer is gone.
+    pub fn try_reserve(&mut self, len: usize) -> Result<Grant<'_, M>, RingError> {
+        let pad = self.room_for(len)?;
+        Ok(self.grant(pad, len))
+    }
+
+    /// Reserves room for a `len`-byte frame, spinning then parking while the ring is full, at
+    /// most until `deadline`.
+    pub fn reserve(
+        &mut self,
+        len: usize,
+        deadline: Option<Deadline>,
+    ) -> Result<Grant<'_, M>, RingError> {
+        loop {
+            match self.room_for(len) {
+                Ok(pad) => return Ok(self.grant(pad, len)),
+                Err(RingError::Full) => {}
+                Err(e) => return Err(e),
+            }
+            let (_, need) = self.placement(len);
+            let ring = self.ring.clone();
+            let ctrl = ring.storage.ctrl();
+            let (tail, cap) = (self.tail, ring.capacity() as u64);
+            let ready = ctrl.not_full.wait_until(
+                || {
+                    ctrl.load_head(tail, 0)
+                        .map_or(true, |h| need as u64 <= cap - (tail - h))
+                        || ctrl.is_closed(Side::Consumer)
+                },
+                deadline,
+            );
+            if !ready {
+                return Err(RingError::TimedOut);
+            }
+        }
+    }
+
+    /// Copies `bytes` into one frame if there is room now.
+    pub fn try_send(&mut self, bytes: &[u8]) -> Result<(), RingError> {
+        let mut grant = self.try_reserve(bytes.len())?;
+        grant.copy_from_slice(bytes);
+        grant.commit();
+        Ok(())
+    }
+
+    /// Copies `bytes` into one frame, waiting for room at most until `deadline`.
+    pub fn send(&mut self, bytes: &[u8], deadline: Option<Deadline>) -> Result<(), RingError> {
+        let mut grant = self.reserve(bytes.len(), deadline)?;
+        grant.copy_from_slice(bytes);
+        grant.commit();
+        Ok(())
+    }
+
+    /// Largest message accepted.
+    pub fn max_message(&self) -> usize {
+        self.ring.max_message()
+    }
+
+    fn write_header(&self, at: usize, len: u32, tag: u32) {
+        let cells = &self.ring.cells()[at..at + HEADER];
+        // SAFETY: `[at, at + 8)` is inside the reserved, unpublished space.
+        let mut h = unsafe { M::bytes_mut(cells) };
+        h[..4].copy_from_slice(&len.to_le_bytes());
+        h[4..].copy_from_slice(&tag.to_le_bytes());
+    }
+}
+
+impl<M: Memory> Deref for Grant<'_, M> {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        self.view.as_deref().expect("present until commit")
+    }
+}
+
+impl<M: Memory> DerefMut for Grant<'_, M> {
+    fn deref_mut(&mut self) -> &mut [u8] {
+        self.view.as_deref_mut().expect("present until commit")
+    }
+}
+
+impl<M: Memory> Grant<'_, M> {
+    /// Publishes the frame.
+    pub fn commit(mut self) {
+        // Finish the payload writes (under loom: write the view back) before publishing.
+        drop(self.view.take());
+        let p = &mut *self.producer;
+        let cap = p.ring.capacity();
+        let off = (p.tail % cap as u64) as usize;
+        if self.pad > 0 {
+            p.write_header(off, (self.pad - HEADER) as u32, TAG_PAD);
+        }
+        p.write_header((off + self.pad) % cap, self.len as u32, TAG_FRAME);
+        p.tail += (self.pad + padded(self.len)) as u64;
+        // Release: the header and payload writes happen-before the consumer's Acquire load of
+        // `tail`.
+        p.ctrl()
+            .tail
+            .store(p.tail, M::order(Mutant::FramesRelaxedPublish, Release));
+        p.ctrl().not_empty.notify_all();
+    }
+}
+
+impl<M: Memory> Drop for FrameProducer<M> {
+    fn drop(&mut self) {
+        self.ring.storage.ctrl().close(Side::Producer);
+    }
+}
+
+/// The consuming end.
+pub struct FrameConsumer<M: Memory = RealMemory> {
+    ring: Frames<M>,
+    head: u64,
+    cached_tail: u64,
+}
+
+impl<M: Memory> FrameConsumer<M> {
+    fn ctrl(&self) -> &PairControl<M> {
+        self.ring.storage.ctrl()
+    }
+
+    fn corrupt(&self, what: String) -> RingError {
+        RingError::Corrupt(format!("frame at byte {}: {what}", self.head))
+    }
+
+    /// Hands the next frame's bytes to `f` if one is published: `Err(Empty)` if none,
+    /// `Err(Closed)` if none and the producer is gone, `Err(Corrupt)` on an invalid header.
+    pub fn try_read<R>(&mut self, f: impl FnOnce(&[u8]) -> R) -> Result<R, RingError> {
+        let cap = self.ring.capacity();
+        loop {
+            if self.cached_tail == self.head {
+                self.cached_tail =
+                    self.ctrl()
+                        .load_tail(self.head, self.cached_tail, cap as u64)?;
+                if self.cached_tail == self.head {
+                    if !self.ctrl().is_closed(Side::Producer) {
+                        return Err(RingError::Empty);
+                    }
+                    // The producer's last publish happened before its close: look once more.
+                    self.cached_tail =
+                        self.ctrl()
+                            .load_tail(self.head, self.cached_tail, cap as u64)?;
+                    if self.cached_tail == self.head {
+                        return Err(RingError::Closed);
+                    }
+                }
+            }
+            let off = (self.head % cap as u64) as usize;
+            let published = (self.cached_tail - self.head) as usize;
+            if published < HEADER || off + HEADER > cap {
+                return Err(self.corrupt(format!("only {published} bytes published")));
+            }
+            let (len, tag) = {
+                // SAFETY: `[off, off + 8)` is published (below the Acquire-loaded tail) and the
+                // producer does not write it until we release it.
+                let h = unsafe { M::bytes(&self.ring.cells()[off..off + HEADER]) };
+                (
+                    u32::from_le_bytes([h[0], h[1], h[2], h[3]]) as usize,
+                    u32::from_le_bytes([h[4], h[5], h[6], h[7]]),
+                )
+            };
+            if tag == TAG_PAD {
+                let skip = cap - off;
+                if skip > published || len != skip - HEADER {
+                    return Err(self.corrupt(format!(
+                        "padding of {len} bytes does not reach the end of the buffer"
+                    )));
+                }
+                self.consume(skip);
+                continue;
+            }
+            if tag != TAG_FRAME {
+                return Err(self.corrupt(format!("unknown tag {tag:#010x}")));
+            }
+            let total = padded(len.min(cap));
+            if len > self.ring.max_message() || off + total > cap || total > published {
+                return Err(self.corrupt(format!(
+                    "length {len} does not fit (offset {off}, {published} bytes published)"
+                )));
+            }
+            let cells = &self.ring.cells()[off + HEADER..off + HEADER + len];
+            let result = {
+                // SAFETY: the payload is published and ours until we release it (as the header).
+                let bytes = unsafe { M::bytes(cells) };
+                f(&bytes)
+            };
+            self.consume(total);
+            return Ok(result);
+        }
+    }
+
+    fn consume(&mut self, n: usize) {
+        self.head += n as u64;
+        // Release: our reads of these bytes happen-before the producer's Acquire load of `head`.
+        self.ctrl().head.store(self.head, Release);
+        self.ctrl().not_full.notify_all();
+    }
+
+    /// Hands the next frame to `f`, spinning then parking while empty, at most until `deadline`.
+    pub fn read<R>(
+        &mut self,
+        deadline: Option<Deadline>,
+        f: impl FnOnce(&[u8]) -> R,
+    ) -> Result<R, RingError> {
+        let mut f = Some(f);
+        loop {
+            match self.try_read(|b| (f.take().expect("called once"))(b)) {
+                Err(RingError::Empty) => {}
+                other => return other,
+            }
+            let ctrl = self.ring.storage.ctrl();
+            let head = self.head;
+            let ready = ctrl.not_empty.wait_until(
+                || {
+                    ctrl.load_tail(head, 0, u64::MAX).map_or(true, |t| t > head)
+                        || ctrl.is_closed(Side::Producer)
+                },
+                deadline,
+            );
+            if !ready {
+                return Err(RingError::TimedOut);
+            }
+        }
+    }
+
+    /// The next frame as a `Vec`, if one is published.
+    pub fn try_recv(&mut self) -> Result<Vec<u8>, RingError> {
+        self.try_read(<[u8]>::to_vec)
+    }
+}
+
+impl<M: Memory> Drop for FrameConsumer<M> {
+    fn drop(&mut self) {
+        self.ring.storage.ctrl().close(Side::Consumer);
+    }
+}

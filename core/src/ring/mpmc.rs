@@ -1,0 +1,377 @@
+//! `mpmc`: Dmitry Vyukov's bounded multi-producer multi-consumer queue of `Pod` records.
+//!
+//! Each slot carries a sequence number. For position `pos` (a `u64` that never wraps in
+//! practice), slot `pos % capacity` is free for the producer claiming `pos` when
+//! `seq == pos`, and holds that producer's record for the consumer claiming `pos` when
+//! `seq == pos + 1`; the consumer frees it for the next lap by storing `seq = pos + capacity`.
+//! Positions are claimed with a compare-and-swap on `enqueue_pos` / `dequeue_pos`; the record is
+//! published by the `Release` store of `seq` and read after an `Acquire` load of it.
+//!
+//! **Not strictly lock-free.** A producer preempted (or SIGSTOPped, or killed) between claiming a
+//! position and publishing it blocks the consumer of that position: `try_pop` reports `Empty`
+//! for it even if later slots are full. Blocking operations take deadlines for this reason, and a
+//! dead producer's claimed slot is never published (the run reports it as lost).
+//!
+//! Untrusted peers: every slot index is `pos % capacity`, so a hostile peer writing garbage
+//! sequence numbers or positions can make operations fail or spin, never touch memory outside
+//! the ring.
+
+use super::eventcount::EventCount;
+use super::line::Line;
+use super::storage::{check_capacity, layout_for, Placement, Storage};
+use super::RingError;
+use crate::mem::{Atomic, Deadline, Memory, Mutant, RealMemory, SlotCell};
+use crate::shm::{Region, RegionHeader, RegionKind, RegionLayout, ShmError, ShmName};
+use bytemuck::Pod;
+use std::marker::PhantomData;
+use std::os::fd::OwnedFd;
+use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release};
+
+/// Largest capacity accepted (slots). The smallest is 2: with one slot, "free for position
+/// `pos + 1`" and "holds the record of position `pos`" are the same sequence number.
+pub const MAX_CAPACITY: usize = 1 << 28;
+
+/// The control block. `#[repr(C)]`: lives in shared regions.
+#[repr(C)]
+pub(crate) struct MpmcControl<M: Memory> {
+    enqueue_pos: Line<M::U64>,
+    dequeue_pos: Line<M::U64>,
+    not_empty: Line<EventCount<M>>,
+    not_full: Line<EventCount<M>>,
+    closed: Line<M::U32>,
+}
+
+/// One slot: sequence number and record.
+#[repr(C)]
+pub(crate) struct MpmcSlot<M: Memory, T: Copy + Send + 'static> {
+    seq: M::U64,
+    value: M::Cell<T>,
+}
+
+/// A bounded MPMC queue (see the module docs). Cheap to clone; every clone (in any process) may
+/// push and pop.
+pub struct Mpmc<T: Copy + Send + 'static, M: Memory = RealMemory> {
+    storage: Storage<MpmcControl<M>, MpmcSlot<M, T>>,
+    _t: PhantomData<T>,
+}
+
+impl<T: Copy + Send + 'static, M: Memory> Clone for Mpmc<T, M> {
+    fn clone(&self) -> Self {
+        Mpmc {
+            storage: self.storage.clone(),
+            _t: PhantomData,
+        }
+    }
+}
+
+fn new_control<M: Memory>() -> MpmcControl<M> {
+    MpmcControl {
+        enqueue_pos: Line(M::U64::new(0)),
+        dequeue_pos: Line(M::U64::new(0)),
+        not_empty: Line(EventCount::new()),
+        not_full: Line(EventCount::new()),
+        closed: Line(M::U32::new(0)),
+    }
+}
+
+fn new_slot<M: Memory, T: Pod + Send>(i: usize) -> MpmcSlot<M, T> {
+    MpmcSlot {
+        seq: M::U64::new(i as u64),
+        value: M::Cell::new(T::zeroed()),
+    }
+}
+
+impl<T: Pod + Send, M: Memory> Mpmc<T, M> {
+    /// A queue on the heap (any `Memory`; this is how loom models run it).
+    pub fn boxed(capacity: usize) -> Result<Self, RingError> {
+        check(capacity)?;
+        let slots = (0..capacity).map(new_slot::<M, T>).collect();
+        Ok(Self::from_storage(Storage::boxed(new_control(), slots)))
+    }
+
+    fn from_storage(storage: Storage<MpmcControl<M>, MpmcSlot<M, T>>) -> Self {
+        Mpmc {
+            storage,
+            _t: PhantomData,
+        }
+    }
+
+    /// Number of slots.
+    pub fn capacity(&self) -> usize {
+        self.storage.slots().len()
+    }
+
+    #[inline(always)]
+    fn ctrl(&self) -> &MpmcControl<M> {
+        self.storage.ctrl()
+    }
+
+    /// Pushes `value` if a slot is free now: `Err(Full)` otherwise, `Err(Closed)` after `close`.
+    pub fn try_push(&self, value: T) -> Result<(), RingError> {
+        let slots = self.storage.slots();
+        let cap = slots.len() as u64;
+        let ctrl = self.ctrl();
+        // The `closed` line is written once, so this load hits a shared cache line.
+        if self.is_closed() {
+            return Err(RingError::Closed);
+        }
+        // Relaxed: the position is only a hint of where to try; the slot's `seq` (Acquire)
+        // decides, and the CAS below makes the claim exclusive.
+        let mut pos = ctrl.enqueue_pos.load(Relaxed);
+        loop {
+            let slot = &slots[(pos % cap) as usize];
+            // Acquire: pairs with the consumer's Release store that freed this slot, so its read
+            // of the old record happens-before our write.
+            let seq = slot.seq.load(Acquire);
+            let diff = seq.wrapping_sub(pos) as i64;
+            if diff == 0 {
+                if M::mutant(Mutant::MpmcClaimWithoutCas) {
+                    ctrl.enqueue_pos.store(pos + 1, Relaxed);
+                } else if let Err(now) =
+                    // Relaxed: the claim carries no data (see above); failure just retries.
+                    ctrl.enqueue_pos.compare_exchange_weak(
+                        pos,
+                        pos + 1,
+                        Relaxed,
+                        Relaxed,
+                    )
+                {
+                    pos = now;
+                    continue;
+                }
+                // SAFETY: we own position `pos`: `seq == pos` says its consumer of the previous
+                // lap is done with the slot, and the CAS made the claim exclusive among producers.
+                unsafe { slot.value.write(value) };
+                // Release: the record write happens-before the consumer's Acquire load of `seq`.
+                slot.seq
+                    .store(pos + 1, M::order(Mutant::MpmcRelaxedPublish, Release));
+                ctrl.not_empty.notify_all();
+                return Ok(());
+            } else if diff < 0 {
+                // The slot still holds the record of the previous lap: full.
+                return Err(RingError::Full);
+            } else {
+                // Another producer took `pos`; start again from the current position. The spin
+                // hint lets that producer's store reach us (under loom: a yield, without which a
+                // stale Relaxed load could be returned forever).
+                M::spin_hint();
+                pos = ctrl.enqueue_pos.load(Relaxed);
+            }
+        }
+    }
+
+    /// Pops a record if one is published at the head: `Err(Empty)` otherwise, `Err(Closed)`
+    /// when empty after `close`.
+    pub fn try_pop(&self) -> Result<T, RingError> {
+        let slots = self.storage.slots();
+        let cap = slots.len() as u64;
+        let ctrl = self.ctrl();
+        // Relaxed: as in `try_push`.
+        let mut pos = ctrl.dequeue_pos.load(Relaxed);
+        let mut rechecked = false;
+        loop {
+            let slot = &slots[(pos % cap) as usize];
+            // Acquire: pairs with the producer's Release publish of `seq`.
+            let seq = slot.seq.load(Acquire);
+            let diff = seq.wrapping_sub(pos.wrapping_add(1)) as i64;
+            if diff == 0 {
+                // Relaxed: as in `try_push`.
+                if let Err(now) =
+                    ctrl.dequeue_pos
+                        .compare_exchange_weak(pos, pos + 1, Relaxed, Relaxed)
+                {
+                    pos = now;
+                    continue;
+                }
+                // SAFETY: `seq == pos + 1`: the record is published (Acquire above) and the CAS
+                // made us its only consumer; producers will not touch it until we store `seq`.
+                let value = unsafe { slot.value.read() };
+                // Release: our read happens-before the next lap's producer writes the slot.
+                slot.seq.store(pos.wrapping_add(cap), Release);
+                ctrl.not_full.notify_all();
+                return Ok(value);
+            } else if diff < 0 {
+                if !self.is_closed() {
+                    return Err(RingError::Empty);
+                }
+                // Closed. Our `seq` load may predate the last publishes (it came before the
+                // Acquire load of `closed`, which is what synchronises with them): look again
+                // once before reporting `Closed`, or a record pushed before `close` is lost.
+                // (Found by the `mpmc-consumers` loom model.)
+                if rechecked {
+                    return Err(RingError::Closed);
+                }
+                rechecked = true;
+                pos = ctrl.dequeue_pos.load(Relaxed);
+            } else {
+                // Another consumer took `pos`: as in `try_push`.
+                M::spin_hint();
+                pos = ctrl.dequeue_pos.load(Relaxed);
+            }
+        }
+    }
+
+    /// Pushes `value`, spinning then parking while full, at most until `deadline`.
+    pub fn push_until(&self, value: T, deadline: Option<Deadline>) -> Result<(), RingError> {
+        loop {
+            match self.try_push(value) {
+                Err(RingError::Full) => {}
+                other => return other,
+            }
+            if !self
+                .ctrl()
+                .not_full
+                .wait_until(|| !self.looks_full() || self.is_closed(), deadline)
+            {
+                return Err(RingError::TimedOut);
+            }
+        }
+    }
+
+    /// Pushes `value`, waiting while full.
+    pub fn push(&self, value: T) -> Result<(), RingError> {
+        self.push_until(value, None)
+    }
+
+    /// Pops a record, spinning then parking while empty, at most until `deadline`.
+    pub fn pop_until(&self, deadline: Option<Deadline>) -> Result<T, RingError> {
+        loop {
+            match self.try_pop() {
+                Err(RingError::Empty) => {}
+                other => return other,
+            }
+            if !self
+                .ctrl()
+                .not_empty
+                .wait_until(|| !self.looks_empty() || self.is_closed(), deadline)
+            {
+                return Err(RingError::TimedOut);
+            }
+        }
+    }
+
+    /// Pops a record, waiting while empty.
+    pub fn pop(&self) -> Result<T, RingError> {
+        self.pop_until(None)
+    }
+
+    /// Whether the slot at the current enqueue position still holds last lap's record.
+    fn looks_full(&self) -> bool {
+        let slots = self.storage.slots();
+        let cap = slots.len() as u64;
+        // Relaxed: a readiness hint; `try_push` decides with the proper orderings.
+        let pos = self.ctrl().enqueue_pos.load(Relaxed);
+        (slots[(pos % cap) as usize]
+            .seq
+            .load(Acquire)
+            .wrapping_sub(pos) as i64)
+            < 0
+    }
+
+    /// Whether the slot at the current dequeue position is not yet published.
+    fn looks_empty(&self) -> bool {
+        let slots = self.storage.slots();
+        let cap = slots.len() as u64;
+        // Relaxed: a readiness hint; `try_pop` decides with the proper orderings.
+        let pos = self.ctrl().dequeue_pos.load(Relaxed);
+        (slots[(pos % cap) as usize]
+            .seq
+            .load(Acquire)
+            .wrapping_sub(pos.wrapping_add(1)) as i64)
+            < 0
+    }
+
+    /// Closes the queue: pushes fail with `Closed`; pops drain what is left, then fail with
+    /// `Closed`; every parked waiter wakes.
+    pub fn close(&self) {
+        // AcqRel: Release so a waiter seeing the flag also sees records published before it.
+        self.ctrl().closed.fetch_or(1, AcqRel);
+        self.ctrl().not_empty.notify_all();
+        self.ctrl().not_full.notify_all();
+    }
+
+    /// Whether `close` was called (by any process).
+    pub fn is_closed(&self) -> bool {
+        // Acquire: pairs with `close`.
+        self.ctrl().closed.load(Acquire) != 0
+    }
+
+    /// Approximate number of records (exact when quiescent).
+    pub fn len(&self) -> usize {
+        // Relaxed: an estimate by definition.
+        let enq = self.ctrl().enqueue_pos.load(Relaxed);
+        let deq = self.ctrl().dequeue_pos.load(Relaxed);
+        enq.saturating_sub(deq).min(self.capacity() as u64) as usize
+    }
+
+    /// Whether the queue looks empty (exact when quiescent).
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl<T: Pod + Send> Mpmc<T, RealMemory> {
+    fn layout(capacity: usize) -> RegionLayout {
+        layout_for::<MpmcControl<RealMemory>, MpmcSlot<RealMemory, T>>(
+            RegionKind::MpmcRing,
+            capacity,
+            std::mem::size_of::<T>(),
+            std::mem::align_of::<T>(),
+        )
+    }
+
+    /// Creates the queue in a new region at `placement`.
+    pub fn create_in(placement: Placement<'_>, capacity: usize) -> Result<Self, RingError> {
+        check(capacity)?;
+        let storage = Storage::create(
+            placement,
+            &Self::layout(capacity),
+            new_control,
+            new_slot::<RealMemory, T>,
+        )?;
+        Ok(Self::from_storage(storage))
+    }
+
+    /// Creates the queue in a new named region.
+    pub fn create(name: &ShmName, capacity: usize) -> Result<Self, RingError> {
+        Self::create_in(Placement::Named(name), capacity)
+    }
+
+    /// Opens the queue in the named region, checking kind, record type and layout.
+    pub fn open(name: &ShmName) -> Result<Self, RingError> {
+        Ok(Self::from_storage(Storage::open_named(
+            name,
+            RegionKind::MpmcRing,
+            expected::<T>,
+        )?))
+    }
+
+    /// Opens the queue in the region behind `fd`.
+    pub fn open_fd(fd: OwnedFd) -> Result<Self, RingError> {
+        Ok(Self::from_storage(Storage::open_fd(
+            fd,
+            RegionKind::MpmcRing,
+            expected::<T>,
+        )?))
+    }
+
+    /// The region the queue lives in.
+    pub fn region(&self) -> Option<&Region> {
+        self.storage.region()
+    }
+}
+
+fn expected<T: Pod + Send>(header: &RegionHeader) -> Result<RegionLayout, ShmError> {
+    let capacity = usize::try_from(header.capacity).unwrap_or(usize::MAX);
+    check_capacity(capacity, 2, MAX_CAPACITY).map_err(|reason| ShmError::LayoutMismatch {
+        field: "capacity",
+        found: header.capacity,
+        expected: format!("a power of two in 2..={MAX_CAPACITY} ({reason})"),
+    })?;
+    Ok(Mpmc::<T, RealMemory>::layout(capacity))
+}
+
+fn check(capacity: usize) -> Result<(), RingError> {
+    check_capacity(capacity, 2, MAX_CAPACITY)
+        .map_err(|reason| RingError::BadCapacity { capacity, reason })
+}

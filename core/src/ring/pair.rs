@@ -1,0 +1,140 @@
+//! The control block shared by the two single-producer single-consumer rings (`spsc` counts
+//! slots, `frames` counts bytes): the two indices on their own lines, the two eventcounts, and
+//! the role/close flags; plus the validated index loads both rings use.
+//!
+//! `tail` (written only by the producer) and `head` (only by the consumer) are `u64` counters
+//! that never wrap in practice (2^64 items at 10^9/s is 584 years). The position in the buffer is
+//! `index % capacity`. Each side keeps a private copy of the other's index and reloads it only
+//! when the cached value says full/empty: the fast path touches no line the other side writes.
+
+use super::eventcount::EventCount;
+use super::line::Line;
+use super::RingError;
+use crate::mem::{Atomic, Memory};
+use std::sync::atomic::Ordering::{AcqRel, Acquire};
+
+/// Flag: a producer attached.
+const PRODUCER: u32 = 1;
+/// Flag: a consumer attached.
+const CONSUMER: u32 = 2;
+/// Flag: the producer closed (dropped its handle).
+const PRODUCER_CLOSED: u32 = 4;
+/// Flag: the consumer closed.
+const CONSUMER_CLOSED: u32 = 8;
+
+/// One side of a single-producer single-consumer ring.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Side {
+    Producer,
+    Consumer,
+}
+
+impl Side {
+    fn attached(self) -> u32 {
+        match self {
+            Side::Producer => PRODUCER,
+            Side::Consumer => CONSUMER,
+        }
+    }
+    fn closed(self) -> u32 {
+        match self {
+            Side::Producer => PRODUCER_CLOSED,
+            Side::Consumer => CONSUMER_CLOSED,
+        }
+    }
+    fn name(self) -> &'static str {
+        match self {
+            Side::Producer => "producer",
+            Side::Consumer => "consumer",
+        }
+    }
+}
+
+/// See the module docs. `#[repr(C)]`: lives in shared regions.
+#[repr(C)]
+pub(crate) struct PairControl<M: Memory> {
+    /// Items (or bytes) ever published by the producer.
+    pub tail: Line<M::U64>,
+    /// Items (or bytes) ever consumed by the consumer.
+    pub head: Line<M::U64>,
+    /// The consumer parks here when empty.
+    pub not_empty: Line<EventCount<M>>,
+    /// The producer parks here when full.
+    pub not_full: Line<EventCount<M>>,
+    /// Role and close flags.
+    flags: Line<M::U32>,
+}
+
+impl<M: Memory> PairControl<M> {
+    pub(crate) fn new() -> Self {
+        PairControl {
+            tail: Line(M::U64::new(0)),
+            head: Line(M::U64::new(0)),
+            not_empty: Line(EventCount::new()),
+            not_full: Line(EventCount::new()),
+            flags: Line(M::U32::new(0)),
+        }
+    }
+
+    /// Claims `side`; fails if some handle (in any process) already did.
+    pub(crate) fn claim(&self, side: Side) -> Result<(), RingError> {
+        // AcqRel: a claim after a previous holder's close sees everything it did (not needed by
+        // the protocol today, but cheap and keeps reasoning simple).
+        let prev = self.flags.fetch_or(side.attached(), AcqRel);
+        if prev & side.attached() != 0 {
+            return Err(RingError::RoleTaken(side.name()));
+        }
+        Ok(())
+    }
+
+    /// Marks `side` closed and wakes the other side.
+    pub(crate) fn close(&self, side: Side) {
+        // AcqRel: Release so the other side, seeing the flag (Acquire), also sees our last
+        // published index; Acquire is harmless.
+        self.flags.fetch_or(side.closed(), AcqRel);
+        match side {
+            Side::Producer => self.not_empty.notify_all(),
+            Side::Consumer => self.not_full.notify_all(),
+        }
+    }
+
+    /// Whether `side` has closed.
+    #[inline]
+    pub(crate) fn is_closed(&self, side: Side) -> bool {
+        // Acquire: pairs with `close`'s Release, so an index loaded after this is final.
+        self.flags.load(Acquire) & side.closed() != 0
+    }
+
+    /// The consumer's view of `tail`, validated: `cached <= tail <= head + capacity`.
+    #[inline]
+    pub(crate) fn load_tail(
+        &self,
+        head: u64,
+        cached: u64,
+        capacity: u64,
+    ) -> Result<u64, RingError> {
+        // Acquire: pairs with the producer's Release store of `tail`, so the slots it published
+        // are visible before we read them.
+        let tail = self.tail.load(Acquire);
+        if tail < cached || tail.wrapping_sub(head) > capacity {
+            return Err(RingError::Corrupt(format!(
+                "tail {tail} is impossible with head {head}, last tail {cached}, capacity {capacity}"
+            )));
+        }
+        Ok(tail)
+    }
+
+    /// The producer's view of `head`, validated: `cached <= head <= tail`.
+    #[inline]
+    pub(crate) fn load_head(&self, tail: u64, cached: u64) -> Result<u64, RingError> {
+        // Acquire: pairs with the consumer's Release store of `head`, so its reads of the slots
+        // it freed happen before we overwrite them.
+        let head = self.head.load(Acquire);
+        if head < cached || head > tail {
+            return Err(RingError::Corrupt(format!(
+                "head {head} is impossible with tail {tail} and last head {cached}"
+            )));
+        }
+        Ok(head)
+    }
+}

@@ -1,0 +1,464 @@
+//! `spsc`: a bounded single-producer single-consumer ring of fixed-size `Pod` records.
+//!
+//! Invariant: `head <= tail <= head + capacity`; slots `[head, tail)` (mod capacity) hold
+//! published records that only the consumer may read, the rest belong to the producer.
+//! The producer writes a slot, then publishes it with a `Release` store of `tail`; the consumer
+//! loads `tail` with `Acquire` before reading. Symmetrically for `head`. Each side caches the
+//! other's index and reloads it only when the cache says full/empty, so the fast path makes one
+//! store to a line the other side only reads, and no system call: the eventcount `notify_all` is
+//! one fence and one load while nobody is parked. Batch operations publish many records with one
+//! store and one notify.
+//!
+//! Works across processes: create the ring in a named or anonymous region, open it in the other
+//! process, and take the producer in one and the consumer in the other. The roles are claimed in
+//! the region, so a second producer (in any process) is refused.
+
+use super::pair::{PairControl, Side};
+use super::storage::{check_capacity, layout_for, Placement, Storage};
+use super::RingError;
+use crate::mem::{Atomic, Deadline, Memory, Mutant, RealMemory, SlotCell};
+use crate::shm::{Region, RegionKind, ShmError, ShmName};
+use bytemuck::Pod;
+use std::marker::PhantomData;
+use std::os::fd::OwnedFd;
+use std::sync::atomic::Ordering::Release;
+
+/// Largest capacity accepted (slots).
+pub const MAX_CAPACITY: usize = 1 << 30;
+
+/// A single-producer single-consumer ring of `T` (see the module docs). Cheap to clone: clones
+/// share the ring.
+pub struct Spsc<T: Pod + Send, M: Memory = RealMemory> {
+    pub(crate) storage: Storage<PairControl<M>, M::Cell<T>>,
+    _t: PhantomData<T>,
+}
+
+impl<T: Pod + Send, M: Memory> Clone for Spsc<T, M> {
+    fn clone(&self) -> Self {
+        Spsc {
+            storage: self.storage.clone(),
+            _t: PhantomData,
+        }
+    }
+}
+
+impl<T: Pod + Send, M: Memory> Spsc<T, M> {
+    /// A ring on the heap (any `Memory`; this is how loom models run it).
+    pub fn boxed(capacity: usize) -> Result<Self, RingError> {
+        check(capacity)?;
+        let slots = (0..capacity).map(|_| M::Cell::new(T::zeroed())).collect();
+        Ok(Self::from_storage(Storage::boxed(
+            PairControl::new(),
+            slots,
+        )))
+    }
+
+    fn from_storage(storage: Storage<PairControl<M>, M::Cell<T>>) -> Self {
+        Spsc {
+            storage,
+            _t: PhantomData,
+        }
+    }
+
+    /// Number of slots.
+    pub fn capacity(&self) -> usize {
+        self.storage.slots().len()
+    }
+
+    /// Takes the producer role (once per ring, across all processes).
+    pub fn producer(&self) -> Result<Producer<T, M>, RingError> {
+        self.storage.ctrl().claim(Side::Producer)?;
+        let ctrl = self.storage.ctrl();
+        // Acquire: pairs with the Release stores of `tail`/`head`; a fresh ring reads 0 and 0,
+        // an opened corrupt one is caught by `load_head`'s validation.
+        let tail = ctrl.tail.load(std::sync::atomic::Ordering::Acquire);
+        let head = ctrl.load_head(tail, 0)?;
+        Ok(Producer {
+            ring: self.clone(),
+            tail,
+            cached_head: head,
+        })
+    }
+
+    /// Takes the consumer role (once per ring, across all processes).
+    pub fn consumer(&self) -> Result<Consumer<T, M>, RingError> {
+        self.storage.ctrl().claim(Side::Consumer)?;
+        let head = self
+            .storage
+            .ctrl()
+            .head
+            .load(std::sync::atomic::Ordering::Acquire);
+        Ok(Consumer {
+            ring: self.clone(),
+            head,
+            cached_tail: head,
+        })
+    }
+}
+
+impl<T: Pod + Send> Spsc<T, RealMemory> {
+    fn layout(capacity: usize) -> crate::shm::RegionLayout {
+        layout_for::<PairControl<RealMemory>, <RealMemory as Memory>::Cell<T>>(
+            RegionKind::SpscRing,
+            capacity,
+            std::mem::size_of::<T>(),
+            std::mem::align_of::<T>(),
+        )
+    }
+
+    /// Creates the ring in a new region at `placement`.
+    pub fn create_in(placement: Placement<'_>, capacity: usize) -> Result<Self, RingError> {
+        check(capacity)?;
+        let storage =
+            Storage::create(placement, &Self::layout(capacity), PairControl::new, |_| {
+                SlotCell::new(T::zeroed())
+            })?;
+        Ok(Self::from_storage(storage))
+    }
+
+    /// Creates the ring in a new named region (unlinked when the last handle of this process
+    /// drops, unless the region is persisted).
+    pub fn create(name: &ShmName, capacity: usize) -> Result<Self, RingError> {
+        Self::create_in(Placement::Named(name), capacity)
+    }
+
+    /// Opens the ring in the named region, checking kind, record type and layout.
+    pub fn open(name: &ShmName) -> Result<Self, RingError> {
+        Ok(Self::from_storage(Storage::open_named(
+            name,
+            RegionKind::SpscRing,
+            expected::<T>,
+        )?))
+    }
+
+    /// Opens the ring in the region behind `fd` (e.g. a memfd inherited from the parent).
+    pub fn open_fd(fd: OwnedFd) -> Result<Self, RingError> {
+        Ok(Self::from_storage(Storage::open_fd(
+            fd,
+            RegionKind::SpscRing,
+            expected::<T>,
+        )?))
+    }
+
+    /// The region the ring lives in.
+    pub fn region(&self) -> Option<&Region> {
+        self.storage.region()
+    }
+}
+
+fn expected<T: Pod + Send>(
+    header: &crate::shm::RegionHeader,
+) -> Result<crate::shm::RegionLayout, ShmError> {
+    let capacity = usize::try_from(header.capacity).unwrap_or(usize::MAX);
+    check_capacity(capacity, 1, MAX_CAPACITY).map_err(|reason| ShmError::LayoutMismatch {
+        field: "capacity",
+        found: header.capacity,
+        expected: format!("a power of two in 1..={MAX_CAPACITY} ({reason})"),
+    })?;
+    Ok(Spsc::<T, RealMemory>::layout(capacity))
+}
+
+fn check(capacity: usize) -> Result<(), RingError> {
+    check_capacity(capacity, 1, MAX_CAPACITY)
+        .map_err(|reason| RingError::BadCapacity { capacity, reason })
+}
+
+/// The producing end. Not `Clone`: there is exactly one.
+pub struct Producer<T: Pod + Send, M: Memory = RealMemory> {
+    ring: Spsc<T, M>,
+    /// Our own index: records published so far (the shared `tail` equals it).
+    tail: u64,
+    /// Last `head` we loaded; `<=` the real one.
+    cached_head: u64,
+}
+
+impl<T: Pod + Send, M: Memory> Producer<T, M> {
+    #[inline(always)]
+    fn ctrl(&self) -> &PairControl<M> {
+        self.ring.storage.ctrl()
+    }
+
+    /// Free slots, reloading `head` if the cached one says fewer than `want`.
+    #[inline]
+    fn free(&mut self, want: u64) -> Result<u64, RingError> {
+        let cap = self.ring.capacity() as u64;
+        let mut used = self.tail - self.cached_head;
+        let full = |used: u64| {
+            if M::mutant(Mutant::SpscFullOffByOne) {
+                used > cap
+            } else {
+                used >= cap
+            }
+        };
+        if full(used) || cap - used < want {
+            self.cached_head = self.ctrl().load_head(self.tail, self.cached_head)?;
+            used = self.tail - self.cached_head;
+        }
+        // Under the off-by-one mutant a "not full" ring may have `used == cap`: it then claims
+        // one slot it does not have, which is the bug the model must catch.
+        Ok(if full(used) { 0 } else { (cap - used).max(1) })
+    }
+
+    fn check_open(&self) -> Result<(), RingError> {
+        if self.ctrl().is_closed(Side::Consumer) {
+            return Err(RingError::Closed);
+        }
+        Ok(())
+    }
+
+    /// Publishes `n` more records.
+    #[inline(always)]
+    fn publish(&mut self, n: u64) {
+        self.tail += n;
+        // Release: the slot writes above happen-before the consumer's Acquire load of `tail`.
+        self.ctrl()
+            .tail
+            .store(self.tail, M::order(Mutant::SpscRelaxedPublish, Release));
+        self.ctrl().not_empty.notify_all();
+    }
+
+    /// Pushes `value` if a slot is free: `Err(Full)` otherwise, `Err(Closed)` if the consumer
+    /// is gone.
+    #[inline]
+    pub fn try_push(&mut self, value: T) -> Result<(), RingError> {
+        if self.free(1)? == 0 {
+            self.check_open()?;
+            return Err(RingError::Full);
+        }
+        let slots = self.ring.storage.slots();
+        let slot = &slots[(self.tail % slots.len() as u64) as usize];
+        // SAFETY: the slot at `tail` is outside `[head, tail)`, so the consumer does not read it
+        // until we publish (its last read of it happened-before our Acquire load of `head`).
+        unsafe { slot.write(value) };
+        self.publish(1);
+        Ok(())
+    }
+
+    /// Pushes as many of `values` as fit now, in order, with one publish; returns how many.
+    pub fn push_slice(&mut self, values: &[T]) -> Result<usize, RingError> {
+        if values.is_empty() {
+            return Ok(0);
+        }
+        let free = self.free(values.len() as u64)?;
+        let n = (values.len() as u64).min(free) as usize;
+        if n == 0 {
+            self.check_open()?;
+            return Ok(0);
+        }
+        let slots = self.ring.storage.slots();
+        let cap = slots.len() as u64;
+        for (i, v) in values[..n].iter().enumerate() {
+            let slot = &slots[((self.tail + i as u64) % cap) as usize];
+            // SAFETY: as in `try_push`: slots `[tail, tail + n)` are free (n <= free).
+            unsafe { slot.write(*v) };
+        }
+        self.publish(n as u64);
+        Ok(n)
+    }
+
+    /// Pushes `value`, spinning then parking while the ring is full.
+    pub fn push(&mut self, value: T) -> Result<(), RingError> {
+        self.push_until(value, None)
+    }
+
+    /// Pushes `value`, waiting at most until `deadline`.
+    pub fn push_until(&mut self, value: T, deadline: Option<Deadline>) -> Result<(), RingError> {
+        loop {
+            match self.try_push(value) {
+                Err(RingError::Full) => {}
+                other => return other,
+            }
+            let ring = self.ring.clone();
+            let ctrl = ring.storage.ctrl();
+            let (tail, cap) = (self.tail, self.ring.capacity() as u64);
+            let ready = ctrl.not_full.wait_until(
+                || {
+                    // A corrupt head makes `try_push` report it; closed wakes us to report it.
+                    ctrl.load_head(tail, 0).map_or(true, |h| tail - h < cap)
+                        || ctrl.is_closed(Side::Consumer)
+                },
+                deadline,
+            );
+            if !ready {
+                return Err(RingError::TimedOut);
+            }
+        }
+    }
+
+    /// Pushes all of `values`, waiting for room as needed.
+    pub fn push_all(&mut self, mut values: &[T]) -> Result<(), RingError> {
+        while !values.is_empty() {
+            let n = self.push_slice(values)?;
+            if n == 0 {
+                self.push(values[0])?;
+                values = &values[1..];
+            } else {
+                values = &values[n..];
+            }
+        }
+        Ok(())
+    }
+
+    /// The ring.
+    pub fn ring(&self) -> &Spsc<T, M> {
+        &self.ring
+    }
+}
+
+impl<T: Pod + Send, M: Memory> Drop for Producer<T, M> {
+    fn drop(&mut self) {
+        self.ring.storage.ctrl().close(Side::Producer);
+    }
+}
+
+/// The consuming end. Not `Clone`: there is exactly one.
+pub struct Consumer<T: Pod + Send, M: Memory = RealMemory> {
+    ring: Spsc<T, M>,
+    /// Our own index: records consumed so far.
+    head: u64,
+    /// Last `tail` we loaded; `<=` the real one.
+    cached_tail: u64,
+}
+
+impl<T: Pod + Send, M: Memory> Consumer<T, M> {
+    #[inline(always)]
+    fn ctrl(&self) -> &PairControl<M> {
+        self.ring.storage.ctrl()
+    }
+
+    /// Records available, reloading `tail` if the cached one says fewer than `want`.
+    #[inline]
+    fn available(&mut self, want: u64) -> Result<u64, RingError> {
+        if self.cached_tail - self.head < want {
+            self.cached_tail =
+                self.ctrl()
+                    .load_tail(self.head, self.cached_tail, self.ring.capacity() as u64)?;
+        }
+        Ok(self.cached_tail - self.head)
+    }
+
+    /// `Empty`, or `Closed` if the producer is gone and nothing is left.
+    fn empty_or_closed(&mut self) -> RingError {
+        if self.ctrl().is_closed(Side::Producer) {
+            // The producer's last publish happened before its close: look once more.
+            match self.available(1) {
+                Ok(0) => RingError::Closed,
+                Ok(_) => RingError::Empty, // caller retries and finds it
+                Err(e) => e,
+            }
+        } else {
+            RingError::Empty
+        }
+    }
+
+    #[inline(always)]
+    fn release(&mut self, n: u64) {
+        self.head += n;
+        // Release: our reads of the freed slots happen-before the producer's Acquire load of
+        // `head` and its next writes to them.
+        self.ctrl().head.store(self.head, Release);
+        self.ctrl().not_full.notify_all();
+    }
+
+    /// Pops one record: `Err(Empty)` if none, `Err(Closed)` if none and the producer is gone.
+    #[inline]
+    pub fn try_pop(&mut self) -> Result<T, RingError> {
+        if self.available(1)? == 0 {
+            return match self.empty_or_closed() {
+                RingError::Empty if self.cached_tail > self.head => self.try_pop(),
+                e => Err(e),
+            };
+        }
+        let slots = self.ring.storage.slots();
+        let slot = &slots[(self.head % slots.len() as u64) as usize];
+        // SAFETY: `head < tail`: the slot is published (its write happened-before our Acquire
+        // load of `tail`) and the producer does not touch it until we release it.
+        let value = unsafe { slot.read() };
+        self.release(1);
+        Ok(value)
+    }
+
+    /// Pops up to `out.len()` records with one release; returns how many (0 when empty).
+    pub fn pop_slice(&mut self, out: &mut [T]) -> Result<usize, RingError> {
+        if out.is_empty() {
+            return Ok(0);
+        }
+        let avail = self.available(out.len() as u64)?;
+        let n = (out.len() as u64).min(avail) as usize;
+        if n == 0 {
+            return match self.empty_or_closed() {
+                RingError::Empty => Ok(0),
+                e => Err(e),
+            };
+        }
+        let slots = self.ring.storage.slots();
+        let cap = slots.len() as u64;
+        for (i, o) in out[..n].iter_mut().enumerate() {
+            let slot = &slots[((self.head + i as u64) % cap) as usize];
+            // SAFETY: as in `try_pop`, for each of `[head, head + n)`, all below `tail`.
+            *o = unsafe { slot.read() };
+        }
+        self.release(n as u64);
+        Ok(n)
+    }
+
+    /// Pops one record, spinning then parking while the ring is empty.
+    pub fn pop(&mut self) -> Result<T, RingError> {
+        self.pop_until(None)
+    }
+
+    /// Pops one record, waiting at most until `deadline`.
+    pub fn pop_until(&mut self, deadline: Option<Deadline>) -> Result<T, RingError> {
+        loop {
+            match self.try_pop() {
+                Err(RingError::Empty) => {}
+                other => return other,
+            }
+            self.wait_readable(deadline)?;
+        }
+    }
+
+    /// Pops at least one and up to `out.len()` records, waiting while empty.
+    pub fn pop_slice_blocking(
+        &mut self,
+        out: &mut [T],
+        deadline: Option<Deadline>,
+    ) -> Result<usize, RingError> {
+        loop {
+            match self.pop_slice(out)? {
+                0 if !out.is_empty() => self.wait_readable(deadline)?,
+                n => return Ok(n),
+            }
+        }
+    }
+
+    fn wait_readable(&self, deadline: Option<Deadline>) -> Result<(), RingError> {
+        let ctrl = self.ctrl();
+        let head = self.head;
+        let ready = ctrl.not_empty.wait_until(
+            || {
+                // Relaxed would do for the test itself, but `load_tail` is the one validated
+                // path; the Acquire it uses is free on x86 and cheap elsewhere.
+                ctrl.load_tail(head, 0, u64::MAX).map_or(true, |t| t > head)
+                    || ctrl.is_closed(Side::Producer)
+            },
+            deadline,
+        );
+        if ready {
+            Ok(())
+        } else {
+            Err(RingError::TimedOut)
+        }
+    }
+
+    /// The ring.
+    pub fn ring(&self) -> &Spsc<T, M> {
+        &self.ring
+    }
+}
+
+impl<T: Pod + Send, M: Memory> Drop for Consumer<T, M> {
+    fn drop(&mut self) {
+        self.ring.storage.ctrl().close(Side::Consumer);
+    }
+}

@@ -1,0 +1,200 @@
+//! Where a ring's control block and slots live: a shared region (real memory) or the heap (any
+//! `Memory`, which is how loom runs the same code). Both give the algorithms a `&C` and a `&[S]`.
+//!
+//! Region body layout: the control block `C` at offset 0, then `n` slots `S` starting at the next
+//! multiple of 128 bytes (and of `align_of::<S>()`).
+
+use crate::shm::{Region, RegionHeader, RegionKind, RegionLayout, ShmError, ShmName};
+use std::any::Any;
+use std::os::fd::OwnedFd;
+use std::ptr::NonNull;
+use std::sync::Arc;
+
+/// Where to create a ring's region.
+#[derive(Clone, Copy, Debug)]
+pub enum Placement<'a> {
+    /// A named POSIX shm object.
+    Named(&'a ShmName),
+    /// An anonymous memfd (hand the fd to children).
+    Anonymous,
+    /// Heap memory: one process only (tests, Miri).
+    Heap,
+}
+
+/// A control block and `n` slots, kept alive by an owner (a region or a heap allocation).
+pub(crate) struct Storage<C, S> {
+    ctrl: NonNull<C>,
+    slots: NonNull<S>,
+    n: usize,
+    region: Option<Arc<Region>>,
+    _owner: Arc<dyn Any + Send + Sync>,
+}
+
+// SAFETY: Storage only hands out shared references to `C` and `S`, which are Sync (atomics and
+// cells whose access the algorithms synchronise); the owner keeps the memory alive.
+unsafe impl<C: Sync, S: Sync> Send for Storage<C, S> {}
+// SAFETY: as above.
+unsafe impl<C: Sync, S: Sync> Sync for Storage<C, S> {}
+
+impl<C, S> Clone for Storage<C, S> {
+    fn clone(&self) -> Self {
+        Storage {
+            ctrl: self.ctrl,
+            slots: self.slots,
+            n: self.n,
+            region: self.region.clone(),
+            _owner: Arc::clone(&self._owner),
+        }
+    }
+}
+
+/// Offset of the slots in the body.
+pub(crate) fn slots_offset<C, S>() -> usize {
+    let align = std::mem::align_of::<S>().max(128);
+    std::mem::size_of::<C>().div_ceil(align) * align
+}
+
+/// The region layout for `n` slots of `S` after a control block `C`. `params[0..2]` record the
+/// sizes of `C` and `S`, so a build with a different layout is refused on `open`.
+pub(crate) fn layout_for<C, S>(
+    kind: RegionKind,
+    n: usize,
+    elem_size: usize,
+    elem_align: usize,
+) -> RegionLayout {
+    RegionLayout {
+        kind,
+        capacity: n as u64,
+        elem_size: elem_size as u32,
+        elem_align: elem_align as u32,
+        params: [
+            std::mem::size_of::<C>() as u64,
+            std::mem::size_of::<S>() as u64,
+            0,
+            0,
+        ],
+        body_len: (slots_offset::<C, S>() + n * std::mem::size_of::<S>()) as u64,
+    }
+}
+
+impl<C: Send + Sync + 'static, S: Send + Sync + 'static> Storage<C, S> {
+    /// On the heap, with Rust allocations (works for every `Memory`, loom included).
+    pub(crate) fn boxed(ctrl: C, slots: Vec<S>) -> Self {
+        let n = slots.len();
+        let ctrl = Box::new(ctrl);
+        let slots = slots.into_boxed_slice();
+        let ctrl_ptr = NonNull::from(&*ctrl);
+        // A boxed empty slice has a dangling but aligned, non-null pointer: fine for n == 0.
+        let slots_ptr = NonNull::new(slots.as_ptr() as *mut S).expect("box pointers are non-null");
+        Storage {
+            ctrl: ctrl_ptr,
+            slots: slots_ptr,
+            n,
+            region: None,
+            _owner: Arc::new((ctrl, slots)),
+        }
+    }
+
+    /// In a new region at `placement`, with the control block and every slot placement-initialised
+    /// before the region is marked ready.
+    pub(crate) fn create(
+        placement: Placement<'_>,
+        layout: &RegionLayout,
+        ctrl: impl FnOnce() -> C,
+        slot: impl Fn(usize) -> S,
+    ) -> Result<Self, ShmError> {
+        let n = layout.capacity as usize;
+        let init = |body: NonNull<u8>, body_len: usize| {
+            assert!(body_len >= slots_offset::<C, S>() + n * std::mem::size_of::<S>());
+            // SAFETY: the body is 128-aligned (page-aligned mapping + 128-byte header), at least
+            // `body_len` bytes, and not yet shared with anyone (the region is not ready). `C` fits
+            // at offset 0 and the slots at `slots_offset`, as asserted above; alignment of `C`
+            // and `S` is at most 128 (they are `#[repr(C)]` atomics and cells, `Line` is 128).
+            unsafe {
+                body.cast::<C>().as_ptr().write(ctrl());
+                let first = body.as_ptr().add(slots_offset::<C, S>()).cast::<S>();
+                for i in 0..n {
+                    first.add(i).write(slot(i));
+                }
+            }
+        };
+        let region = match placement {
+            Placement::Named(name) => Region::create_named(name, layout, init)?,
+            Placement::Anonymous => Region::create_anonymous(layout, init)?,
+            Placement::Heap => Region::create_heap(layout, init)?,
+        };
+        Ok(Self::in_region(region))
+    }
+
+    /// Opens the named region, validating its header against `expected`.
+    pub(crate) fn open_named(
+        name: &ShmName,
+        kind: RegionKind,
+        expected: impl FnOnce(&RegionHeader) -> Result<RegionLayout, ShmError>,
+    ) -> Result<Self, ShmError> {
+        Ok(Self::in_region(Region::open_named(name, kind, expected)?))
+    }
+
+    /// Opens the region behind `fd`, validating its header against `expected`.
+    pub(crate) fn open_fd(
+        fd: OwnedFd,
+        kind: RegionKind,
+        expected: impl FnOnce(&RegionHeader) -> Result<RegionLayout, ShmError>,
+    ) -> Result<Self, ShmError> {
+        Ok(Self::in_region(Region::open_fd(fd, kind, expected)?))
+    }
+
+    /// Views a validated region: the layout check in `open` (or our own `create`) guarantees the
+    /// body holds `C` and `capacity` slots of `S`.
+    fn in_region(region: Region) -> Self {
+        let n = region.layout().capacity as usize;
+        assert!(region.body_len() >= slots_offset::<C, S>() + n * std::mem::size_of::<S>());
+        let body = region.body();
+        // SAFETY: in bounds, as asserted.
+        let slots = unsafe { body.add(slots_offset::<C, S>()) }.cast::<S>();
+        let region = Arc::new(region);
+        Storage {
+            ctrl: body.cast::<C>(),
+            slots,
+            n,
+            region: Some(Arc::clone(&region)),
+            _owner: region,
+        }
+    }
+}
+
+impl<C, S> Storage<C, S> {
+    /// The control block.
+    #[inline(always)]
+    pub(crate) fn ctrl(&self) -> &C {
+        // SAFETY: initialised at creation (or by the creator, for an opened region, whose layout
+        // was validated); alive as long as `_owner`, which `self` holds.
+        unsafe { self.ctrl.as_ref() }
+    }
+
+    /// The slots.
+    #[inline(always)]
+    pub(crate) fn slots(&self) -> &[S] {
+        // SAFETY: `n` initialised slots at `slots`, alive as long as `_owner`.
+        unsafe { std::slice::from_raw_parts(self.slots.as_ptr(), self.n) }
+    }
+
+    /// The region, when region-backed.
+    pub(crate) fn region(&self) -> Option<&Region> {
+        self.region.as_deref()
+    }
+}
+
+/// Checks a capacity: a power of two in `[min, max]`.
+pub(crate) fn check_capacity(capacity: usize, min: usize, max: usize) -> Result<(), &'static str> {
+    if !capacity.is_power_of_two() {
+        return Err("must be a power of two");
+    }
+    if capacity < min {
+        return Err("too small");
+    }
+    if capacity > max {
+        return Err("too large");
+    }
+    Ok(())
+}

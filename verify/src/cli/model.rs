@@ -1,0 +1,166 @@
+//! `synclab model`: run a loom model (optionally with one of its mutants) or list them.
+
+use super::output::{bad_input, Exit, Outcome};
+use crate::models::{self, ModelOptions, ModelReport, ModelSpec};
+use serde_json::json;
+use synclab_core::mem::Mutant;
+
+/// Options of `synclab model`.
+#[derive(clap::Args, Debug)]
+pub struct ModelArgs {
+    /// The model to run (see `--list`).
+    #[arg(required_unless_present_any = ["list", "all"])]
+    pub name: Option<String>,
+    /// Run with this deliberate bug switched on; the model must catch it (exit 1, ok false).
+    #[arg(long)]
+    pub mutant: Option<String>,
+    /// Loom preemption bound (default: the model's own; 0 or more).
+    #[arg(long, conflicts_with = "unbounded")]
+    pub preemptions: Option<usize>,
+    /// Explore without a preemption bound.
+    #[arg(long)]
+    pub unbounded: bool,
+    /// List the models and their mutants.
+    #[arg(long, conflicts_with_all = ["name", "all"])]
+    pub list: bool,
+    /// Run every model and every mutant; ok when each model passes and each mutant is caught.
+    #[arg(long, conflicts_with = "name")]
+    pub all: bool,
+    /// Print one JSON object.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Runs `synclab model`.
+pub fn run(args: ModelArgs) -> Exit {
+    if args.list {
+        return list().emit(args.json);
+    }
+    if args.all {
+        return all(&args).emit(args.json);
+    }
+    let name = args.name.as_deref().unwrap_or_default();
+    let Some(spec) = models::find(name) else {
+        let names: Vec<&str> = models::MODELS.iter().map(|m| m.name).collect();
+        return bad_input(
+            args.json,
+            format!("unknown model {name:?}; models: {}", names.join(", ")),
+        );
+    };
+    let mutant = match args.mutant.as_deref() {
+        None => Mutant::None,
+        Some(m) => match Mutant::from_name(m).filter(|m| spec.mutants.contains(m)) {
+            Some(m) => m,
+            None => {
+                let names: Vec<&str> = spec.mutants.iter().map(|m| m.name()).collect();
+                return bad_input(
+                    args.json,
+                    format!(
+                        "model {name} has no mutant {m:?}; its mutants: {}",
+                        names.join(", ")
+                    ),
+                );
+            }
+        },
+    };
+    let report = check(spec, mutant, &options(&args, spec));
+    let text = describe(&report);
+    Outcome {
+        json: serde_json::to_value(&report).expect("report serialises"),
+        text,
+        exit: Exit::from_ok(report.ok),
+    }
+    .emit(args.json)
+}
+
+fn options(args: &ModelArgs, spec: &ModelSpec) -> ModelOptions {
+    ModelOptions {
+        preemptions: if args.unbounded {
+            None
+        } else {
+            args.preemptions.or(spec.default_preemptions)
+        },
+    }
+}
+
+/// Runs one model with loom's panic output silenced (the message is in the report).
+pub fn check(spec: &ModelSpec, mutant: Mutant, options: &ModelOptions) -> ModelReport {
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let report = spec.check(mutant, options);
+    std::panic::set_hook(hook);
+    report
+}
+
+/// One line (two on failure) describing a report.
+pub fn describe(r: &ModelReport) -> String {
+    let bound = r
+        .preemptions
+        .map_or("unbounded".to_string(), |b| format!("preemption bound {b}"));
+    let verdict = match (r.mutant.as_str(), r.ok) {
+        ("none", true) => "ok: every interleaving passed".to_string(),
+        ("none", false) => "FAILED".to_string(),
+        (_, false) => "mutant caught (ok: false, as it must be)".to_string(),
+        (_, true) => "mutant NOT caught: the model is too weak".to_string(),
+    };
+    let mut s = format!(
+        "model {} / mutant {}: {verdict} — {} interleavings in {:.2} s ({bound})\n",
+        r.model, r.mutant, r.interleavings, r.seconds
+    );
+    if let Some(m) = &r.message {
+        let first = m.lines().next().unwrap_or_default();
+        s.push_str(&format!("  failing interleaving: {first}\n"));
+    }
+    s
+}
+
+fn list() -> Outcome {
+    let models: Vec<_> = models::MODELS
+        .iter()
+        .map(|m| {
+            json!({
+                "name": m.name,
+                "about": m.about,
+                "preemptions": m.default_preemptions,
+                "mutants": m.mutants.iter().map(|x| x.name()).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    let mut text = String::from("models (run one with `synclab model NAME [--mutant M]`):\n");
+    for m in models::MODELS {
+        text.push_str(&format!("  {:<16} {}\n", m.name, m.about));
+        for x in m.mutants {
+            text.push_str(&format!("  {:<16}   --mutant {}\n", "", x.name()));
+        }
+    }
+    Outcome {
+        json: json!({ "models": models }),
+        text,
+        exit: Exit::Ok,
+    }
+}
+
+fn all(args: &ModelArgs) -> Outcome {
+    let mut reports = Vec::new();
+    let mut text = String::new();
+    let mut ok = true;
+    for spec in models::MODELS {
+        for mutant in std::iter::once(Mutant::None).chain(spec.mutants.iter().copied()) {
+            let r = check(spec, mutant, &options(args, spec));
+            let expected = mutant == Mutant::None;
+            ok &= r.ok == expected;
+            text.push_str(&describe(&r));
+            reports.push(r);
+        }
+    }
+    text.push_str(if ok {
+        "all models pass and every mutant is caught\n"
+    } else {
+        "SOME CHECK FAILED (a model failed or a mutant was not caught)\n"
+    });
+    Outcome {
+        json: json!({ "ok": ok, "reports": reports }),
+        text,
+        exit: Exit::from_ok(ok),
+    }
+}

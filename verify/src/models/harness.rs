@@ -1,0 +1,147 @@
+//! Runs one loom model, with or without a mutant, and reports what loom found.
+//!
+//! Every model is a function generic over `M: Memory`; [`mutant_dispatch!`] picks the
+//! `LoomMemory<N>` instance for a mutant chosen at run time. Actors always run in spawned loom
+//! threads and the model's main thread only spawns and joins (loom issues #392/#166: an actor on
+//! the main thread may be under-explored).
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+use synclab_core::mem::Mutant;
+
+/// Bounds for one exploration.
+#[derive(Clone, Copy, Debug)]
+pub struct ModelOptions {
+    /// Loom's preemption bound (`None` = unbounded, exhaustive for the model's size).
+    pub preemptions: Option<usize>,
+}
+
+/// What an exploration found.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct ModelReport {
+    /// Model name.
+    pub model: String,
+    /// Mutant name (`none` for the correct algorithm).
+    pub mutant: String,
+    /// True when every explored interleaving passed.
+    pub ok: bool,
+    /// Interleavings (loom executions) explored, up to and including a failing one.
+    pub interleavings: u64,
+    /// Wall-clock seconds.
+    pub seconds: f64,
+    /// The preemption bound used (null = unbounded).
+    pub preemptions: Option<usize>,
+    /// The failing interleaving's panic message, when one failed.
+    pub message: Option<String>,
+}
+
+/// A model: a name, what it checks, at what bounds, and its mutants.
+pub struct ModelSpec {
+    /// Name on the command line (`synclab model NAME`).
+    pub name: &'static str,
+    /// What the model checks, with its bounds.
+    pub about: &'static str,
+    /// The default preemption bound.
+    pub default_preemptions: Option<usize>,
+    /// Mutants the model must catch.
+    pub mutants: &'static [Mutant],
+    /// Runs the model for one mutant (`Mutant::None` = the correct algorithm).
+    pub run: fn(Mutant, &ModelOptions) -> Explored,
+}
+
+/// Raw result of [`explore`].
+pub struct Explored {
+    /// True when every interleaving passed.
+    pub ok: bool,
+    /// Interleavings explored.
+    pub interleavings: u64,
+    /// The failure's message.
+    pub message: Option<String>,
+}
+
+impl ModelSpec {
+    /// Runs the model and times it.
+    pub fn check(&self, mutant: Mutant, options: &ModelOptions) -> ModelReport {
+        let start = Instant::now();
+        let explored = (self.run)(mutant, options);
+        ModelReport {
+            model: self.name.to_string(),
+            mutant: mutant.name().to_string(),
+            ok: explored.ok,
+            interleavings: explored.interleavings,
+            seconds: start.elapsed().as_secs_f64(),
+            preemptions: options.preemptions,
+            message: explored.message,
+        }
+    }
+
+    /// Runs with the default bounds.
+    pub fn check_default(&self, mutant: Mutant) -> ModelReport {
+        self.check(
+            mutant,
+            &ModelOptions {
+                preemptions: self.default_preemptions,
+            },
+        )
+    }
+}
+
+/// Explores every interleaving of `body` under loom within `options`; a panic anywhere (an
+/// assertion in the model, a data race, a deadlock, loom's own checks) is a failure.
+pub fn explore<F>(options: &ModelOptions, body: F) -> Explored
+where
+    F: Fn() + Sync + Send + 'static,
+{
+    let count = Arc::new(AtomicU64::new(0));
+    let counter = Arc::clone(&count);
+    let mut builder = loom::model::Builder::new();
+    builder.preemption_bound = options.preemptions;
+    // Yield loops (try forms waiting for the other side) add branches per iteration; loom's
+    // default of 1,000 per execution is too tight for them and would report a false failure.
+    builder.max_branches = 20_000;
+    let result = catch_unwind(AssertUnwindSafe(move || {
+        builder.check(move || {
+            // Relaxed: a plain counter read after `check` returns (join of the same thread).
+            counter.fetch_add(1, Ordering::Relaxed);
+            body();
+        })
+    }));
+    Explored {
+        ok: result.is_ok(),
+        interleavings: count.load(Ordering::Relaxed),
+        message: result.err().map(|payload| panic_message(&*payload)),
+    }
+}
+
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else {
+        "the model panicked (non-string payload)".to_string()
+    }
+}
+
+/// Calls `$model::<LoomMemory<N>>($opts)` where `N` is the number of the runtime mutant `$m`,
+/// which must be `None` or one of the listed variants (anything else is a bug in the caller).
+#[macro_export]
+macro_rules! mutant_dispatch {
+    ($m:expr, $opts:expr, $model:ident, [$($variant:ident),* $(,)?]) => {
+        match $m {
+            synclab_core::mem::Mutant::None => {
+                $model::<$crate::models::loom_memory::LoomMemory<0>>($opts)
+            }
+            $(
+                synclab_core::mem::Mutant::$variant => $model::<
+                    $crate::models::loom_memory::LoomMemory<
+                        { synclab_core::mem::Mutant::$variant as u32 },
+                    >,
+                >($opts),
+            )*
+            other => panic!("mutant {} does not apply to this model", other.name()),
+        }
+    };
+}

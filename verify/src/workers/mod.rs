@@ -1,0 +1,139 @@
+//! The worker side of real multi-process runs: what a re-executed `synclab worker ROLE …` does.
+//!
+//! [`run`] is the entry point, shared by the `synclab` binary's hidden `worker` subcommand and by
+//! `harness = false` tests in other packages that re-execute themselves as workers. A worker
+//! prints exactly one JSON line (its report) on stdout and exits 0 when its own checks held.
+
+mod frames;
+mod record;
+mod spsc;
+
+pub use record::Record;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+use std::time::Duration;
+
+/// The worker command line (after `synclab worker`).
+#[derive(Parser, Debug)]
+#[command(
+    name = "synclab worker",
+    about = "internal: a worker process of a multi-process run"
+)]
+pub struct WorkerCli {
+    #[command(subcommand)]
+    role: Role,
+}
+
+/// What a worker does.
+#[derive(Subcommand, Debug)]
+pub enum Role {
+    /// Push `count` records into the named spsc ring.
+    SpscProduce(Transfer),
+    /// Pop `count` records from the named spsc ring, checking order, loss, duplication.
+    SpscConsume(Transfer),
+    /// Send `count` frames into the named frames ring.
+    FramesProduce(Transfer),
+    /// Receive `count` frames, checking order, length and contents.
+    FramesConsume(Transfer),
+}
+
+/// Arguments of a two-process transfer role.
+#[derive(clap::Args, Debug, Clone)]
+pub struct Transfer {
+    /// The region's shm name.
+    #[arg(long)]
+    pub name: String,
+    /// Messages to move.
+    #[arg(long)]
+    pub count: u64,
+    /// Records per batch (spsc).
+    #[arg(long, default_value_t = 256)]
+    pub batch: usize,
+    /// Give up after this many milliseconds.
+    #[arg(long, default_value_t = 120_000)]
+    pub deadline_ms: u64,
+}
+
+impl Transfer {
+    fn deadline(&self) -> synclab_core::mem::Deadline {
+        synclab_core::mem::Deadline::after(Duration::from_millis(self.deadline_ms))
+    }
+}
+
+/// Runs a worker from its arguments (role first). Returns the process exit code.
+pub fn run<I, T>(args: I) -> ExitCode
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    let cli = match WorkerCli::try_parse_from(
+        std::iter::once(std::ffi::OsString::from("synclab worker"))
+            .chain(args.into_iter().map(Into::into)),
+    ) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(2);
+        }
+    };
+    let report = match cli.role {
+        Role::SpscProduce(t) => spsc::produce(&t),
+        Role::SpscConsume(t) => spsc::consume(&t),
+        Role::FramesProduce(t) => frames::produce(&t),
+        Role::FramesConsume(t) => frames::consume(&t),
+    };
+    let ok = report.get("ok").and_then(|v| v.as_bool()) == Some(true);
+    println!("{report}");
+    if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+/// Tally of what a consumer saw against the sequence `0, 1, 2, …` it expects.
+#[derive(Default, Debug, Clone, Copy)]
+pub(crate) struct SequenceCheck {
+    next: u64,
+    received: u64,
+    out_of_order: u64,
+    corrupt: u64,
+    max_seen: Option<u64>,
+    seen_twice: u64,
+}
+
+impl SequenceCheck {
+    /// Records one message carrying `seq` (and whether its payload was intact).
+    pub(crate) fn see(&mut self, seq: u64, intact: bool) {
+        self.received += 1;
+        if !intact {
+            self.corrupt += 1;
+        }
+        if seq != self.next {
+            self.out_of_order += 1;
+        }
+        if self.max_seen.is_some_and(|m| seq <= m) {
+            self.seen_twice += 1;
+        }
+        self.max_seen = Some(self.max_seen.map_or(seq, |m| m.max(seq)));
+        self.next = seq.wrapping_add(1);
+    }
+
+    /// The report fields: received, lost, duplicated, out_of_order, corrupt, ok.
+    pub(crate) fn json(&self, expected: u64) -> serde_json::Value {
+        let lost = expected.saturating_sub(self.received - self.seen_twice);
+        let ok = self.received == expected
+            && self.out_of_order == 0
+            && self.corrupt == 0
+            && self.seen_twice == 0;
+        serde_json::json!({
+            "received": self.received,
+            "lost": lost,
+            "duplicated": self.seen_twice,
+            "out_of_order": self.out_of_order,
+            "corrupt": self.corrupt,
+            "ok": ok,
+        })
+    }
+}
