@@ -18,4 +18,5 @@ pub mod world;
 pub use scenario::{parse_scenario, Scenario, ScenarioError};
 pub use world::{run, NetOverride, RunOptions, RunResult};
 pub mod demo;
+pub mod explore;
 pub mod trace;

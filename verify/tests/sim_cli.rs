@@ -254,3 +254,39 @@ fn bad_flags_and_missing_files_exit_2() {
         assert_eq!(code(&synclab(args)), 2, "{args:?}");
     }
 }
+
+#[test]
+fn explore_sweeps_seeds() {
+    let o = synclab(&[
+        "sim",
+        "explore",
+        "--scenario",
+        "rfc9293-fig7-simultaneous-open",
+        "--seeds",
+        "30",
+        "--loss",
+        "0.3",
+        "--dup",
+        "0.2",
+        "--reorder",
+        "0.2",
+        "--json",
+    ]);
+    assert_eq!(code(&o), 0);
+    let v = json(&o);
+    assert_eq!(
+        (v["ok"].clone(), v["runs"].clone()),
+        (serde_json::json!(true), serde_json::json!(30))
+    );
+    assert_eq!(
+        code(&synclab(&[
+            "sim",
+            "explore",
+            "--scenario",
+            "nope",
+            "--seeds",
+            "1"
+        ])),
+        2
+    );
+}

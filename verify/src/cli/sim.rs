@@ -1,5 +1,5 @@
 //! `synclab sim`: the deterministic TCP handshake simulator (crate `synclab-sim`): run a
-//! scenario, replay a trace, draw a trace's ladder diagram, list the built-ins.
+//! scenario, replay a trace, draw a trace's ladder diagram, list the built-ins, sweep seeds.
 
 use super::output::{bad_input, Exit, Outcome};
 use serde_json::json;
@@ -24,6 +24,36 @@ enum SimCommand {
     Diagram(DiagramArgs),
     /// List the built-in scenarios.
     List(ListArgs),
+    /// Sweep seeds (with optional faults) and report any run where an oracle fired.
+    Explore(ExploreArgs),
+}
+
+#[derive(clap::Args, Debug)]
+struct ExploreArgs {
+    /// Built-in scenario name, scenario file, or `all` (every built-in).
+    #[arg(long)]
+    scenario: String,
+    /// How many seeds.
+    #[arg(long, default_value_t = 100)]
+    seeds: u64,
+    /// First seed.
+    #[arg(long, default_value_t = 0)]
+    first_seed: u64,
+    /// Loss probability on every direction (overrides [net]).
+    #[arg(long)]
+    loss: Option<f64>,
+    /// Duplication probability (overrides [net]).
+    #[arg(long)]
+    dup: Option<f64>,
+    /// Reordering probability (overrides [net]).
+    #[arg(long)]
+    reorder: Option<f64>,
+    /// One-way delay range in ms, `A..B` (overrides [net]).
+    #[arg(long = "delay-ms")]
+    delay_ms: Option<String>,
+    /// Print one JSON object.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(clap::Args, Debug)]
@@ -89,6 +119,7 @@ pub fn run(args: SimArgs) -> Exit {
         SimCommand::Replay(a) => sim_replay(a),
         SimCommand::Diagram(a) => sim_diagram(a),
         SimCommand::List(a) => sim_list(a),
+        SimCommand::Explore(a) => sim_explore(a),
     }
 }
 
@@ -115,15 +146,44 @@ fn delay(v: Option<&str>) -> Result<Option<(u64, u64)>, String> {
     }
 }
 
+fn overrides(
+    loss: Option<f64>,
+    dup: Option<f64>,
+    reorder: Option<f64>,
+    delay_ms: Option<&str>,
+) -> Result<NetOverride, String> {
+    Ok(NetOverride {
+        loss: prob("loss", loss)?,
+        duplicate: prob("dup", dup)?,
+        reorder: prob("reorder", reorder)?,
+        delay: delay(delay_ms)?,
+    })
+}
+
+fn sim_explore(a: ExploreArgs) -> Exit {
+    let net = match overrides(a.loss, a.dup, a.reorder, a.delay_ms.as_deref()) {
+        Ok(n) => n,
+        Err(e) => return bad_input(a.json, e),
+    };
+    let scenarios = if a.scenario == "all" {
+        builtin::all()
+    } else {
+        match load(&a.scenario) {
+            Ok(sc) => vec![sc],
+            Err(e) => return bad_input(a.json, e),
+        }
+    };
+    let s = synclab_sim::explore::sweep(&scenarios, a.first_seed, a.seeds, net);
+    Outcome {
+        json: s.to_json(),
+        text: s.text(),
+        exit: Exit::from_ok(s.ok()),
+    }
+    .emit(a.json)
+}
+
 fn sim_run(a: RunArgs) -> Exit {
-    let net = match (|| -> Result<NetOverride, String> {
-        Ok(NetOverride {
-            loss: prob("loss", a.loss)?,
-            duplicate: prob("dup", a.dup)?,
-            reorder: prob("reorder", a.reorder)?,
-            delay: delay(a.delay_ms.as_deref())?,
-        })
-    })() {
+    let net = match overrides(a.loss, a.dup, a.reorder, a.delay_ms.as_deref()) {
         Ok(n) => n,
         Err(e) => return bad_input(a.json, e),
     };
