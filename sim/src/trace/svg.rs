@@ -119,6 +119,7 @@ pub fn render(l: &Ladder) -> String {
             labels.push((y, left, st.to_string(), note.to_string()));
         }
     };
+    let mut placed: Vec<(f64, f64, f64)> = Vec::new();
     for (r, &k) in l.rows.iter().zip(&seg_k) {
         match r {
             Row::Seg {
@@ -152,7 +153,8 @@ pub fn render(l: &Ladder) -> String {
                 } else {
                     (xs, ys)
                 };
-                let (mx, my);
+                let (ex, ey);
+                let first;
                 if *fate == Fate::Lost {
                     let (xe, ye) = (xs + (xa - xs) * 0.6, ys + (ya - ys) * 0.6);
                     let _ = writeln!(
@@ -168,17 +170,15 @@ pub fn render(l: &Ladder) -> String {
                         xe + 7.0,
                         ye - 7.0
                     );
-                    mx = x1 + (xe - x1) * 0.45;
-                    my = y1 + (ye - y1) * 0.45;
+                    (ex, ey, first) = (xe, ye, 0.45);
                 } else {
                     let _ = writeln!(
                         out,
                         r##"<line x1="{x1}" y1="{y1:.1}" x2="{xa}" y2="{ya:.1}" stroke="{color}" stroke-width="1.5" marker-end="url(#arrow)"{dash}/>"##
                     );
-                    // A quarter of the way from the sender: arrows that cross (simultaneous
-                    // open and close) keep their labels apart.
-                    mx = x1 + (xa - x1) * 0.24;
-                    my = y1 + (ya - y1) * 0.24;
+                    // A quarter of the way from the sender first: arrows that cross
+                    // (simultaneous open and close) keep their labels apart.
+                    (ex, ey, first) = (xa, ya, 0.24);
                     state_label(&mut out, !*from_left, ya, receiver_state, "");
                 }
                 let mut text = label.clone();
@@ -188,6 +188,26 @@ pub fn render(l: &Ladder) -> String {
                 if *dup {
                     text = format!("{text} (duplicate)");
                 }
+                // Slide the label along its arrow until it overlaps no label placed before.
+                let w = text.len() as f64 * 7.3;
+                let at = |f: f64| (x1 + (ex - x1) * f, y1 + (ey - y1) * f);
+                let free = |(cx, cy): (f64, f64)| {
+                    placed.iter().all(|&(px, py, pw): &(f64, f64, f64)| {
+                        (cx - px).abs() * 2.0 >= w + pw || (cy - py).abs() >= 15.0
+                    })
+                };
+                let (mx, my) = [
+                    first,
+                    first + 0.14,
+                    first + 0.28,
+                    first + 0.42,
+                    first - 0.12,
+                ]
+                .into_iter()
+                .map(at)
+                .find(|&p| free(p))
+                .unwrap_or_else(|| at(first));
+                placed.push((mx, my, w));
                 let _ = writeln!(
                     out,
                     r##"<text x="{mx:.1}" y="{:.1}" text-anchor="middle" font-size="12" fill="{color}" stroke="white" stroke-width="4" paint-order="stroke">{}</text>"##,
