@@ -60,4 +60,5 @@ builtin_tests! {
     time_wait_fin_retransmitted => "time-wait-fin-retransmitted",
     rfc5961_challenge_acks => "rfc5961-challenge-acks",
     zero_window_probe => "zero-window-probe",
+    time_wait_server_side_reconnect => "time-wait-server-side-reconnect",
 }

@@ -41,6 +41,7 @@ pub const BUILTINS: &[(&str, &str)] = &[
     b!("time-wait-fin-retransmitted"),
     b!("rfc5961-challenge-acks"),
     b!("zero-window-probe"),
+    b!("time-wait-server-side-reconnect"),
 ];
 
 /// The built-in called `name`, parsed.

@@ -150,6 +150,8 @@ pub struct World<'s> {
     failures: Vec<Failure>,
     oracle_failed: bool,
     events: u64,
+    /// When the last event that did something happened (stale timers do not count).
+    last_t: u64,
     spare: HostOut,
 }
 
@@ -198,6 +200,7 @@ impl<'s> World<'s> {
             failures: Vec::new(),
             oracle_failed: false,
             events: 0,
+            last_t: 0,
             spare: HostOut::default(),
         };
         w.record(|| {
@@ -253,6 +256,7 @@ impl<'s> World<'s> {
             self.now = at;
             if self.dispatch(ev) {
                 self.events += 1;
+                self.last_t = at;
             }
             self.advance_steps();
             self.check_oracles();
@@ -264,7 +268,7 @@ impl<'s> World<'s> {
         }
         let ok = self.failures.is_empty();
         let failures_json: Vec<Value> = self.failures.iter().map(Failure::to_json).collect();
-        let (now, segs, events) = (self.now, self.wire.len(), self.events);
+        let (now, segs, events) = (self.last_t, self.wire.len(), self.events);
         self.record(|| {
             json!({"ev": "end", "t": now, "ok": ok, "segments": segs, "events": events,
                    "failures": failures_json})
@@ -276,7 +280,7 @@ impl<'s> World<'s> {
             segments: self.wire.len() as u64,
             lost: self.lost,
             events: self.events,
-            virtual_ms: self.now,
+            virtual_ms: self.last_t,
             failures: self.failures,
             trace: self.trace,
         }
@@ -287,10 +291,19 @@ impl<'s> World<'s> {
         let now = self.now;
         match ev {
             Ev::Deliver(p) => {
-                let host = self.name(p.to);
-                self.record(
-                    || json!({"t": now, "ev": "arrive", "id": p.id, "host": host, "copy": p.copy}),
-                );
+                if self.trace.is_some() {
+                    let (host, from) = (self.name(p.to), self.name(p.from));
+                    let wire = format!(
+                        "{from}:{}>{host}:{} {}",
+                        p.seg.src_port,
+                        p.seg.dst_port,
+                        p.seg.wire_body()
+                    );
+                    self.record(|| {
+                        json!({"t": now, "ev": "arrive", "id": p.id, "host": host, "copy": p.copy,
+                               "wire": wire})
+                    });
+                }
                 let mut out = self.out_buf();
                 self.hosts[p.to].on_segment(now, p.from, &p.seg, false, &mut self.rng, &mut out);
                 self.take(p.to, out);
@@ -345,7 +358,10 @@ impl<'s> World<'s> {
                 self.take(h, out);
                 true
             }
-            Ev::Wake => false,
+            Ev::Wake => {
+                self.last_t = now;
+                false
+            }
             Ev::Release(dir, gen) => {
                 if self.held.get(&dir).is_some_and(|(g, _, _)| *g == gen) {
                     let (_, p, _) = self.held.remove(&dir).expect("held");
