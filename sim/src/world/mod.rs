@@ -4,8 +4,8 @@
 //! every event. Nothing here reads a clock or draws randomness except from the seeded
 //! `ChaCha8Rng`, so a scenario and a seed give one run and one trace.
 //!
-//! - [`queue`]: the event queue;
-//! - [`steps`]: the scenario steps each host runs, in file order, blocking calls polled;
+//! - `queue.rs`: the event queue;
+//! - `steps.rs`: the scenario steps each host runs, in file order, blocking calls polled;
 //! - this file: the loop, segment transmission and delivery, timers, oracles.
 
 mod queue;
