@@ -30,7 +30,7 @@ pub fn check_transition(host: &str, from: State, to: State, t: u64) -> Option<Fa
 
 /// The connection on `peer_host` that is the other end of `c` (same 4-tuple reversed, and its
 /// ISS is our IRS).
-fn peer<'h>(hosts: &'h [Host], h: HostId, c: &Conn) -> Option<&'h Conn> {
+pub(crate) fn peer<'h>(hosts: &'h [Host], h: HostId, c: &Conn) -> Option<&'h Conn> {
     let (l, r) = c.tcb.ports();
     hosts[c.remote_host]
         .conns
@@ -105,6 +105,41 @@ pub fn check_agreement(hosts: &[Host], t: u64) -> Option<Failure> {
                         p.tcb.iss(),
                         p.tcb.irs()
                     ),
+                    t,
+                ));
+            }
+        }
+    }
+    None
+}
+
+/// Lost in a crash (as opposed to closed by the protocol).
+fn crashed(c: &Conn) -> bool {
+    !c.alive && c.tcb.state() != State::Closed
+}
+
+/// At quiescence (no event left), a connection whose two ends both closed their sending side
+/// has reached CLOSED at both ends (through TIME-WAIT or LAST-ACK, or by giving up): closing
+/// ends as RFC 9293 says.
+pub fn check_closes_complete(hosts: &[Host], t: u64) -> Option<Failure> {
+    for (h, host) in hosts.iter().enumerate() {
+        for c in &host.conns {
+            if c.injected || crashed(c) || !c.tcb.write_closed() {
+                continue;
+            }
+            let Some(p) = peer(hosts, h, c) else { continue };
+            if p.injected || crashed(p) || !p.tcb.write_closed() {
+                continue;
+            }
+            if c.tcb.state() != State::Closed {
+                return Some(fail(
+                    "close-completes",
+                    format!(
+                        "{}:{} (both ends closed, nothing left to happen) to be CLOSED",
+                        host.name,
+                        c.tcb.ports().0
+                    ),
+                    c.tcb.state().to_string(),
                     t,
                 ));
             }
@@ -190,5 +225,30 @@ mod tests {
         hosts[0].conns[0].tcb = t;
         let f = check_agreement(&hosts, 4).unwrap();
         assert_eq!(f.kind, "oracle:agreement");
+    }
+}
+
+#[cfg(test)]
+mod close_tests {
+    use super::*;
+    use crate::tcp::{Call, Tcb, TcpConfig};
+
+    #[test]
+    fn both_ends_closed_but_not_closed_fires() {
+        let cfg = TcpConfig::default();
+        let mut a = Host::new("A", 0, cfg, vec![]);
+        let mut b = Host::new("B", 1, cfg, vec![]);
+        let (mut ta, o) = Tcb::connect(cfg, 5000, 80, 100, 0);
+        let (mut tb, o2) = Tcb::from_syn(cfg, &o.segments[0], 300, 1);
+        let o3 = ta.on_segment(&o2.segments[0], 2);
+        tb.on_segment(&o3.segments[0], 3);
+        ta.on_call(Call::Close, 4);
+        tb.on_call(Call::Close, 4);
+        a.add_conn(ta, 1, 0, None);
+        b.add_conn(tb, 0, 1, None);
+        let hosts = vec![a, b];
+        let f = check_closes_complete(&hosts, 9).unwrap();
+        assert_eq!(f.kind, "oracle:close-completes");
+        assert!(f.actual.contains("FIN-WAIT-1"), "{}", f.actual);
     }
 }

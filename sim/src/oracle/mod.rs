@@ -2,7 +2,8 @@
 //! of a scenario's expectations.
 //!
 //! - [`invariants`]: only RFC transitions; stream bytes delivered in order exactly once; both ends
-//!   agree on sequence numbers once synchronized;
+//!   agree on sequence numbers once synchronized; and, when nothing is left to happen, a
+//!   connection closed at both ends is CLOSED at both ends;
 //! - [`expect`]: the scenario's `[expect]` (wire, trajectories, incarnations).
 
 pub mod expect;

@@ -235,8 +235,10 @@ impl<'s> World<'s> {
         }
         self.advance_steps();
         self.check_oracles();
+        let mut cut = false; // stopped at duration_ms or the event limit, not at quiescence
         while !self.oracle_failed {
             if self.events >= MAX_EVENTS {
+                cut = true;
                 self.failures.push(Failure {
                     kind: "limit".into(),
                     line: None,
@@ -251,6 +253,7 @@ impl<'s> World<'s> {
                 break;
             };
             if at > self.sc.duration_ms {
+                cut = true;
                 break;
             }
             self.now = at;
@@ -260,6 +263,11 @@ impl<'s> World<'s> {
             }
             self.advance_steps();
             self.check_oracles();
+        }
+        if !self.oracle_failed && !cut {
+            if let Some(f) = invariants::check_closes_complete(&self.hosts, self.last_t) {
+                self.oracle_failure(f);
+            }
         }
         if !self.oracle_failed {
             self.finish_steps();
