@@ -9,6 +9,7 @@ mod demo;
 mod model;
 mod output;
 mod run;
+mod sim;
 mod worker;
 
 use clap::{Parser, Subcommand};
@@ -26,8 +27,8 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// The main job on built-in defaults: real processes over shared-memory rings, a model check
-    /// and its mutant, a short summary.
+    /// The main job on built-in defaults: real processes over shared-memory rings and a
+    /// semaphore, checked; a model check and its mutant; a simulated handshake under loss.
     Demo(demo::DemoArgs),
     /// Run a loom model of a lock-free algorithm, optionally with a deliberate bug (mutant).
     Model(model::ModelArgs),
@@ -35,11 +36,13 @@ enum Command {
     Run(run::RunArgs),
     /// Benchmarks: our rings beside rtrb, crossbeam and a bare cache line, in one run.
     Bench(bench::BenchArgs),
+    /// Deterministic TCP handshake simulator: run, replay, diagram, list.
+    Sim(sim::SimArgs),
+    /// Check a history file (HISTORY.md) for linearizability.
+    Check(check::CheckArgs),
     /// Internal: a worker process of a multi-process run.
     #[command(hide = true)]
     Worker(worker::WorkerArgs),
-    /// Check a history file (HISTORY.md) for linearizability.
-    Check(check::CheckArgs),
 }
 
 /// Parses the command line, runs the subcommand, and returns its exit code.
@@ -52,6 +55,7 @@ pub fn main() -> ExitCode {
         Command::Bench(args) => bench::run(args),
         Command::Model(args) => model::run(args),
         Command::Check(args) => check::run(args),
+        Command::Sim(args) => sim::run(args),
     };
     exit.code()
 }

@@ -1,0 +1,120 @@
+//! `sim::trace`: the JSON Lines trace of a run, its replay, and its ladder diagram.
+//!
+//! A trace's first line is the header (`"ev":"meta"`: scenario text, seed, network overrides);
+//! then one line per input (`call`, `arrive`, `inject`, `timer`) followed by the outputs it
+//! caused (`send` with the network's verdict, `state`, `error`, `return`, `oracle`); the last
+//! line is `end` with the verdict.
+//!
+//! - [`replay`]: re-runs a trace's inputs and diffs every line;
+//! - [`ladder`]: the trace as rows of a ladder (sequence) diagram;
+//! - [`text`], [`svg`]: that diagram for the terminal and as an SVG file.
+
+pub mod ladder;
+pub mod replay;
+pub mod svg;
+pub mod text;
+
+use serde_json::Value;
+use std::fmt;
+
+/// A trace that cannot be read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TraceError {
+    pub file: String,
+    pub line: usize,
+    pub key: String,
+    pub message: String,
+}
+
+impl fmt::Display for TraceError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.key.is_empty() {
+            write!(f, "{}:{}: {}", self.file, self.line, self.message)
+        } else {
+            write!(
+                f,
+                "{}:{}: key `{}`: {}",
+                self.file, self.line, self.key, self.message
+            )
+        }
+    }
+}
+
+impl std::error::Error for TraceError {}
+
+/// A parsed trace: its lines as text and as JSON.
+#[derive(Clone, Debug)]
+pub struct Trace {
+    pub file: String,
+    pub lines: Vec<String>,
+    pub values: Vec<Value>,
+}
+
+impl Trace {
+    /// Parses trace text; the first line must be the header.
+    pub fn parse(file: &str, text: &str) -> Result<Trace, TraceError> {
+        let err = |line: usize, key: &str, message: String| TraceError {
+            file: file.to_string(),
+            line,
+            key: key.to_string(),
+            message,
+        };
+        let lines: Vec<String> = text
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(str::to_string)
+            .collect();
+        let mut values = Vec::with_capacity(lines.len());
+        for (i, l) in lines.iter().enumerate() {
+            let v: Value =
+                serde_json::from_str(l).map_err(|e| err(i + 1, "", format!("not JSON: {e}")))?;
+            if !v.get("ev").is_some_and(Value::is_string) {
+                return Err(err(i + 1, "ev", "missing or not a string".into()));
+            }
+            values.push(v);
+        }
+        let Some(meta) = values.first() else {
+            return Err(err(1, "", "empty trace".into()));
+        };
+        if meta["ev"] != "meta" {
+            return Err(err(
+                1,
+                "ev",
+                "the first line must be the \"meta\" header".into(),
+            ));
+        }
+        for key in ["source", "file"] {
+            if !meta[key].is_string() {
+                return Err(err(1, key, "missing or not a string".into()));
+            }
+        }
+        if !meta["seed"].is_u64() {
+            return Err(err(1, "seed", "missing or not an unsigned integer".into()));
+        }
+        if !meta["hosts"].is_array() {
+            return Err(err(1, "hosts", "missing or not an array".into()));
+        }
+        Ok(Trace {
+            file: file.to_string(),
+            lines,
+            values,
+        })
+    }
+
+    /// The header.
+    pub fn meta(&self) -> &Value {
+        &self.values[0]
+    }
+
+    /// Host names, in scenario order.
+    pub fn hosts(&self) -> Vec<String> {
+        self.meta()["hosts"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}

@@ -1,0 +1,323 @@
+//! `synclab sim`: the deterministic TCP handshake simulator (crate `synclab-sim`): run a
+//! scenario, replay a trace, draw a trace's ladder diagram, list the built-ins, sweep seeds.
+
+use super::output::{bad_input, Exit, Outcome};
+use serde_json::json;
+use synclab_sim::scenario::{builtin, load};
+use synclab_sim::trace::{ladder, replay, svg, text, Trace};
+use synclab_sim::{run as run_scenario, NetOverride, RunOptions};
+
+/// Options of `synclab sim`.
+#[derive(clap::Args, Debug)]
+pub struct SimArgs {
+    #[command(subcommand)]
+    command: SimCommand,
+}
+
+#[derive(clap::Subcommand, Debug)]
+enum SimCommand {
+    /// Run a scenario (a built-in name or a TOML file) and check it.
+    Run(RunArgs),
+    /// Re-run a trace's inputs and diff its outputs step by step.
+    Replay(ReplayArgs),
+    /// Draw a trace's ladder diagram (text, or SVG with --svg).
+    Diagram(DiagramArgs),
+    /// List the built-in scenarios.
+    List(ListArgs),
+    /// Sweep seeds (with optional faults) and report any run where an oracle fired.
+    Explore(ExploreArgs),
+}
+
+#[derive(clap::Args, Debug)]
+struct ExploreArgs {
+    /// Built-in scenario name, scenario file, or `all` (every built-in).
+    #[arg(long)]
+    scenario: String,
+    /// How many seeds.
+    #[arg(long, default_value_t = 100)]
+    seeds: u64,
+    /// First seed.
+    #[arg(long, default_value_t = 0)]
+    first_seed: u64,
+    /// Loss probability on every direction (overrides [net]).
+    #[arg(long)]
+    loss: Option<f64>,
+    /// Duplication probability (overrides [net]).
+    #[arg(long)]
+    dup: Option<f64>,
+    /// Reordering probability (overrides [net]).
+    #[arg(long)]
+    reorder: Option<f64>,
+    /// One-way delay range in ms, `A..B` (overrides [net]).
+    #[arg(long = "delay-ms")]
+    delay_ms: Option<String>,
+    /// Print one JSON object.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(clap::Args, Debug)]
+struct RunArgs {
+    /// Built-in scenario name or scenario file.
+    #[arg(long)]
+    scenario: String,
+    /// RNG seed.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Loss probability on every direction (overrides the scenario's [net]).
+    #[arg(long)]
+    loss: Option<f64>,
+    /// Duplication probability (overrides [net]).
+    #[arg(long)]
+    dup: Option<f64>,
+    /// Reordering probability (overrides [net]).
+    #[arg(long)]
+    reorder: Option<f64>,
+    /// One-way delay range in ms, `A..B` (overrides [net]).
+    #[arg(long = "delay-ms")]
+    delay_ms: Option<String>,
+    /// Write the JSON Lines trace here.
+    #[arg(long)]
+    trace: Option<String>,
+    /// Print one JSON object.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(clap::Args, Debug)]
+struct ReplayArgs {
+    /// Trace file (JSON Lines, from `sim run --trace`).
+    file: String,
+    /// Print one JSON object.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(clap::Args, Debug)]
+struct DiagramArgs {
+    /// Trace file.
+    file: String,
+    /// Write an SVG here instead of printing text.
+    #[arg(long)]
+    svg: Option<String>,
+    /// Print one JSON object.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(clap::Args, Debug)]
+struct ListArgs {
+    /// Print one JSON object.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Runs `synclab sim …`.
+pub fn run(args: SimArgs) -> Exit {
+    match args.command {
+        SimCommand::Run(a) => sim_run(a),
+        SimCommand::Replay(a) => sim_replay(a),
+        SimCommand::Diagram(a) => sim_diagram(a),
+        SimCommand::List(a) => sim_list(a),
+        SimCommand::Explore(a) => sim_explore(a),
+    }
+}
+
+fn prob(flag: &str, v: Option<f64>) -> Result<Option<f64>, String> {
+    match v {
+        Some(p) if !(0.0..=1.0).contains(&p) || p.is_nan() => {
+            Err(format!("--{flag}: probability {p} is outside 0..=1"))
+        }
+        _ => Ok(v),
+    }
+}
+
+fn delay(v: Option<&str>) -> Result<Option<(u64, u64)>, String> {
+    let Some(s) = v else { return Ok(None) };
+    let parsed = s
+        .split_once("..")
+        .and_then(|(a, b)| Some((a.trim().parse::<u64>().ok()?, b.trim().parse::<u64>().ok()?)))
+        .or_else(|| s.trim().parse::<u64>().ok().map(|a| (a, a)));
+    match parsed {
+        Some((a, b)) if a <= b => Ok(Some((a, b))),
+        _ => Err(format!(
+            "--delay-ms: expected MIN..MAX integers with MIN <= MAX, found {s:?}"
+        )),
+    }
+}
+
+fn overrides(
+    loss: Option<f64>,
+    dup: Option<f64>,
+    reorder: Option<f64>,
+    delay_ms: Option<&str>,
+) -> Result<NetOverride, String> {
+    Ok(NetOverride {
+        loss: prob("loss", loss)?,
+        duplicate: prob("dup", dup)?,
+        reorder: prob("reorder", reorder)?,
+        delay: delay(delay_ms)?,
+    })
+}
+
+fn sim_explore(a: ExploreArgs) -> Exit {
+    let net = match overrides(a.loss, a.dup, a.reorder, a.delay_ms.as_deref()) {
+        Ok(n) => n,
+        Err(e) => return bad_input(a.json, e),
+    };
+    let scenarios = if a.scenario == "all" {
+        builtin::all()
+    } else {
+        match load(&a.scenario) {
+            Ok(sc) => vec![sc],
+            Err(e) => return bad_input(a.json, e),
+        }
+    };
+    let s = synclab_sim::explore::sweep(&scenarios, a.first_seed, a.seeds, net);
+    Outcome {
+        json: s.to_json(),
+        text: s.text(),
+        exit: Exit::from_ok(s.ok()),
+    }
+    .emit(a.json)
+}
+
+fn sim_run(a: RunArgs) -> Exit {
+    let net = match overrides(a.loss, a.dup, a.reorder, a.delay_ms.as_deref()) {
+        Ok(n) => n,
+        Err(e) => return bad_input(a.json, e),
+    };
+    let sc = match load(&a.scenario) {
+        Ok(sc) => sc,
+        Err(e) => return bad_input(a.json, e),
+    };
+    let r = run_scenario(
+        &sc,
+        &RunOptions {
+            seed: a.seed,
+            net,
+            trace: a.trace.is_some(),
+        },
+    );
+    if let (Some(path), Some(lines)) = (&a.trace, &r.trace) {
+        let mut body = lines.join("\n");
+        body.push('\n');
+        if let Err(e) = std::fs::write(path, body) {
+            return bad_input(a.json, format!("{path}: cannot write the trace: {e}"));
+        }
+    }
+    let mut text = format!(
+        "{} (seed {}): {}\n  {} segments ({} lost), {} events, {} ms of virtual time\n",
+        r.scenario,
+        r.seed,
+        if r.ok { "ok" } else { "FAILED" },
+        r.segments,
+        r.lost,
+        r.events,
+        r.virtual_ms
+    );
+    for f in &r.failures {
+        text.push_str("  ");
+        text.push_str(&f.text().replace('\n', "\n  "));
+        text.push('\n');
+    }
+    if let Some(p) = &a.trace {
+        text.push_str(&format!("  trace: {p}\n"));
+    }
+    Outcome {
+        json: r.to_json(),
+        text,
+        exit: Exit::from_ok(r.ok),
+    }
+    .emit(a.json)
+}
+
+fn read_trace(file: &str) -> Result<Trace, String> {
+    let body = std::fs::read_to_string(file).map_err(|e| format!("{file}: cannot read: {e}"))?;
+    Trace::parse(file, &body).map_err(|e| e.to_string())
+}
+
+fn sim_replay(a: ReplayArgs) -> Exit {
+    let t = match read_trace(&a.file) {
+        Ok(t) => t,
+        Err(e) => return bad_input(a.json, e),
+    };
+    let r = match replay::replay(&t) {
+        Ok(r) => r,
+        Err(e) => return bad_input(a.json, e),
+    };
+    let (json, text) = match &r.divergence {
+        None => (
+            json!({"ok": true, "lines": r.lines, "run_ok": r.run.ok, "divergence": null}),
+            format!(
+                "replay of {}: {} lines, no divergence (the run itself {})\n",
+                a.file,
+                r.lines,
+                if r.run.ok { "passed" } else { "failed" }
+            ),
+        ),
+        Some(d) => (
+            json!({"ok": false, "lines": r.lines, "run_ok": r.run.ok,
+                   "divergence": {"line": d.line, "recorded": d.recorded, "replayed": d.replayed}}),
+            format!(
+                "replay of {}: DIVERGES at line {}\n  recorded: {}\n  replayed: {}\n",
+                a.file, d.line, d.recorded, d.replayed
+            ),
+        ),
+    };
+    Outcome {
+        json,
+        text,
+        exit: Exit::from_ok(r.divergence.is_none()),
+    }
+    .emit(a.json)
+}
+
+fn sim_diagram(a: DiagramArgs) -> Exit {
+    let t = match read_trace(&a.file) {
+        Ok(t) => t,
+        Err(e) => return bad_input(a.json, e),
+    };
+    let l = ladder::build(&t);
+    match &a.svg {
+        Some(out) => {
+            if let Err(e) = std::fs::write(out, svg::render(&l)) {
+                return bad_input(a.json, format!("{out}: cannot write: {e}"));
+            }
+            Outcome {
+                json: json!({"ok": true, "svg": out, "rows": l.rows.len()}),
+                text: format!("wrote {out} ({} rows)\n", l.rows.len()),
+                exit: Exit::Ok,
+            }
+            .emit(a.json)
+        }
+        None => {
+            let d = text::render(&l);
+            Outcome {
+                json: json!({"ok": true, "rows": l.rows.len(), "diagram": d}),
+                text: d,
+                exit: Exit::Ok,
+            }
+            .emit(a.json)
+        }
+    }
+}
+
+fn sim_list(a: ListArgs) -> Exit {
+    let all = builtin::all();
+    let list: Vec<_> = all
+        .iter()
+        .map(|s| json!({"name": s.name, "description": s.description}))
+        .collect();
+    let w = all.iter().map(|s| s.name.len()).max().unwrap_or(0);
+    let text: String = all
+        .iter()
+        .map(|s| format!("{:<w$}  {}\n", s.name, s.description))
+        .collect();
+    Outcome {
+        json: json!({"scenarios": list}),
+        text,
+        exit: Exit::Ok,
+    }
+    .emit(a.json)
+}

@@ -1,0 +1,292 @@
+//! End-to-end tests of `synclab sim`: exit codes, the one-JSON-object contract, traces,
+//! replay, diagrams, and refusal of bad scenario files.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn synclab(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_synclab"))
+        .args(args)
+        .output()
+        .expect("runs")
+}
+
+fn code(o: &Output) -> i32 {
+    o.status.code().expect("exited")
+}
+
+/// The single JSON object on stdout.
+fn json(o: &Output) -> serde_json::Value {
+    let s = String::from_utf8(o.stdout.clone()).unwrap();
+    assert_eq!(s.trim().lines().count(), 1, "exactly one line: {s}");
+    serde_json::from_str(s.trim()).expect("one JSON object")
+}
+
+fn tmp(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("synclab-sim-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    d.join(name)
+}
+
+const BASE: &str =
+    "synclab_scenario = 1\nname = \"x\"\n[[host]]\nname = \"A\"\n[[host]]\nname = \"B\"\n";
+
+#[test]
+fn list_json() {
+    let o = synclab(&["sim", "list", "--json"]);
+    assert_eq!(code(&o), 0);
+    let v = json(&o);
+    let list = v["scenarios"].as_array().unwrap();
+    assert!(list.len() >= 20);
+    assert!(list
+        .iter()
+        .all(|s| s["name"].is_string() && s["description"].is_string()));
+    assert!(list.iter().any(|s| s["name"] == "rfc9293-fig6-handshake"));
+}
+
+#[test]
+fn run_json_ok_and_traces_are_byte_identical() {
+    let (t1, t2) = (tmp("a.jsonl"), tmp("b.jsonl"));
+    let mut outs = Vec::new();
+    for t in [&t1, &t2] {
+        let o = synclab(&[
+            "sim",
+            "run",
+            "--scenario",
+            "handshake-close-under-loss",
+            "--seed",
+            "5",
+            "--trace",
+            t.to_str().unwrap(),
+            "--json",
+        ]);
+        assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stderr));
+        let v = json(&o);
+        for k in ["ok", "seed", "segments", "events", "virtual_ms", "failures"] {
+            assert!(v.get(k).is_some(), "{k}");
+        }
+        assert_eq!(v["ok"], true);
+        assert_eq!(v["seed"], 5);
+        outs.push(o.stdout);
+    }
+    assert_eq!(outs[0], outs[1]);
+    assert_eq!(std::fs::read(&t1).unwrap(), std::fs::read(&t2).unwrap());
+}
+
+#[test]
+fn replay_matches_and_detects_divergence() {
+    let t = tmp("r.jsonl");
+    let o = synclab(&[
+        "sim",
+        "run",
+        "--scenario",
+        "rfc9293-fig8-old-duplicate-syn",
+        "--loss",
+        "0.2",
+        "--dup",
+        "0.1",
+        "--reorder",
+        "0.1",
+        "--delay-ms",
+        "1..9",
+        "--trace",
+        t.to_str().unwrap(),
+    ]);
+    assert_ne!(code(&o), 2);
+    let o = synclab(&["sim", "replay", t.to_str().unwrap(), "--json"]);
+    assert_eq!(code(&o), 0);
+    assert_eq!(json(&o)["divergence"], serde_json::Value::Null);
+
+    let body = std::fs::read_to_string(&t).unwrap();
+    let tampered: Vec<String> = body
+        .lines()
+        .map(|l| {
+            if l.contains("\"ev\":\"end\"") {
+                l.replace("\"ok\":", "\"ok\":0,\"x\":")
+            } else {
+                l.to_string()
+            }
+        })
+        .collect();
+    let bad = tmp("tampered.jsonl");
+    std::fs::write(&bad, tampered.join("\n")).unwrap();
+    let o = synclab(&["sim", "replay", bad.to_str().unwrap(), "--json"]);
+    assert_eq!(code(&o), 1);
+    let v = json(&o);
+    assert_eq!(v["divergence"]["line"], body.lines().count());
+
+    let junk = tmp("junk.jsonl");
+    std::fs::write(&junk, "not json\n").unwrap();
+    let o = synclab(&["sim", "replay", junk.to_str().unwrap()]);
+    assert_eq!(code(&o), 2);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("junk.jsonl:1"));
+}
+
+#[test]
+fn diagram_text_and_svg() {
+    let t = tmp("d.jsonl");
+    let o = synclab(&[
+        "sim",
+        "run",
+        "--scenario",
+        "rfc9293-fig6-handshake",
+        "--trace",
+        t.to_str().unwrap(),
+    ]);
+    assert_eq!(code(&o), 0);
+    let o = synclab(&["sim", "diagram", t.to_str().unwrap()]);
+    assert_eq!(code(&o), 0);
+    let text = String::from_utf8(o.stdout).unwrap();
+    assert!(
+        text.contains("SYN-SENT") && text.contains("--> <SEQ=100><CTL=SYN>"),
+        "{text}"
+    );
+    assert!(
+        text.contains("<-- <SEQ=300><ACK=101><CTL=SYN,ACK>"),
+        "{text}"
+    );
+    let svg = tmp("d.svg");
+    let o = synclab(&[
+        "sim",
+        "diagram",
+        t.to_str().unwrap(),
+        "--svg",
+        svg.to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(code(&o), 0);
+    assert_eq!(json(&o)["ok"], true);
+    let s = std::fs::read_to_string(&svg).unwrap();
+    assert!(
+        s.starts_with("<svg") && s.contains("&lt;SEQ=300&gt;&lt;ACK=101&gt;&lt;CTL=SYN,ACK&gt;")
+    );
+}
+
+#[test]
+fn failed_expectation_exits_1() {
+    let f = tmp("fails.toml");
+    std::fs::write(
+        &f,
+        format!("{BASE}[[step]]\nhost = \"A\"\ncall = \"connect\"\nsock = \"c\"\nto = \"B:80\"\n"),
+    )
+    .unwrap();
+    let o = synclab(&["sim", "run", "--scenario", f.to_str().unwrap(), "--json"]);
+    assert_eq!(code(&o), 1);
+    let v = json(&o);
+    assert_eq!(v["ok"], false);
+    let fails = v["failures"].as_array().unwrap();
+    assert!(!fails.is_empty());
+    assert!(fails
+        .iter()
+        .all(|x| x["expected"].is_string() && x["actual"].is_string() && x["t"].is_u64()));
+}
+
+fn refused(name: &str, extra: &str, line: usize, key: &str) {
+    let f = tmp(name);
+    std::fs::write(&f, format!("{BASE}{extra}")).unwrap();
+    let path = f.to_str().unwrap();
+    let o = synclab(&["sim", "run", "--scenario", path]);
+    assert_eq!(code(&o), 2);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains(&format!("{path}:{line}: key `{key}`")),
+        "{err}"
+    );
+    let o = synclab(&["sim", "run", "--scenario", path, "--json"]);
+    assert_eq!(code(&o), 2);
+    assert!(json(&o)["error"]
+        .as_str()
+        .unwrap()
+        .contains(&format!("key `{key}`")));
+}
+
+#[test]
+fn bad_scenarios_exit_2_naming_file_line_key() {
+    refused(
+        "uk.toml",
+        "[[step]]\nhost = \"A\"\ncall = \"listen\"\nsock = \"l\"\nport = 80\nbacklgo = 3\n",
+        12,
+        "backlgo",
+    );
+    refused(
+        "uh.toml",
+        "[[step]]\nhost = \"C\"\ncall = \"crash\"\n",
+        8,
+        "host",
+    );
+    refused(
+        "bf.toml",
+        "[[inject]]\nat_ms = 1\nfrom = \"A:1\"\nto = \"B:2\"\nflags = \"AS\"\nseq = 1\n",
+        11,
+        "flags",
+    );
+    refused(
+        "wt.toml",
+        "[[step]]\nhost = \"A\"\ncall = \"listen\"\nsock = \"l\"\nport = \"80\"\n",
+        11,
+        "port",
+    );
+}
+
+#[test]
+fn bad_flags_and_missing_files_exit_2() {
+    for args in [
+        &[
+            "sim",
+            "run",
+            "--scenario",
+            "rfc9293-fig6-handshake",
+            "--loss",
+            "1.5",
+        ][..],
+        &[
+            "sim",
+            "run",
+            "--scenario",
+            "rfc9293-fig6-handshake",
+            "--delay-ms",
+            "9..1",
+        ][..],
+        &["sim", "run", "--scenario", "no-such-scenario"][..],
+        &["sim", "diagram", "/nonexistent/trace.jsonl"][..],
+        &["sim", "frobnicate"][..],
+    ] {
+        assert_eq!(code(&synclab(args)), 2, "{args:?}");
+    }
+}
+
+#[test]
+fn explore_sweeps_seeds() {
+    let o = synclab(&[
+        "sim",
+        "explore",
+        "--scenario",
+        "rfc9293-fig7-simultaneous-open",
+        "--seeds",
+        "30",
+        "--loss",
+        "0.3",
+        "--dup",
+        "0.2",
+        "--reorder",
+        "0.2",
+        "--json",
+    ]);
+    assert_eq!(code(&o), 0);
+    let v = json(&o);
+    assert_eq!(
+        (v["ok"].clone(), v["runs"].clone()),
+        (serde_json::json!(true), serde_json::json!(30))
+    );
+    assert_eq!(
+        code(&synclab(&[
+            "sim",
+            "explore",
+            "--scenario",
+            "nope",
+            "--seeds",
+            "1"
+        ])),
+        2
+    );
+}
