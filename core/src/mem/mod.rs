@@ -17,7 +17,7 @@ mod real;
 pub use atomic::Atomic;
 pub use deadline::Deadline;
 pub use mutant::Mutant;
-pub use real::{RealCell, RealMemory};
+pub use real::{RealBytesMut, RealCell, RealMemory};
 
 use std::ops::{Deref, DerefMut};
 use std::sync::atomic::Ordering;

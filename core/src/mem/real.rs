@@ -45,7 +45,7 @@ impl Memory for RealMemory {
     type U64 = AtomicU64;
     type Cell<T: Copy + Send + 'static> = RealCell<T>;
     type Bytes<'a> = &'a [u8];
-    type BytesMut<'a> = &'a mut [u8];
+    type BytesMut<'a> = RealBytesMut<'a>;
 
     // About 1000 `pause`s: DESIGN.md measured that this brings a cross-vCPU wakeup from 60-80 µs
     // (futex) to about 0.3 µs when the peer answers quickly.
@@ -90,12 +90,43 @@ impl Memory for RealMemory {
     }
 
     #[inline(always)]
-    unsafe fn bytes_mut(cells: &[RealCell<u8>]) -> &mut [u8] {
-        // SAFETY: as in `bytes`; writing through a shared reference is allowed because every
-        // byte is inside an `UnsafeCell`, and the caller guarantees exclusive access.
-        unsafe {
-            std::slice::from_raw_parts_mut(UnsafeCell::raw_get(cells.as_ptr().cast()), cells.len())
+    unsafe fn bytes_mut(cells: &[RealCell<u8>]) -> RealBytesMut<'_> {
+        RealBytesMut {
+            // `RealCell<u8>` is transparent over `UnsafeCell<u8>`: the cells are contiguous bytes
+            // we may write through a shared reference.
+            ptr: UnsafeCell::raw_get(cells.as_ptr().cast()),
+            len: cells.len(),
+            _cells: std::marker::PhantomData,
         }
+    }
+}
+
+/// A write view of byte cells in real memory: a raw pointer and length, turned into `&mut [u8]`
+/// only while borrowed. It deliberately holds no `&mut [u8]` itself: a view that travels inside
+/// a value passed to the function that then *publishes* those bytes (`Grant::commit`) would
+/// keep a protected unique borrow alive while the consumer already reads them (Miri's Stacked
+/// Borrows reported exactly that).
+pub struct RealBytesMut<'a> {
+    ptr: *mut u8,
+    len: usize,
+    _cells: std::marker::PhantomData<&'a [RealCell<u8>]>,
+}
+
+impl std::ops::Deref for RealBytesMut<'_> {
+    type Target = [u8];
+    #[inline(always)]
+    fn deref(&self) -> &[u8] {
+        // SAFETY: `ptr..ptr+len` are cells the creator of this view was granted exclusive access
+        // to (see `Memory::bytes_mut`), alive for 'a.
+        unsafe { std::slice::from_raw_parts(self.ptr, self.len) }
+    }
+}
+
+impl std::ops::DerefMut for RealBytesMut<'_> {
+    #[inline(always)]
+    fn deref_mut(&mut self) -> &mut [u8] {
+        // SAFETY: as in `deref`; `&mut self` makes this the only live view.
+        unsafe { std::slice::from_raw_parts_mut(self.ptr, self.len) }
     }
 }
 
