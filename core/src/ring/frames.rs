@@ -74,11 +74,7 @@ impl<M: Memory> Frames<M> {
 
     /// Takes the producer role (once per ring, across all processes).
     pub fn producer(&self) -> Result<FrameProducer<M>, RingError> {
-        self.storage.ctrl().claim(Side::Producer)?;
-        let ctrl = self.storage.ctrl();
-        // Acquire: as in `Spsc::producer`.
-        let tail = ctrl.tail.load(std::sync::atomic::Ordering::Acquire);
-        let head = ctrl.load_head(tail, 0)?;
+        let (tail, head) = self.storage.ctrl().attach_producer()?;
         Ok(FrameProducer {
             ring: self.clone(),
             tail,
@@ -88,13 +84,7 @@ impl<M: Memory> Frames<M> {
 
     /// Takes the consumer role (once per ring, across all processes).
     pub fn consumer(&self) -> Result<FrameConsumer<M>, RingError> {
-        self.storage.ctrl().claim(Side::Consumer)?;
-        // Acquire: as in `Spsc::consumer`.
-        let head = self
-            .storage
-            .ctrl()
-            .head
-            .load(std::sync::atomic::Ordering::Acquire);
+        let head = self.storage.ctrl().attach_consumer()?;
         Ok(FrameConsumer {
             ring: self.clone(),
             head,

@@ -77,7 +77,7 @@ impl<M: Memory> PairControl<M> {
     }
 
     /// Claims `side`; fails if some handle (in any process) already did.
-    pub(crate) fn claim(&self, side: Side) -> Result<(), RingError> {
+    fn claim(&self, side: Side) -> Result<(), RingError> {
         // AcqRel: a claim after a previous holder's close sees everything it did (not needed by
         // the protocol today, but cheap and keeps reasoning simple).
         let prev = self.flags.fetch_or(side.attached(), AcqRel);
@@ -85,6 +85,23 @@ impl<M: Memory> PairControl<M> {
             return Err(RingError::RoleTaken(side.name()));
         }
         Ok(())
+    }
+
+    /// Claims the producer role; returns `(tail, head)` to start from.
+    pub(crate) fn attach_producer(&self) -> Result<(u64, u64), RingError> {
+        self.claim(Side::Producer)?;
+        // Acquire: pairs with the Release stores of `tail`/`head`; a fresh ring reads 0 and 0,
+        // an opened corrupt one is caught by `load_head`'s validation.
+        let tail = self.tail.load(Acquire);
+        let head = self.load_head(tail, 0)?;
+        Ok((tail, head))
+    }
+
+    /// Claims the consumer role; returns `head` to start from.
+    pub(crate) fn attach_consumer(&self) -> Result<u64, RingError> {
+        self.claim(Side::Consumer)?;
+        // Acquire: as in `attach_producer`.
+        Ok(self.head.load(Acquire))
     }
 
     /// Marks `side` closed and wakes the other side.

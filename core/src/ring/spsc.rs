@@ -67,12 +67,7 @@ impl<T: Pod + Send, M: Memory> Spsc<T, M> {
 
     /// Takes the producer role (once per ring, across all processes).
     pub fn producer(&self) -> Result<Producer<T, M>, RingError> {
-        self.storage.ctrl().claim(Side::Producer)?;
-        let ctrl = self.storage.ctrl();
-        // Acquire: pairs with the Release stores of `tail`/`head`; a fresh ring reads 0 and 0,
-        // an opened corrupt one is caught by `load_head`'s validation.
-        let tail = ctrl.tail.load(std::sync::atomic::Ordering::Acquire);
-        let head = ctrl.load_head(tail, 0)?;
+        let (tail, head) = self.storage.ctrl().attach_producer()?;
         Ok(Producer {
             ring: self.clone(),
             tail,
@@ -82,12 +77,7 @@ impl<T: Pod + Send, M: Memory> Spsc<T, M> {
 
     /// Takes the consumer role (once per ring, across all processes).
     pub fn consumer(&self) -> Result<Consumer<T, M>, RingError> {
-        self.storage.ctrl().claim(Side::Consumer)?;
-        let head = self
-            .storage
-            .ctrl()
-            .head
-            .load(std::sync::atomic::Ordering::Acquire);
+        let head = self.storage.ctrl().attach_consumer()?;
         Ok(Consumer {
             ring: self.clone(),
             head,

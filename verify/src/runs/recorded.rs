@@ -180,7 +180,57 @@ fn check_and_save(history: &History, p: &RunParams, errors: &mut Vec<String>) ->
     }
 }
 
-/// Spawns workers, injects stops while `phase` runs, returns exits of the given group.
+/// Every worker's recorded operations as one history of `model`.
+fn history_of(model: Model, buffers: &HistoryBuffers) -> History {
+    let mut history = History::new(model);
+    for (w, e) in buffers.entries().iter().enumerate() {
+        history.ops.extend(to_ops(w, e));
+    }
+    history
+}
+
+/// What every recorded run reports besides its kind-specific results.
+struct Outcome {
+    procs: usize,
+    seconds: f64,
+    stops: u64,
+    workers: Vec<String>,
+    errors: Vec<String>,
+    lost: u64,
+    duplicated: u64,
+}
+
+/// Checks (and saves) the history, then assembles the report.
+fn finish(
+    kind: &'static str,
+    history: &History,
+    p: &RunParams,
+    mut o: Outcome,
+    extra: Map<String, Value>,
+) -> RunReport {
+    let checked = check_and_save(history, p, &mut o.errors);
+    let completed = history.ops.iter().filter(|op| op.ok == Some(true)).count();
+    RunReport {
+        kind,
+        ok: o.errors.is_empty() && checked.linearizable == Some(true),
+        procs: o.procs,
+        ops: history.ops.len() as u64,
+        seconds: o.seconds,
+        throughput: completed as f64 / o.seconds.max(1e-9),
+        linearizable: checked.linearizable,
+        checker: checked.checker,
+        check_seconds: checked.seconds,
+        lost: o.lost,
+        duplicated: o.duplicated,
+        stops_injected: o.stops,
+        workers: o.workers,
+        errors: o.errors,
+        witness: checked.witness,
+        extra,
+    }
+}
+
+/// Starts the workers for `args`, in order.
 fn spawn_all(exe: &WorkerExe, args: &[Vec<String>]) -> Result<Vec<std::process::Child>, String> {
     let mut children = Vec::new();
     for a in args {
@@ -195,8 +245,12 @@ fn spawn_all(exe: &WorkerExe, args: &[Vec<String>]) -> Result<Vec<std::process::
     Ok(children)
 }
 
-fn injector(children: &[std::process::Child], p: &RunParams) -> Option<StopInjector> {
-    let fds = children.iter().filter_map(|c| pidfd(c.id()).ok()).collect();
+/// A stop injector over `children` (none when `p.stop_rate` is 0).
+fn injector<'a>(
+    children: impl Iterator<Item = &'a std::process::Child>,
+    p: &RunParams,
+) -> Option<StopInjector> {
+    let fds = children.filter_map(|c| pidfd(c.id()).ok()).collect();
     StopInjector::start(fds, p.stop_rate, p.seed)
 }
 
@@ -236,14 +290,7 @@ pub fn mpmc_run(exe: &WorkerExe, p: &RunParams) -> Result<RunReport, String> {
     let start = Instant::now();
     let consumer_children = spawn_all(exe, &consumer_args)?;
     let producer_children = spawn_all(exe, &producer_args)?;
-    let inj = {
-        let fds: Vec<_> = producer_children
-            .iter()
-            .chain(&consumer_children)
-            .filter_map(|c| pidfd(c.id()).ok())
-            .collect();
-        StopInjector::start(fds, p.stop_rate, p.seed)
-    };
+    let inj = injector(producer_children.iter().chain(&consumer_children), p);
     let producer_exits = reap_all(producer_children, p.timeout);
     q.close();
     let left = p.timeout.saturating_sub(start.elapsed());
@@ -254,46 +301,33 @@ pub fn mpmc_run(exe: &WorkerExe, p: &RunParams) -> Result<RunReport, String> {
     let mut errors = Vec::new();
     let mut workers = worker_errors(&producer_exits, &mut errors);
     workers.extend(worker_errors(&consumer_exits, &mut errors));
-    let entries = buffers.entries();
     // Checked against an unbounded FIFO: the workers use blocking enqueues, which never report
     // "full", so the bound shows in no recorded outcome; the unbounded model checks order, loss
     // and duplication exactly and lets the O(n log n) checker decide (a bounded model that could
     // have been full sends the checker to the exponential general search).
-    let mut history = History::new(Model::Queue { capacity: None });
-    for (w, e) in entries.iter().enumerate() {
-        history.ops.extend(to_ops(w, e));
-    }
+    let history = history_of(Model::Queue { capacity: None }, &buffers);
     let (lost, duplicated, from_nowhere) = queue_accounting(&history);
     if lost > 0 || duplicated > 0 || from_nowhere > 0 {
         errors.push(format!(
             "{lost} lost, {duplicated} duplicated, {from_nowhere} dequeued but never enqueued"
         ));
     }
-    let checked = check_and_save(&history, p, &mut errors);
-    let completed = history.ops.iter().filter(|o| o.ok == Some(true)).count();
-    Ok(RunReport {
-        kind: "mpmc",
-        ok: errors.is_empty() && checked.linearizable == Some(true),
+    let outcome = Outcome {
         procs,
-        ops: history.ops.len() as u64,
         seconds,
-        throughput: completed as f64 / seconds.max(1e-9),
-        linearizable: checked.linearizable,
-        checker: checked.checker,
-        check_seconds: checked.seconds,
-        lost,
-        duplicated,
-        stops_injected: stops,
+        stops,
         workers,
         errors,
-        witness: checked.witness,
-        extra: Map::from_iter([
-            ("producers".into(), json!(producers)),
-            ("consumers".into(), json!(consumers)),
-            ("messages".into(), json!(p.messages)),
-            ("capacity".into(), json!(p.capacity)),
-        ]),
-    })
+        lost,
+        duplicated,
+    };
+    let extra = Map::from_iter([
+        ("producers".into(), json!(producers)),
+        ("consumers".into(), json!(consumers)),
+        ("messages".into(), json!(p.messages)),
+        ("capacity".into(), json!(p.capacity)),
+    ]);
+    Ok(finish("mpmc", &history, p, outcome, extra))
 }
 
 /// (lost, duplicated, from nowhere) by value: every value enqueued with `ok: true` must be
@@ -340,7 +374,7 @@ pub fn semaphore_run(exe: &WorkerExe, p: &RunParams) -> Result<RunReport, String
         .collect();
     let start = Instant::now();
     let children = spawn_all(exe, &args)?;
-    let inj = injector(&children, p);
+    let inj = injector(children.iter(), p);
     let exits = reap_all(children, p.timeout);
     let stops = inj.map_or(0, StopInjector::finish);
     let seconds = start.elapsed().as_secs_f64();
@@ -369,36 +403,27 @@ pub fn semaphore_run(exe: &WorkerExe, p: &RunParams) -> Result<RunReport, String
         Ok(v) => errors.push(format!("final value {v}, expected {permits}")),
         Err(e) => errors.push(format!("cannot read the final value: {e}")),
     }
-    let mut history = History::new(Model::Semaphore {
-        permits: u64::from(permits),
-    });
-    for (w, e) in buffers.entries().iter().enumerate() {
-        history.ops.extend(to_ops(w, e));
-    }
-    let checked = check_and_save(&history, p, &mut errors);
-    let completed = history.ops.iter().filter(|o| o.ok == Some(true)).count();
-    Ok(RunReport {
-        kind: "semaphore",
-        ok: errors.is_empty() && checked.linearizable == Some(true),
+    let history = history_of(
+        Model::Semaphore {
+            permits: u64::from(permits),
+        },
+        &buffers,
+    );
+    let outcome = Outcome {
         procs,
-        ops: history.ops.len() as u64,
         seconds,
-        throughput: completed as f64 / seconds.max(1e-9),
-        linearizable: checked.linearizable,
-        checker: checked.checker,
-        check_seconds: checked.seconds,
-        lost: 0,
-        duplicated: 0,
-        stops_injected: stops,
+        stops,
         workers,
         errors,
-        witness: checked.witness,
-        extra: Map::from_iter([
-            ("permits".into(), json!(permits)),
-            ("iterations".into(), json!(p.messages)),
-            ("max_holders".into(), json!(max_holders)),
-            ("acquires".into(), json!(acquires)),
-            ("final_value".into(), json!(final_value.ok())),
-        ]),
-    })
+        lost: 0,
+        duplicated: 0,
+    };
+    let extra = Map::from_iter([
+        ("permits".into(), json!(permits)),
+        ("iterations".into(), json!(p.messages)),
+        ("max_holders".into(), json!(max_holders)),
+        ("acquires".into(), json!(acquires)),
+        ("final_value".into(), json!(final_value.ok())),
+    ]);
+    Ok(finish("semaphore", &history, p, outcome, extra))
 }
