@@ -168,3 +168,29 @@ fn run_spsc_and_frames_move_everything() {
         assert_eq!(v["ops"], 50_000);
     }
 }
+
+#[test]
+fn run_mpmc_with_a_killed_consumer_is_still_checked() {
+    let (code, v, err) = synclab(&[
+        "run",
+        "mpmc",
+        "--procs",
+        "4",
+        "--messages",
+        "40000",
+        "--kill",
+        "1",
+        "--seed",
+        "3",
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{v} {err}");
+    assert_eq!(v["ok"], true);
+    assert_eq!(v["linearizable"], true);
+    assert_eq!(v["lost"], 0);
+    assert_eq!(v["duplicated"], 0);
+    // The victim is killed once it has recorded a seeded number of operations; it may (rarely)
+    // finish first. Each kill leaves exactly one operation of unknown outcome behind.
+    assert!(v["killed"].as_u64().unwrap() <= 1);
+    assert_eq!(v["unknown_outcomes"], v["killed"]);
+}

@@ -63,6 +63,7 @@ pub fn run(args: DemoArgs) -> Exit {
         capacity,
         stop_rate: 20.0,
         seed: args.seed,
+        kills: 0,
         history: None,
         timeout: TIMEOUT,
         check_timeout: Duration::from_secs(60),

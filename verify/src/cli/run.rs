@@ -48,6 +48,10 @@ pub struct RunArgs {
     /// Seed of the fault injector.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+    /// mpmc: SIGKILL this many consumer processes mid-run (at seeded points; fewer than the
+    /// consumers). Their last dequeue is recorded with an unknown outcome.
+    #[arg(long, default_value_t = 0)]
+    pub kill: usize,
     /// Save the recorded history here (HISTORY.md format; mpmc, semaphore).
     #[arg(long)]
     pub history: Option<PathBuf>,
@@ -108,6 +112,7 @@ pub fn run(args: RunArgs) -> Exit {
                 },
                 stop_rate: args.stop_rate,
                 seed: args.seed,
+                kills: args.kill,
                 history: args.history.clone(),
                 timeout,
                 check_timeout: Duration::from_secs(args.check_timeout),
@@ -149,6 +154,16 @@ fn validate(a: &RunArgs) -> Result<(), String> {
     }
     if a.stop_rate > 0.0 && matches!(a.kind, RunKind::Spsc | RunKind::Frames) {
         return Err("--stop-rate applies to mpmc and semaphore runs".into());
+    }
+    if a.kill > 0 && a.kind != RunKind::Mpmc {
+        return Err("--kill applies to mpmc runs (a killed semaphore holder's permits are recovered by the ledger: see the sem_kill_recover test)".into());
+    }
+    if a.kind == RunKind::Mpmc && a.kill >= a.procs - a.procs / 2 {
+        return Err(format!(
+            "--kill {} must leave at least one of the {} consumer processes alive",
+            a.kill,
+            a.procs - a.procs / 2
+        ));
     }
     if a.history.is_some() && matches!(a.kind, RunKind::Spsc | RunKind::Frames) {
         return Err("--history applies to mpmc and semaphore runs (spsc/frames transfers are checked by sequence, not recorded)".into());
@@ -237,7 +252,11 @@ fn recorded_outcome(r: RunReport) -> Outcome {
             r.extra["max_holders"], r.extra["permits"], r.extra["acquires"], r.extra["final_value"]
         );
     } else {
-        let _ = writeln!(text, "lost {}, duplicated {}", r.lost, r.duplicated);
+        let _ = writeln!(
+            text,
+            "lost {}, duplicated {}; consumers SIGKILLed {} (operations of unknown outcome: {})",
+            r.lost, r.duplicated, r.extra["killed"], r.extra["unknown_outcomes"]
+        );
     }
     let verdict = match r.linearizable {
         Some(true) => "linearizable",

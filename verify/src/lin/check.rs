@@ -100,6 +100,16 @@ pub fn check(history: &History, opts: &CheckOptions) -> CheckReport {
                     fast_queue::FastResult::NotApplicable(why) => fallback = Some(why),
                     other => return fast_report("fast-queue", other, &model, ops, opts),
                 }
+                // Unknown outcomes: one choice of them that is linearizable settles it.
+                if let Some(resolved) = super::resolve::resolve_queue_unknowns(ops) {
+                    if fast_queue::check_queue(&resolved, capacity)
+                        == fast_queue::FastResult::Linearizable
+                    {
+                        let mut r = CheckReport::new("fast-queue (unknown outcomes resolved)");
+                        r.fallback_reason = fallback;
+                        return r;
+                    }
+                }
             }
             let mut r = general(&model, ops, opts);
             r.fallback_reason = fallback;

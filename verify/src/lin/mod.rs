@@ -51,6 +51,7 @@ pub mod model;
 pub mod parse;
 pub mod queue;
 pub mod register;
+pub mod resolve;
 pub mod search;
 pub mod semaphore;
 pub mod simulate;

@@ -131,6 +131,12 @@ impl HistoryBuffers {
         unsafe { self.region.body().add(offset).cast::<Entry>() }
     }
 
+    /// How many operations worker `worker` has recorded so far (a live progress reading).
+    pub fn recorded(&self, worker: usize) -> u64 {
+        // Relaxed: a progress estimate for fault injection timing; no data is read through it.
+        self.count_word(worker).load(Ordering::Relaxed)
+    }
+
     /// The recorder for worker `worker`.
     pub fn recorder(&self, worker: usize) -> Recorder<'_> {
         Recorder {

@@ -28,6 +28,9 @@ pub struct RunParams {
     pub stop_rate: f64,
     /// Seed of the fault injector.
     pub seed: u64,
+    /// mpmc: consumer processes to SIGKILL mid-run (fewer than the consumers), each once it has
+    /// recorded a seeded random number of operations.
+    pub kills: usize,
     /// Where to save the history (HISTORY.md format), if anywhere.
     pub history: Option<PathBuf>,
     /// Deadline for the whole run (workers are killed past it).
@@ -99,10 +102,13 @@ fn role(
     v
 }
 
-fn worker_errors(exits: &[WorkerExit], errors: &mut Vec<String>) -> Vec<String> {
+fn worker_errors(exits: &[WorkerExit], killed: &[usize], errors: &mut Vec<String>) -> Vec<String> {
     exits
         .iter()
         .map(|e| {
+            if killed.contains(&e.index) {
+                return format!("{} (SIGKILL injected)", e.describe());
+            }
             if !e.success() {
                 let detail = e
                     .stdout
@@ -291,22 +297,43 @@ pub fn mpmc_run(exe: &WorkerExe, p: &RunParams) -> Result<RunReport, String> {
     let consumer_children = spawn_all(exe, &consumer_args)?;
     let producer_children = spawn_all(exe, &producer_args)?;
     let inj = injector(producer_children.iter().chain(&consumer_children), p);
-    let producer_exits = reap_all(producer_children, p.timeout);
-    q.close();
-    let left = p.timeout.saturating_sub(start.elapsed());
-    let consumer_exits = reap_all(consumer_children, left);
+    let victims = pick_victims(consumers, p);
+    let killer_fds: Vec<_> = victims
+        .iter()
+        .filter_map(|&(c, at)| pidfd(consumer_children[c].id()).ok().map(|fd| (c, at, fd)))
+        .collect();
+    let killing_done = std::sync::atomic::AtomicBool::new(false);
+    let (producer_exits, consumer_exits, killed) = std::thread::scope(|scope| {
+        let killer =
+            scope.spawn(|| kill_when_progressed(&buffers, producers, killer_fds, &killing_done));
+        let producer_exits = reap_all(producer_children, p.timeout);
+        q.close();
+        let left = p.timeout.saturating_sub(start.elapsed());
+        let consumer_exits = reap_all(consumer_children, left);
+        killing_done.store(true, std::sync::atomic::Ordering::Relaxed);
+        let killed = killer.join().unwrap_or_default();
+        (producer_exits, consumer_exits, killed)
+    });
     let stops = inj.map_or(0, StopInjector::finish);
     let seconds = start.elapsed().as_secs_f64();
 
     let mut errors = Vec::new();
-    let mut workers = worker_errors(&producer_exits, &mut errors);
-    workers.extend(worker_errors(&consumer_exits, &mut errors));
+    let mut workers = worker_errors(&producer_exits, &[], &mut errors);
+    workers.extend(worker_errors(&consumer_exits, &killed, &mut errors));
     // Checked against an unbounded FIFO: the workers use blocking enqueues, which never report
     // "full", so the bound shows in no recorded outcome; the unbounded model checks order, loss
     // and duplication exactly and lets the O(n log n) checker decide (a bounded model that could
     // have been full sends the checker to the exponential general search).
     let history = history_of(Model::Queue { capacity: None }, &buffers);
-    let (lost, duplicated, from_nowhere) = queue_accounting(&history);
+    let (missing, duplicated, from_nowhere) = queue_accounting(&history);
+    // A consumer killed mid-dequeue may have taken one value with it (its dequeue is recorded
+    // with an unknown outcome): only what those cannot explain is lost.
+    let unknown_dequeues = history
+        .ops
+        .iter()
+        .filter(|o| matches!(o.kind, OpKind::Dequeue { .. }) && o.ok.is_none())
+        .count() as u64;
+    let lost = missing.saturating_sub(unknown_dequeues);
     if lost > 0 || duplicated > 0 || from_nowhere > 0 {
         errors.push(format!(
             "{lost} lost, {duplicated} duplicated, {from_nowhere} dequeued but never enqueued"
@@ -326,8 +353,52 @@ pub fn mpmc_run(exe: &WorkerExe, p: &RunParams) -> Result<RunReport, String> {
         ("consumers".into(), json!(consumers)),
         ("messages".into(), json!(p.messages)),
         ("capacity".into(), json!(p.capacity)),
+        ("killed".into(), json!(killed.len())),
+        ("unknown_outcomes".into(), json!(unknown_dequeues)),
     ]);
     Ok(finish("mpmc", &history, p, outcome, extra))
+}
+
+/// Which consumers to kill (indices among the consumers) and after how many recorded operations
+/// each, drawn from the seed.
+fn pick_victims(consumers: usize, p: &RunParams) -> Vec<(usize, u64)> {
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(p.seed ^ 0x6b11);
+    let expected = (p.messages / consumers as u64).max(2);
+    let mut all: Vec<usize> = (0..consumers).collect();
+    let mut out = Vec::new();
+    for _ in 0..p.kills.min(consumers.saturating_sub(1)) {
+        let c = all.remove(rng.gen_range(0..all.len()));
+        out.push((c, rng.gen_range(1..expected)));
+    }
+    out
+}
+
+/// SIGKILLs each victim consumer once it has recorded `at` operations (polling its history
+/// count every millisecond), until `done`. Returns the consumer indices killed.
+fn kill_when_progressed(
+    buffers: &HistoryBuffers,
+    first_consumer: usize,
+    mut victims: Vec<(usize, u64, std::os::fd::OwnedFd)>,
+    done: &std::sync::atomic::AtomicBool,
+) -> Vec<usize> {
+    let mut killed = Vec::new();
+    // Relaxed: a stop request; the scope's join synchronises the result.
+    while !victims.is_empty() && !done.load(std::sync::atomic::Ordering::Relaxed) {
+        victims.retain(|(c, at, fd)| {
+            let worker = first_consumer + c;
+            if buffers.recorded(worker) >= *at {
+                if super::faults::signal(fd, libc::SIGKILL) {
+                    killed.push(*c);
+                }
+                false
+            } else {
+                true
+            }
+        });
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    killed
 }
 
 /// (lost, duplicated, from nowhere) by value: every value enqueued with `ok: true` must be
@@ -380,7 +451,7 @@ pub fn semaphore_run(exe: &WorkerExe, p: &RunParams) -> Result<RunReport, String
     let seconds = start.elapsed().as_secs_f64();
 
     let mut errors = Vec::new();
-    let workers = worker_errors(&exits, &mut errors);
+    let workers = worker_errors(&exits, &[], &mut errors);
     let aux = |i| {
         sem.aux(i)
             .map_or(0, |w| w.load(std::sync::atomic::Ordering::Acquire))
