@@ -32,15 +32,11 @@ pub fn resolve_queue_unknowns(ops: &[Op]) -> Option<Vec<Op>> {
     let mut dequeued: HashSet<i64> = HashSet::new();
     for (i, o) in ops.iter().enumerate() {
         match (&o.kind, o.ok) {
-            (OpKind::Enqueue { value }, _) => {
-                if enqueued.insert(*value, i).is_some() {
-                    return None; // not distinct
-                }
-            }
-            (OpKind::Dequeue { value: Some(v) }, Some(true)) => {
-                if !dequeued.insert(*v) {
-                    return None; // dequeued twice: let the checkers report it as it is
-                }
+            // Not distinct: this strategy does not apply.
+            (OpKind::Enqueue { value }, _) if enqueued.insert(*value, i).is_some() => return None,
+            // Dequeued twice: let the checkers report it as it is.
+            (OpKind::Dequeue { value: Some(v) }, Some(true)) if !dequeued.insert(*v) => {
+                return None
             }
             _ => {}
         }
