@@ -155,6 +155,7 @@ impl<T: Pod + Send, M: Memory> Mpmc<T, M> {
                 // hint lets that producer's store reach us (under loom: a yield, without which a
                 // stale Relaxed load could be returned forever).
                 M::spin_hint();
+                // Relaxed: a hint of where to try next, as at the top.
                 pos = ctrl.enqueue_pos.load(Relaxed);
             }
         }
@@ -206,6 +207,7 @@ impl<T: Pod + Send, M: Memory> Mpmc<T, M> {
             } else {
                 // Another consumer took `pos`: as in `try_push`.
                 M::spin_hint();
+                // Relaxed: a hint of where to try next, as at the top.
                 pos = ctrl.dequeue_pos.load(Relaxed);
             }
         }

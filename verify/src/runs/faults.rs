@@ -75,6 +75,7 @@ impl StopInjector {
 
     /// Stops injecting (every worker is left running) and returns how many stops were made.
     pub fn finish(self) -> u64 {
+        // Relaxed: a stop request; `join` below synchronises everything the thread did.
         self.done.store(true, Ordering::Relaxed);
         self.handle.join().unwrap_or(0)
     }

@@ -310,6 +310,7 @@ pub fn mpmc_run(exe: &WorkerExe, p: &RunParams) -> Result<RunReport, String> {
         q.close();
         let left = p.timeout.saturating_sub(start.elapsed());
         let consumer_exits = reap_all(consumer_children, left);
+        // Relaxed: a stop request; the join right after synchronises the killer's results.
         killing_done.store(true, std::sync::atomic::Ordering::Relaxed);
         let killed = killer.join().unwrap_or_default();
         (producer_exits, consumer_exits, killed)
@@ -452,6 +453,8 @@ pub fn semaphore_run(exe: &WorkerExe, p: &RunParams) -> Result<RunReport, String
 
     let mut errors = Vec::new();
     let workers = worker_errors(&exits, &[], &mut errors);
+    // Acquire: the workers have exited and been reaped (which already orders their writes before
+    // this point); Acquire just states that these words carry their final results.
     let aux = |i| {
         sem.aux(i)
             .map_or(0, |w| w.load(std::sync::atomic::Ordering::Acquire))

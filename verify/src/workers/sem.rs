@@ -72,7 +72,9 @@ pub(super) fn contend(r: &SemRole) -> Value {
                 Err(s) => seen = s,
             }
         }
+        // AcqRel: as for the increment above.
         holders.fetch_sub(1, AcqRel);
+        // Relaxed: a plain tally, read by the parent after every worker has exited.
         acquires.fetch_add(1, Relaxed);
         match rec.record(
             op::RELEASE,
