@@ -165,7 +165,9 @@ fn run_spsc_and_frames_move_everything() {
         assert_eq!(code, 0, "{kind}: {v} {err}");
         assert_eq!(v["lost"], 0);
         assert_eq!(v["duplicated"], 0);
-        assert_eq!(v["ops"], 50_000);
+        assert_eq!(v["ops"], 100_000, "{kind}: every push and pop recorded");
+        assert_eq!(v["linearizable"], true);
+        assert_eq!(v["out_of_order"], 0);
     }
 }
 

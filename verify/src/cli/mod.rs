@@ -59,3 +59,13 @@ pub fn main() -> ExitCode {
     };
     exit.code()
 }
+
+#[cfg(test)]
+mod tests {
+    /// clap's own consistency checks of the whole command line.
+    #[test]
+    fn cli_is_consistent() {
+        use clap::CommandFactory;
+        super::Cli::command().debug_assert();
+    }
+}

@@ -6,5 +6,5 @@ pub mod history_buffers;
 mod recorded;
 mod transfer;
 
-pub use recorded::{mpmc_run, semaphore_run, RunParams, RunReport};
+pub use recorded::{mpmc_run, semaphore_run, transfer_run, RunParams, RunReport};
 pub use transfer::{frames_transfer, spsc_transfer, TransferReport};

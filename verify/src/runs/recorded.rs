@@ -11,7 +11,7 @@ use serde_json::{json, Map, Value};
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
-use synclab_core::ring::Mpmc;
+use synclab_core::ring::{Frames, Mpmc, Spsc};
 use synclab_core::sem::{SemOptions, Semaphore};
 use synclab_core::shm::ShmName;
 
@@ -400,6 +400,70 @@ fn kill_when_progressed(
         std::thread::sleep(Duration::from_millis(1));
     }
     killed
+}
+
+/// One producer process and one consumer process over a named `spsc` ring (16-byte records) or
+/// `frames` ring (frames of 8..256 bytes), every push and pop recorded (one message per call,
+/// no batching) and checked: the consumer's own sequence checks, loss and duplication, and
+/// linearizability against a FIFO queue.
+pub fn transfer_run(exe: &WorkerExe, frames: bool, p: &RunParams) -> Result<RunReport, String> {
+    let kind = if frames { "frames" } else { "spsc" };
+    let name = ShmName::unique(kind);
+    let hname = ShmName::unique("hist");
+    let _ring: Box<dyn std::any::Any> = if frames {
+        Box::new(
+            Frames::create(&name, p.capacity)
+                .map_err(|e| format!("cannot create the ring: {e}"))?,
+        )
+    } else {
+        Box::new(
+            Spsc::<crate::workers::Record>::create(&name, p.capacity)
+                .map_err(|e| format!("cannot create the ring: {e}"))?,
+        )
+    };
+    let buffers = HistoryBuffers::create(&hname, 2, p.messages as usize + 1)
+        .map_err(|e| format!("cannot create the history region: {e}"))?;
+    let start = Instant::now();
+    let t = super::transfer::run_pair(exe, kind, &name, p.messages, 1, Some(&hname), p.timeout)?;
+    let seconds = start.elapsed().as_secs_f64();
+    let mut errors = t.errors.clone();
+    if t.out_of_order > 0 || t.corrupt > 0 {
+        errors.push(format!(
+            "consumer saw {} messages out of order and {} corrupt",
+            t.out_of_order, t.corrupt
+        ));
+    }
+    let history = history_of(Model::Queue { capacity: None }, &buffers);
+    let (lost, duplicated, from_nowhere) = queue_accounting(&history);
+    if lost > 0 || duplicated > 0 || from_nowhere > 0 {
+        errors.push(format!(
+            "{lost} lost, {duplicated} duplicated, {from_nowhere} dequeued but never enqueued"
+        ));
+    }
+    let outcome = Outcome {
+        procs: 2,
+        seconds,
+        stops: 0,
+        workers: vec![format!(
+            "producer and consumer: {}",
+            if t.errors.is_empty() {
+                "exit 0"
+            } else {
+                "see errors"
+            }
+        )],
+        errors,
+        lost,
+        duplicated,
+    };
+    let extra = Map::from_iter([
+        ("messages".into(), json!(p.messages)),
+        ("capacity".into(), json!(p.capacity)),
+        ("received".into(), json!(t.received)),
+        ("out_of_order".into(), json!(t.out_of_order)),
+        ("corrupt".into(), json!(t.corrupt)),
+    ]);
+    Ok(finish(kind, &history, p, outcome, extra))
 }
 
 /// (lost, duplicated, from nowhere) by value: every value enqueued with `ok: true` must be

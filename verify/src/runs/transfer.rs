@@ -36,8 +36,14 @@ pub struct TransferReport {
     pub errors: Vec<String>,
 }
 
-fn role_args(role: &str, name: &ShmName, count: u64, batch: usize) -> Vec<String> {
-    vec![
+fn role_args(
+    role: &str,
+    name: &ShmName,
+    count: u64,
+    batch: usize,
+    history: Option<(&ShmName, usize)>,
+) -> Vec<String> {
+    let mut v = vec![
         role.into(),
         "--name".into(),
         name.to_string(),
@@ -45,21 +51,45 @@ fn role_args(role: &str, name: &ShmName, count: u64, batch: usize) -> Vec<String
         count.to_string(),
         "--batch".into(),
         batch.to_string(),
-    ]
+    ];
+    if let Some((h, worker)) = history {
+        v.extend([
+            "--history".into(),
+            h.to_string(),
+            "--worker".into(),
+            worker.to_string(),
+        ]);
+    }
+    v
 }
 
-fn run_pair(
+/// Runs a producer process (history worker 0) and a consumer process (worker 1) over the ring
+/// `name` of kind `ring` (`spsc` or `frames`), recording into `history` if given.
+pub(crate) fn run_pair(
     exe: &WorkerExe,
     ring: &'static str,
     name: &ShmName,
     count: u64,
     batch: usize,
+    history: Option<&ShmName>,
     timeout: Duration,
 ) -> Result<TransferReport, String> {
     let consumer = exe
-        .spawn(&role_args(&format!("{ring}-consume"), name, count, batch))
+        .spawn(&role_args(
+            &format!("{ring}-consume"),
+            name,
+            count,
+            batch,
+            history.map(|h| (h, 1)),
+        ))
         .map_err(|e| format!("cannot start the consumer process: {e}"))?;
-    let producer = match exe.spawn(&role_args(&format!("{ring}-produce"), name, count, batch)) {
+    let producer = match exe.spawn(&role_args(
+        &format!("{ring}-produce"),
+        name,
+        count,
+        batch,
+        history.map(|h| (h, 0)),
+    )) {
         Ok(p) => p,
         Err(e) => {
             reap_all(vec![consumer], Duration::ZERO);
@@ -137,7 +167,7 @@ pub fn spsc_transfer(
     let name = ShmName::unique("spsc");
     let _ring = Spsc::<crate::workers::Record>::create(&name, capacity)
         .map_err(|e| format!("cannot create the spsc ring {name}: {e}"))?;
-    run_pair(exe, "spsc", &name, count, batch, timeout)
+    run_pair(exe, "spsc", &name, count, batch, None, timeout)
 }
 
 /// Moves `count` frames from a producer process to a consumer process through a new named
@@ -151,5 +181,5 @@ pub fn frames_transfer(
     let name = ShmName::unique("frames");
     let _ring = Frames::create(&name, capacity)
         .map_err(|e| format!("cannot create the frames ring {name}: {e}"))?;
-    run_pair(exe, "frames", &name, count, 1, timeout)
+    run_pair(exe, "frames", &name, count, 1, None, timeout)
 }

@@ -2,9 +2,11 @@
 //! pattern derived from `i`; the consumer checks sequence, length and every byte.
 
 use super::{SequenceCheck, Transfer};
+use crate::runs::history_buffers::op;
 use serde_json::{json, Value};
 use std::time::Instant;
 use synclab_core::ring::Frames;
+use synclab_core::ring::RingError;
 use synclab_core::shm::ShmName;
 
 /// Length of frame `i`.
@@ -47,14 +49,29 @@ pub(super) fn produce(t: &Transfer) -> Value {
         Err(e) => return failed("frames-produce", e),
     };
     let deadline = t.deadline();
+    let history = match t.history_buffers() {
+        Ok(h) => h,
+        Err(e) => return failed("frames-produce", e),
+    };
+    let mut rec = history.as_ref().map(|h| h.recorder(t.worker));
     let start = Instant::now();
     for i in 0..t.count {
-        match p.reserve(frame_len(i), Some(deadline)) {
+        let mut send = || match p.reserve(frame_len(i), Some(deadline)) {
             Ok(mut g) => {
                 fill(i, &mut g);
                 g.commit();
+                Ok(())
             }
-            Err(e) => return failed("frames-produce", e),
+            Err(e) => Err(e),
+        };
+        let result = match rec.as_mut() {
+            Some(rec) => rec
+                .record(op::ENQUEUE, Some(i), send, |r| (r.is_ok(), None))
+                .unwrap_or_else(|| Err(RingError::Corrupt("history buffer full".into()))),
+            None => send(),
+        };
+        if let Err(e) = result {
+            return failed("frames-produce", e);
         }
     }
     json!({"role": "frames-produce", "ok": true, "sent": t.count,
@@ -76,14 +93,30 @@ pub(super) fn consume(t: &Transfer) -> Value {
     let mut start = None;
     let mut error = None;
     let mut bytes = 0u64;
+    let history = match t.history_buffers() {
+        Ok(h) => h,
+        Err(e) => return failed("frames-consume", e),
+    };
+    let mut rec = history.as_ref().map(|h| h.recorder(t.worker));
     while check.received < t.count {
-        let got = c.read(Some(deadline), |b| {
-            if b.len() < 8 {
-                return (u64::MAX, false, b.len());
-            }
-            let seq = u64::from_le_bytes(b[..8].try_into().expect("8 bytes"));
-            (seq, intact(seq, b), b.len())
-        });
+        let mut receive = || {
+            c.read(Some(deadline), |b| {
+                if b.len() < 8 {
+                    return (u64::MAX, false, b.len());
+                }
+                let seq = u64::from_le_bytes(b[..8].try_into().expect("8 bytes"));
+                (seq, intact(seq, b), b.len())
+            })
+        };
+        let got = match rec.as_mut() {
+            Some(rec) => rec
+                .record(op::DEQUEUE, None, receive, |r| match r {
+                    Ok((seq, _, _)) => (true, Some(*seq)),
+                    Err(_) => (false, None),
+                })
+                .unwrap_or_else(|| Err(RingError::Corrupt("history buffer full".into()))),
+            None => receive(),
+        };
         match got {
             Ok((seq, ok, len)) => {
                 start.get_or_insert_with(Instant::now);

@@ -77,6 +77,27 @@ pub struct Transfer {
     /// Give up after this many milliseconds.
     #[arg(long, default_value_t = 120_000)]
     pub deadline_ms: u64,
+    /// Record every operation (one push or pop each, no batching) in this history region.
+    #[arg(long)]
+    pub history: Option<String>,
+    /// This worker's history buffer.
+    #[arg(long, default_value_t = 0)]
+    pub worker: usize,
+}
+
+impl Transfer {
+    /// The history region, when recording.
+    pub(crate) fn history_buffers(
+        &self,
+    ) -> Result<Option<crate::runs::history_buffers::HistoryBuffers>, String> {
+        self.history
+            .as_deref()
+            .map(|h| {
+                let name = synclab_core::shm::ShmName::new(h).map_err(|e| e.to_string())?;
+                crate::runs::history_buffers::HistoryBuffers::open(&name).map_err(|e| e.to_string())
+            })
+            .transpose()
+    }
 }
 
 impl Transfer {
@@ -175,5 +196,15 @@ impl SequenceCheck {
             "corrupt": self.corrupt,
             "ok": ok,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// clap's own consistency checks of the worker command line (duplicate flags and the like).
+    #[test]
+    fn worker_cli_is_consistent() {
+        use clap::CommandFactory;
+        super::WorkerCli::command().debug_assert();
     }
 }

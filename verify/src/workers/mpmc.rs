@@ -10,15 +10,9 @@ use synclab_core::shm::ShmName;
 /// Arguments of the mpmc roles.
 #[derive(clap::Args, Debug, Clone)]
 pub struct MpmcRole {
-    /// The queue and how long to wait.
+    /// The queue, how long to wait, and the history region and buffer (`--history` required).
     #[command(flatten)]
     pub transfer: Transfer,
-    /// The history region's shm name.
-    #[arg(long)]
-    pub history: String,
-    /// This worker's index (its history buffer).
-    #[arg(long)]
-    pub worker: usize,
     /// Producer id (the high bits of its values).
     #[arg(long, default_value_t = 0)]
     pub id: u64,
@@ -27,8 +21,10 @@ pub struct MpmcRole {
 fn open(r: &MpmcRole) -> Result<(Mpmc<u64>, HistoryBuffers), String> {
     let q = Mpmc::<u64>::open(&ShmName::new(&r.transfer.name).map_err(|e| e.to_string())?)
         .map_err(|e| e.to_string())?;
-    let h = HistoryBuffers::open(&ShmName::new(&r.history).map_err(|e| e.to_string())?)
-        .map_err(|e| e.to_string())?;
+    let h = r
+        .transfer
+        .history_buffers()?
+        .ok_or("mpmc workers record their operations: --history is required")?;
     Ok((q, h))
 }
 
@@ -42,7 +38,7 @@ pub(super) fn produce(r: &MpmcRole) -> Value {
         Ok(x) => x,
         Err(e) => return failed("mpmc-produce", e),
     };
-    let mut rec = h.recorder(r.worker);
+    let mut rec = h.recorder(r.transfer.worker);
     let deadline = r.transfer.deadline();
     for s in 0..r.transfer.count {
         let v = r.id << 40 | s;
@@ -66,7 +62,7 @@ pub(super) fn consume(r: &MpmcRole) -> Value {
         Ok(x) => x,
         Err(e) => return failed("mpmc-consume", e),
     };
-    let mut rec = h.recorder(r.worker);
+    let mut rec = h.recorder(r.transfer.worker);
     let deadline = r.transfer.deadline();
     let mut received = 0u64;
     loop {

@@ -13,15 +13,10 @@ use synclab_core::shm::ShmName;
 /// Arguments of the semaphore role.
 #[derive(clap::Args, Debug, Clone)]
 pub struct SemRole {
-    /// The semaphore (`--name`), iterations (`--count`) and deadline.
+    /// The semaphore (`--name`), iterations (`--count`), deadline, and the history region and
+    /// buffer (`--history` required).
     #[command(flatten)]
     pub transfer: Transfer,
-    /// The history region's shm name.
-    #[arg(long)]
-    pub history: String,
-    /// This worker's index (its history buffer).
-    #[arg(long)]
-    pub worker: usize,
 }
 
 fn failed(e: impl std::fmt::Display) -> Value {
@@ -33,8 +28,10 @@ pub(super) fn contend(r: &SemRole) -> Value {
     let open = || -> Result<(Semaphore, HistoryBuffers), String> {
         let s = Semaphore::open(&ShmName::new(&r.transfer.name).map_err(|e| e.to_string())?)
             .map_err(|e| e.to_string())?;
-        let h = HistoryBuffers::open(&ShmName::new(&r.history).map_err(|e| e.to_string())?)
-            .map_err(|e| e.to_string())?;
+        let h = r
+            .transfer
+            .history_buffers()?
+            .ok_or("semaphore workers record their operations: --history is required")?;
         Ok((s, h))
     };
     let (sem, h) = match open() {
@@ -45,7 +42,7 @@ pub(super) fn contend(r: &SemRole) -> Value {
     else {
         return failed("semaphore region has no spare words");
     };
-    let mut rec = h.recorder(r.worker);
+    let mut rec = h.recorder(r.transfer.worker);
     let deadline = r.transfer.deadline();
     for _ in 0..r.transfer.count {
         match rec.record(

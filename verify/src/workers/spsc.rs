@@ -2,6 +2,7 @@
 //! them in batches and checks the sequence.
 
 use super::{Record, SequenceCheck, Transfer};
+use crate::runs::history_buffers::op;
 use serde_json::{json, Value};
 use std::time::Instant;
 use synclab_core::ring::Spsc;
@@ -27,6 +28,29 @@ pub(super) fn produce(t: &Transfer) -> Value {
         Err(e) => return failed("spsc-produce", e),
     };
     let deadline = t.deadline();
+    let history = match t.history_buffers() {
+        Ok(h) => h,
+        Err(e) => return failed("spsc-produce", e),
+    };
+    if let Some(h) = history {
+        let mut rec = h.recorder(t.worker);
+        let start = Instant::now();
+        for seq in 0..t.count {
+            let r = rec.record(
+                op::ENQUEUE,
+                Some(seq),
+                || p.push_until(Record::new(seq), Some(deadline)),
+                |r| (r.is_ok(), None),
+            );
+            match r {
+                Some(Ok(())) => {}
+                Some(Err(e)) => return failed("spsc-produce", e),
+                None => return failed("spsc-produce", "history buffer full"),
+            }
+        }
+        let seconds = start.elapsed().as_secs_f64();
+        return json!({"role": "spsc-produce", "ok": true, "sent": t.count, "seconds": seconds});
+    }
     let batch = t.batch.max(1);
     let mut buf = vec![Record::new(0); batch];
     let start = Instant::now();
@@ -70,7 +94,39 @@ pub(super) fn consume(t: &Transfer) -> Value {
     let mut check = SequenceCheck::default();
     let mut start = None;
     let mut error = None;
-    while check.received < t.count {
+    let history = match t.history_buffers() {
+        Ok(h) => h,
+        Err(e) => return failed("spsc-consume", e),
+    };
+    if let Some(h) = &history {
+        let mut rec = h.recorder(t.worker);
+        while check.received < t.count {
+            let r = rec.record(
+                op::DEQUEUE,
+                None,
+                || c.pop_until(Some(deadline)),
+                |r| match r {
+                    Ok(x) => (true, Some(x.seq)),
+                    Err(_) => (false, None),
+                },
+            );
+            match r {
+                Some(Ok(x)) => {
+                    start.get_or_insert_with(Instant::now);
+                    check.see(x.seq, x.intact());
+                }
+                Some(Err(e)) => {
+                    error = Some(e.to_string());
+                    break;
+                }
+                None => {
+                    error = Some("history buffer full".into());
+                    break;
+                }
+            }
+        }
+    }
+    while history.is_none() && check.received < t.count {
         match c.pop_slice_blocking(&mut buf, Some(deadline)) {
             Ok(n) => {
                 start.get_or_insert_with(Instant::now);
