@@ -184,8 +184,13 @@ fn run_mpmc_with_a_killed_consumer_is_still_checked() {
         "1",
         "--seed",
         "3",
+        "--timeout",
+        "60",
         "--json",
     ]);
+    // Known, rare failure mode (not seen in 40 runs): a consumer killed in the few instructions
+    // between claiming a slot and releasing it wedges that slot (Vyukov's queue is not strictly
+    // lock-free); producers then time out. See `core/src/ring/mpmc.rs`.
     assert_eq!(code, 0, "{v} {err}");
     assert_eq!(v["ok"], true);
     assert_eq!(v["linearizable"], true);

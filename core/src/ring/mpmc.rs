@@ -10,7 +10,11 @@
 //! **Not strictly lock-free.** A producer preempted (or SIGSTOPped, or killed) between claiming a
 //! position and publishing it blocks the consumer of that position: `try_pop` reports `Empty`
 //! for it even if later slots are full. Blocking operations take deadlines for this reason, and a
-//! dead producer's claimed slot is never published (the run reports it as lost).
+//! dead producer's claimed slot is never published (the run reports it as lost). Symmetrically,
+//! a consumer killed between claiming a position and releasing its slot leaves that slot
+//! unusable for producers of the next lap: `synclab run mpmc --kill` kills consumers only, and
+//! this window (a few instructions) is its one known way to wedge. Repairing a slot after a
+//! consumer's death is not built yet.
 //!
 //! Untrusted peers: every slot index is `pos % capacity`, so a hostile peer writing garbage
 //! sequence numbers or positions can make operations fail or spin, never touch memory outside
