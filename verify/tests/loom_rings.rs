@@ -53,6 +53,18 @@ fn loom_spsc_batch_fifo() {
     passes("spsc-batch");
 }
 
+/// spsc created with `Wakeups::Spin` (blocking forms spin, never park): capacity 2, 3 records,
+/// 1P/1C, preemption bound 2.
+#[test]
+fn loom_spsc_spin_fifo() {
+    passes("spsc-spin");
+}
+
+#[test]
+fn loom_mutant_spsc_spin_relaxed_publish_is_caught() {
+    catches("spsc-spin", Mutant::SpscRelaxedPublish);
+}
+
 /// mpmc, blocking: capacity 2, producers of 2 and 1 records, 1 consumer, preemption bound 2.
 #[test]
 fn loom_mpmc_two_producers() {

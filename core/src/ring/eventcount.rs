@@ -59,6 +59,24 @@ impl<M: Memory> EventCount<M> {
         M::wake32(&self.seq, u32::MAX);
     }
 
+    /// Like [`EventCount::wait_until`] but never parks: spins, yielding the CPU between rounds,
+    /// until `ready()` or `deadline`. For rings created with [`super::Wakeups::Spin`], whose
+    /// notifiers skip the fence and the check for waiters entirely.
+    pub fn spin_until(mut ready: impl FnMut() -> bool, deadline: Option<Deadline>) -> bool {
+        loop {
+            for _ in 0..M::SPIN_LIMIT.max(1) {
+                if ready() {
+                    return true;
+                }
+                M::spin_hint();
+            }
+            if deadline.is_some_and(M::expired) {
+                return ready();
+            }
+            std::thread::yield_now();
+        }
+    }
+
     /// Returns once `ready()` is true (true), or when `deadline` passes first (false). Spins
     /// `M::SPIN_LIMIT` times, then parks on the futex. `ready` must only read shared state.
     pub fn wait_until(&self, mut ready: impl FnMut() -> bool, deadline: Option<Deadline>) -> bool {

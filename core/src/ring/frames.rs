@@ -15,7 +15,7 @@
 //! validated (tag, length, bounds, against `tail`) before its payload is touched: a corrupt or
 //! hostile peer yields `RingError::Corrupt`, never an out-of-bounds access.
 
-use super::pair::{PairControl, Side};
+use super::pair::{PairControl, Side, Wakeups};
 use super::storage::{check_capacity, layout_for, Placement, Storage};
 use super::RingError;
 use crate::mem::{Atomic, Deadline, Memory, Mutant, RealMemory, SlotCell};
@@ -58,7 +58,7 @@ impl<M: Memory> Frames<M> {
             .map_err(|reason| RingError::BadCapacity { capacity, reason })?;
         let cells = (0..capacity).map(|_| M::Cell::new(0u8)).collect();
         Ok(Frames {
-            storage: Storage::boxed(PairControl::new(), cells),
+            storage: Storage::boxed(PairControl::new(Wakeups::Futex), cells),
         })
     }
 
@@ -107,14 +107,27 @@ impl Frames<RealMemory> {
         )
     }
 
-    /// Creates a ring of `capacity` bytes in a new region at `placement`.
+    /// Creates a ring of `capacity` bytes in a new region at `placement` (parking blocking
+    /// forms).
     pub fn create_in(placement: Placement<'_>, capacity: usize) -> Result<Self, RingError> {
+        Self::create_in_with(placement, capacity, Wakeups::Futex)
+    }
+
+    /// Creates a ring of `capacity` bytes at `placement`, its blocking forms waiting as
+    /// `wakeups` says (recorded in the region).
+    pub fn create_in_with(
+        placement: Placement<'_>,
+        capacity: usize,
+        wakeups: Wakeups,
+    ) -> Result<Self, RingError> {
         check_capacity(capacity, MIN_CAPACITY, MAX_CAPACITY)
             .map_err(|reason| RingError::BadCapacity { capacity, reason })?;
-        let storage =
-            Storage::create(placement, &Self::layout(capacity), PairControl::new, |_| {
-                SlotCell::new(0u8)
-            })?;
+        let storage = Storage::create(
+            placement,
+            &Self::layout(capacity),
+            || PairControl::new(wakeups),
+            |_| SlotCell::new(0u8),
+        )?;
         Ok(Frames { storage })
     }
 
@@ -258,7 +271,7 @@ impl<M: Memory> FrameProducer<M> {
             let ring = self.ring.clone();
             let ctrl = ring.storage.ctrl();
             let (tail, cap) = (self.tail, ring.capacity() as u64);
-            let ready = ctrl.not_full.wait_until(
+            let ready = ctrl.wait_writable(
                 || {
                     ctrl.load_head(tail, 0)
                         .map_or(true, |h| need as u64 <= cap - (tail - h))
@@ -333,7 +346,7 @@ impl<M: Memory> Grant<'_, M> {
         p.ctrl()
             .tail
             .store(p.tail, M::order(Mutant::FramesRelaxedPublish, Release));
-        p.ctrl().not_empty.notify_all();
+        p.ctrl().notify_readable();
     }
 }
 
@@ -429,7 +442,7 @@ impl<M: Memory> FrameConsumer<M> {
         self.head += n as u64;
         // Release: our reads of these bytes happen-before the producer's Acquire load of `head`.
         self.ctrl().head.store(self.head, Release);
-        self.ctrl().not_full.notify_all();
+        self.ctrl().notify_writable();
     }
 
     /// Hands the next frame to `f`, spinning then parking while empty, at most until `deadline`.
@@ -446,7 +459,7 @@ impl<M: Memory> FrameConsumer<M> {
             }
             let ctrl = self.ring.storage.ctrl();
             let head = self.head;
-            let ready = ctrl.not_empty.wait_until(
+            let ready = ctrl.wait_readable(
                 || {
                     ctrl.load_tail(head, 0, u64::MAX).map_or(true, |t| t > head)
                         || ctrl.is_closed(Side::Producer)

@@ -17,6 +17,7 @@ mod storage;
 pub use error::RingError;
 pub use frames::{FrameConsumer, FrameProducer, Frames, Grant};
 pub use mpmc::Mpmc;
+pub use pair::Wakeups;
 pub use spsc::{Consumer, Producer, Spsc};
 pub use storage::Placement;
 

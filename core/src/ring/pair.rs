@@ -10,8 +10,8 @@
 use super::eventcount::EventCount;
 use super::line::Line;
 use super::RingError;
-use crate::mem::{Atomic, Memory};
-use std::sync::atomic::Ordering::{AcqRel, Acquire};
+use crate::mem::{Atomic, Deadline, Memory};
+use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed};
 
 /// Flag: a producer attached.
 const PRODUCER: u32 = 1;
@@ -21,6 +21,20 @@ const CONSUMER: u32 = 2;
 const PRODUCER_CLOSED: u32 = 4;
 /// Flag: the consumer closed.
 const CONSUMER_CLOSED: u32 = 8;
+/// Flag (set at creation): blocking forms spin instead of parking, notifiers do nothing.
+const SPIN_ONLY: u32 = 16;
+
+/// How a ring's blocking operations wait for the other side.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Wakeups {
+    /// Spin briefly, then park on a futex; every publish checks for parked waiters (one
+    /// `SeqCst` fence and one load). The default.
+    #[default]
+    Futex,
+    /// Never park: blocking forms spin (yielding the CPU between rounds) and publishing costs
+    /// no fence at all. For latency-critical peers that own a core each; burns CPU while waiting.
+    Spin,
+}
 
 /// One side of a single-producer single-consumer ring.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -58,21 +72,74 @@ pub(crate) struct PairControl<M: Memory> {
     /// Items (or bytes) ever consumed by the consumer.
     pub head: Line<M::U64>,
     /// The consumer parks here when empty.
-    pub not_empty: Line<EventCount<M>>,
+    not_empty: Line<EventCount<M>>,
     /// The producer parks here when full.
-    pub not_full: Line<EventCount<M>>,
+    not_full: Line<EventCount<M>>,
     /// Role and close flags.
     flags: Line<M::U32>,
 }
 
 impl<M: Memory> PairControl<M> {
-    pub(crate) fn new() -> Self {
+    pub(crate) fn new(wakeups: Wakeups) -> Self {
         PairControl {
             tail: Line(M::U64::new(0)),
             head: Line(M::U64::new(0)),
             not_empty: Line(EventCount::new()),
             not_full: Line(EventCount::new()),
-            flags: Line(M::U32::new(0)),
+            flags: Line(M::U32::new(match wakeups {
+                Wakeups::Futex => 0,
+                Wakeups::Spin => SPIN_ONLY,
+            })),
+        }
+    }
+
+    /// Whether the ring was created with [`Wakeups::Spin`].
+    #[inline(always)]
+    fn spin_only(&self) -> bool {
+        // Relaxed: the bit is written at creation, before the ring is shared (the region's ready
+        // flag or the handle's construction publishes it), and never changes.
+        self.flags.load(Relaxed) & SPIN_ONLY != 0
+    }
+
+    /// After publishing: wake a consumer parked on "empty", if any.
+    #[inline(always)]
+    pub(crate) fn notify_readable(&self) {
+        if !self.spin_only() {
+            self.not_empty.notify_all();
+        }
+    }
+
+    /// After consuming: wake a producer parked on "full", if any.
+    #[inline(always)]
+    pub(crate) fn notify_writable(&self) {
+        if !self.spin_only() {
+            self.not_full.notify_all();
+        }
+    }
+
+    /// Consumer: wait until `ready()` (true) or `deadline` (false).
+    pub(crate) fn wait_readable(
+        &self,
+        ready: impl FnMut() -> bool,
+        deadline: Option<Deadline>,
+    ) -> bool {
+        if self.spin_only() {
+            EventCount::<M>::spin_until(ready, deadline)
+        } else {
+            self.not_empty.wait_until(ready, deadline)
+        }
+    }
+
+    /// Producer: wait until `ready()` (true) or `deadline` (false).
+    pub(crate) fn wait_writable(
+        &self,
+        ready: impl FnMut() -> bool,
+        deadline: Option<Deadline>,
+    ) -> bool {
+        if self.spin_only() {
+            EventCount::<M>::spin_until(ready, deadline)
+        } else {
+            self.not_full.wait_until(ready, deadline)
         }
     }
 
@@ -110,8 +177,8 @@ impl<M: Memory> PairControl<M> {
         // published index; Acquire is harmless.
         self.flags.fetch_or(side.closed(), AcqRel);
         match side {
-            Side::Producer => self.not_empty.notify_all(),
-            Side::Consumer => self.not_full.notify_all(),
+            Side::Producer => self.notify_readable(),
+            Side::Consumer => self.notify_writable(),
         }
     }
 

@@ -13,7 +13,7 @@
 //! process, and take the producer in one and the consumer in the other. The roles are claimed in
 //! the region, so a second producer (in any process) is refused.
 
-use super::pair::{PairControl, Side};
+use super::pair::{PairControl, Side, Wakeups};
 use super::storage::{check_capacity, layout_for, Placement, Storage};
 use super::RingError;
 use crate::mem::{Atomic, Deadline, Memory, Mutant, RealMemory, SlotCell};
@@ -45,10 +45,15 @@ impl<T: Pod + Send, M: Memory> Clone for Spsc<T, M> {
 impl<T: Pod + Send, M: Memory> Spsc<T, M> {
     /// A ring on the heap (any `Memory`; this is how loom models run it).
     pub fn boxed(capacity: usize) -> Result<Self, RingError> {
+        Self::boxed_with(capacity, Wakeups::Futex)
+    }
+
+    /// A ring on the heap whose blocking forms wait as `wakeups` says.
+    pub fn boxed_with(capacity: usize, wakeups: Wakeups) -> Result<Self, RingError> {
         check(capacity)?;
         let slots = (0..capacity).map(|_| M::Cell::new(T::zeroed())).collect();
         Ok(Self::from_storage(Storage::boxed(
-            PairControl::new(),
+            PairControl::new(wakeups),
             slots,
         )))
     }
@@ -96,13 +101,25 @@ impl<T: Pod + Send> Spsc<T, RealMemory> {
         )
     }
 
-    /// Creates the ring in a new region at `placement`.
+    /// Creates the ring in a new region at `placement` (parking blocking forms).
     pub fn create_in(placement: Placement<'_>, capacity: usize) -> Result<Self, RingError> {
+        Self::create_in_with(placement, capacity, Wakeups::Futex)
+    }
+
+    /// Creates the ring in a new region at `placement`, its blocking forms waiting as `wakeups`
+    /// says (recorded in the region: every process that opens it gets the same behaviour).
+    pub fn create_in_with(
+        placement: Placement<'_>,
+        capacity: usize,
+        wakeups: Wakeups,
+    ) -> Result<Self, RingError> {
         check(capacity)?;
-        let storage =
-            Storage::create(placement, &Self::layout(capacity), PairControl::new, |_| {
-                SlotCell::new(T::zeroed())
-            })?;
+        let storage = Storage::create(
+            placement,
+            &Self::layout(capacity),
+            || PairControl::new(wakeups),
+            |_| SlotCell::new(T::zeroed()),
+        )?;
         Ok(Self::from_storage(storage))
     }
 
@@ -204,7 +221,7 @@ impl<T: Pod + Send, M: Memory> Producer<T, M> {
         self.ctrl()
             .tail
             .store(self.tail, M::order(Mutant::SpscRelaxedPublish, Release));
-        self.ctrl().not_empty.notify_all();
+        self.ctrl().notify_readable();
     }
 
     /// Pushes `value` if a slot is free: `Err(Full)` otherwise, `Err(Closed)` if the consumer
@@ -261,7 +278,7 @@ impl<T: Pod + Send, M: Memory> Producer<T, M> {
             let ring = self.ring.clone();
             let ctrl = ring.storage.ctrl();
             let (tail, cap) = (self.tail, self.ring.capacity() as u64);
-            let ready = ctrl.not_full.wait_until(
+            let ready = ctrl.wait_writable(
                 || {
                     // A corrupt head makes `try_push` report it; closed wakes us to report it.
                     ctrl.load_head(tail, 0).map_or(true, |h| tail - h < cap)
@@ -347,7 +364,7 @@ impl<T: Pod + Send, M: Memory> Consumer<T, M> {
         // Release: our reads of the freed slots happen-before the producer's Acquire load of
         // `head` and its next writes to them.
         self.ctrl().head.store(self.head, Release);
-        self.ctrl().not_full.notify_all();
+        self.ctrl().notify_writable();
     }
 
     /// Pops one record: `Err(Empty)` if none, `Err(Closed)` if none and the producer is gone.
@@ -425,7 +442,7 @@ impl<T: Pod + Send, M: Memory> Consumer<T, M> {
     fn wait_readable(&self, deadline: Option<Deadline>) -> Result<(), RingError> {
         let ctrl = self.ctrl();
         let head = self.head;
-        let ready = ctrl.not_empty.wait_until(
+        let ready = ctrl.wait_readable(
             || {
                 // Relaxed would do for the test itself, but `load_tail` is the one validated
                 // path; the Acquire it uses is free on x86 and cheap elsewhere.

@@ -69,6 +69,36 @@ fn miri_spsc_threads_blocking() {
 }
 
 #[test]
+fn miri_spin_only_rings_block_without_parking() {
+    let ring = Spsc::<u64>::create_in_with(Placement::Heap, 4, Wakeups::Spin).unwrap();
+    let mut p = ring.producer().unwrap();
+    let mut c = ring.consumer().unwrap();
+    let n = if cfg!(miri) { 30 } else { 100_000 };
+    let t = std::thread::spawn(move || {
+        for i in 0..n {
+            p.push(i).unwrap();
+        }
+    });
+    for i in 0..n {
+        assert_eq!(c.pop().unwrap(), i);
+    }
+    t.join().unwrap();
+    assert!(matches!(c.pop(), Err(RingError::Closed)));
+    let frames = Frames::create_in_with(Placement::Heap, 64, Wakeups::Spin).unwrap();
+    let mut fp = frames.producer().unwrap();
+    let mut fc = frames.consumer().unwrap();
+    let t = std::thread::spawn(move || {
+        for i in 0..n {
+            fp.send(&i.to_le_bytes(), None).unwrap();
+        }
+    });
+    for i in 0..n {
+        assert_eq!(fc.read(None, |b| b.to_vec()).unwrap(), i.to_le_bytes());
+    }
+    t.join().unwrap();
+}
+
+#[test]
 fn spsc_roles_are_claimed_once_and_close_propagates() {
     let ring = heap_spsc(2);
     let p = ring.producer().unwrap();

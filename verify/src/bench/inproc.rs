@@ -2,11 +2,20 @@
 
 use crate::workers::Record;
 use std::time::Instant;
-use synclab_core::ring::{Placement, Spsc};
+use synclab_core::ring::{Placement, Spsc, Wakeups};
 
 /// Our spsc ring on the heap between two threads, `batch` records per call.
 pub fn spsc_threads(n: u64, batch: usize) -> f64 {
-    let ring = Spsc::<Record>::create_in(Placement::Heap, 4096).expect("heap ring");
+    spsc_threads_with(n, batch, Wakeups::Futex)
+}
+
+/// As [`spsc_threads`] with single push/pop on a `Wakeups::Spin` ring.
+pub fn spsc_threads_spin(n: u64) -> f64 {
+    spsc_threads_with(n, 1, Wakeups::Spin)
+}
+
+fn spsc_threads_with(n: u64, batch: usize, wakeups: Wakeups) -> f64 {
+    let ring = Spsc::<Record>::create_in_with(Placement::Heap, 4096, wakeups).expect("heap ring");
     let mut p = ring.producer().expect("producer");
     let mut c = ring.consumer().expect("consumer");
     let start = Instant::now();

@@ -10,9 +10,10 @@ mod inproc;
 pub mod pingpong;
 
 use crate::procs::WorkerExe;
-use crate::runs::spsc_transfer;
+use crate::runs::{spsc_transfer, spsc_transfer_with};
 use serde::Serialize;
 use std::time::Duration;
+use synclab_core::ring::Wakeups;
 
 /// One measured figure.
 #[derive(Clone, Debug, Serialize)]
@@ -39,6 +40,15 @@ pub fn run_all(exe: &WorkerExe, quick: bool) -> Result<Vec<Figure>, String> {
         value: t.msgs_per_sec,
         unit: "msgs/s",
     });
+    let t = spsc_transfer_with(exe, n, 4096, 1, Wakeups::Spin, Duration::from_secs(300))?;
+    if !t.ok {
+        return Err(format!("spsc (spin) transfer failed: {:?}", t.errors));
+    }
+    figures.push(Figure {
+        name: "synclab spsc (Wakeups::Spin), 2 processes, single push/pop".into(),
+        value: t.msgs_per_sec,
+        unit: "msgs/s",
+    });
     figures.push(Figure {
         name: "synclab spsc, 2 threads, batches of 256".into(),
         value: inproc::spsc_threads(n, 256),
@@ -47,6 +57,11 @@ pub fn run_all(exe: &WorkerExe, quick: bool) -> Result<Vec<Figure>, String> {
     figures.push(Figure {
         name: "synclab spsc, 2 threads, single push/pop".into(),
         value: inproc::spsc_threads(n, 1),
+        unit: "msgs/s",
+    });
+    figures.push(Figure {
+        name: "synclab spsc (Wakeups::Spin), 2 threads, single push/pop".into(),
+        value: inproc::spsc_threads_spin(n),
         unit: "msgs/s",
     });
     figures.push(Figure {
@@ -65,7 +80,7 @@ pub fn run_all(exe: &WorkerExe, quick: bool) -> Result<Vec<Figure>, String> {
         unit: "msgs/s",
     });
     figures.push(Figure {
-        name: "synclab spsc round trip, 2 processes (spinning)".into(),
+        name: "synclab spsc round trip, 2 processes (Wakeups::Spin)".into(),
         value: pingpong::round_trip(exe, pingpong::Kind::Rings, trips)?,
         unit: "ns/round-trip",
     });

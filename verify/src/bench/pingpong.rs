@@ -1,11 +1,11 @@
-//! Round trips between two processes: over two spsc rings (request, response; both sides spin
-//! on `try_pop`), and over one bare cache line (each side waits for the other's value), the
+//! Round trips between two processes: over two spsc rings created with `Wakeups::Spin`
+//! (request, response; both sides spin on `try_pop`), and over one bare cache line (each side waits for the other's value), the
 //! floor any shared-memory round trip pays.
 
 use crate::procs::{reap_all, WorkerExe};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
-use synclab_core::ring::{RingError, Spsc};
+use synclab_core::ring::{Placement, RingError, Spsc, Wakeups};
 use synclab_core::shm::{Region, RegionKind, RegionLayout, ShmError, ShmName};
 
 /// Which round trip.
@@ -49,8 +49,11 @@ pub fn round_trip(exe: &WorkerExe, kind: Kind, trips: u64) -> Result<f64, String
     let mut samples = Vec::with_capacity(trips as usize);
     match kind {
         Kind::Rings => {
-            let a = Spsc::<u64>::create(&req, 64).map_err(|e| err(&e))?;
-            let b = Spsc::<u64>::create(&resp, 64).map_err(|e| err(&e))?;
+            // Spin-only rings: both sides spin on `try_pop` anyway, so the notify fence would be
+            // pure overhead here.
+            let spin = |n| Spsc::<u64>::create_in_with(Placement::Named(n), 64, Wakeups::Spin);
+            let a = spin(&req).map_err(|e| err(&e))?;
+            let b = spin(&resp).map_err(|e| err(&e))?;
             let child = exe
                 .spawn(&[
                     "echo-rings".into(),

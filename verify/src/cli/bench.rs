@@ -55,7 +55,7 @@ pub fn run(args: BenchArgs) -> Exit {
         } else {
             format!("{:>10.0} ns/round trip", f.value)
         };
-        let _ = writeln!(text, "{:<52} {shown}", f.name);
+        let _ = writeln!(text, "{:<62} {shown}", f.name);
     }
     let _ = writeln!(
         text,

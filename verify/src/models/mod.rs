@@ -18,6 +18,7 @@ pub use harness::{explore, ModelOptions, ModelReport, ModelSpec};
 pub static MODELS: &[&ModelSpec] = &[
     &spsc::BLOCKING,
     &spsc::BATCH,
+    &spsc::SPIN,
     &mpmc::PRODUCERS,
     &mpmc::CONSUMERS,
     &frames::WRAP,

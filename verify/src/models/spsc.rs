@@ -9,7 +9,7 @@ use super::harness::{explore, Explored, ModelOptions, ModelSpec};
 use crate::mutant_dispatch;
 use loom::thread;
 use synclab_core::mem::{Memory, Mutant};
-use synclab_core::ring::Spsc;
+use synclab_core::ring::{Spsc, Wakeups};
 
 const ITEMS: u32 = 3;
 
@@ -20,6 +20,15 @@ pub static BLOCKING: ModelSpec = ModelSpec {
     default_preemptions: Some(2),
     mutants: &[Mutant::SpscRelaxedPublish, Mutant::SpscFullOffByOne],
     run: |m, o| mutant_dispatch!(m, o, blocking, [SpscRelaxedPublish, SpscFullOffByOne]),
+};
+
+/// Blocking forms on a `Wakeups::Spin` ring: no parking, no notify fence.
+pub static SPIN: ModelSpec = ModelSpec {
+    name: "spsc-spin",
+    about: "spsc ring created with Wakeups::Spin (never parks): capacity 2, 3 records, 1P/1C",
+    default_preemptions: Some(2),
+    mutants: &[Mutant::SpscRelaxedPublish, Mutant::SpscFullOffByOne],
+    run: |m, o| mutant_dispatch!(m, o, spin, [SpscRelaxedPublish, SpscFullOffByOne]),
 };
 
 /// Non-blocking batch `push_slice`/`pop_slice` with yields.
@@ -34,6 +43,26 @@ pub static BATCH: ModelSpec = ModelSpec {
 fn blocking<M: Memory>(o: &ModelOptions) -> Explored {
     explore(o, || {
         let ring = Spsc::<u32, M>::boxed(2).unwrap();
+        let mut producer = ring.producer().unwrap();
+        let mut consumer = ring.consumer().unwrap();
+        let p = thread::spawn(move || {
+            for i in 0..ITEMS {
+                producer.push(i).unwrap();
+            }
+        });
+        let c = thread::spawn(move || {
+            for i in 0..ITEMS {
+                assert_eq!(consumer.pop().unwrap(), i, "FIFO, no loss, no duplicate");
+            }
+        });
+        p.join().unwrap();
+        c.join().unwrap();
+    })
+}
+
+fn spin<M: Memory>(o: &ModelOptions) -> Explored {
+    explore(o, || {
+        let ring = Spsc::<u32, M>::boxed_with(2, Wakeups::Spin).unwrap();
         let mut producer = ring.producer().unwrap();
         let mut consumer = ring.consumer().unwrap();
         let p = thread::spawn(move || {

@@ -4,7 +4,7 @@
 use crate::procs::{reap_all, WorkerExe, WorkerExit};
 use serde::Serialize;
 use std::time::Duration;
-use synclab_core::ring::{Frames, Spsc};
+use synclab_core::ring::{Frames, Spsc, Wakeups};
 use synclab_core::shm::ShmName;
 
 /// What a two-process transfer did.
@@ -164,9 +164,25 @@ pub fn spsc_transfer(
     batch: usize,
     timeout: Duration,
 ) -> Result<TransferReport, String> {
+    spsc_transfer_with(exe, count, capacity, batch, Wakeups::Futex, timeout)
+}
+
+/// [`spsc_transfer`] on a ring whose blocking forms wait as `wakeups` says.
+pub fn spsc_transfer_with(
+    exe: &WorkerExe,
+    count: u64,
+    capacity: usize,
+    batch: usize,
+    wakeups: Wakeups,
+    timeout: Duration,
+) -> Result<TransferReport, String> {
     let name = ShmName::unique("spsc");
-    let _ring = Spsc::<crate::workers::Record>::create(&name, capacity)
-        .map_err(|e| format!("cannot create the spsc ring {name}: {e}"))?;
+    let _ring = Spsc::<crate::workers::Record>::create_in_with(
+        synclab_core::ring::Placement::Named(&name),
+        capacity,
+        wakeups,
+    )
+    .map_err(|e| format!("cannot create the spsc ring {name}: {e}"))?;
     run_pair(exe, "spsc", &name, count, batch, None, timeout)
 }
 
