@@ -295,7 +295,15 @@ pub fn mpmc_run(exe: &WorkerExe, p: &RunParams) -> Result<RunReport, String> {
         .collect();
     let start = Instant::now();
     let consumer_children = spawn_all(exe, &consumer_args)?;
-    let producer_children = spawn_all(exe, &producer_args)?;
+    let producer_children = match spawn_all(exe, &producer_args) {
+        Ok(c) => c,
+        Err(e) => {
+            // Let the consumers already started drain and exit rather than wait out their deadline.
+            q.close();
+            reap_all(consumer_children, Duration::from_secs(10));
+            return Err(e);
+        }
+    };
     let inj = injector(producer_children.iter().chain(&consumer_children), p);
     let victims = pick_victims(consumers, p);
     let killer_fds: Vec<_> = victims
