@@ -41,28 +41,17 @@ pub static BATCH: ModelSpec = ModelSpec {
 };
 
 fn blocking<M: Memory>(o: &ModelOptions) -> Explored {
-    explore(o, || {
-        let ring = Spsc::<u32, M>::boxed(2).unwrap();
-        let mut producer = ring.producer().unwrap();
-        let mut consumer = ring.consumer().unwrap();
-        let p = thread::spawn(move || {
-            for i in 0..ITEMS {
-                producer.push(i).unwrap();
-            }
-        });
-        let c = thread::spawn(move || {
-            for i in 0..ITEMS {
-                assert_eq!(consumer.pop().unwrap(), i, "FIFO, no loss, no duplicate");
-            }
-        });
-        p.join().unwrap();
-        c.join().unwrap();
-    })
+    blocking_with::<M>(o, Wakeups::Futex)
 }
 
 fn spin<M: Memory>(o: &ModelOptions) -> Explored {
-    explore(o, || {
-        let ring = Spsc::<u32, M>::boxed_with(2, Wakeups::Spin).unwrap();
+    blocking_with::<M>(o, Wakeups::Spin)
+}
+
+/// Blocking `push`/`pop` of `ITEMS` records through a capacity-2 ring made with `wakeups`.
+fn blocking_with<M: Memory>(o: &ModelOptions, wakeups: Wakeups) -> Explored {
+    explore(o, move || {
+        let ring = Spsc::<u32, M>::boxed_with(2, wakeups).unwrap();
         let mut producer = ring.producer().unwrap();
         let mut consumer = ring.consumer().unwrap();
         let p = thread::spawn(move || {
