@@ -16,7 +16,7 @@
 //! hostile peer yields `RingError::Corrupt`, never an out-of-bounds access.
 
 use super::pair::{PairControl, Side, Wakeups};
-use super::storage::{check_capacity, layout_for, Placement, Storage};
+use super::storage::{check_capacity, header_capacity, layout_for, Placement, Storage};
 use super::RingError;
 use crate::mem::{Atomic, Deadline, Memory, Mutant, RealMemory, SlotCell};
 use crate::shm::{Region, RegionHeader, RegionKind, RegionLayout, ShmError, ShmName};
@@ -157,14 +157,7 @@ impl Frames<RealMemory> {
 }
 
 fn expected(header: &RegionHeader) -> Result<RegionLayout, ShmError> {
-    let capacity = usize::try_from(header.capacity).unwrap_or(usize::MAX);
-    check_capacity(capacity, MIN_CAPACITY, MAX_CAPACITY).map_err(|reason| {
-        ShmError::LayoutMismatch {
-            field: "capacity",
-            found: header.capacity,
-            expected: format!("a power of two in {MIN_CAPACITY}..={MAX_CAPACITY} ({reason})"),
-        }
-    })?;
+    let capacity = header_capacity(header, MIN_CAPACITY, MAX_CAPACITY)?;
     Ok(Frames::<RealMemory>::layout(capacity))
 }
 

@@ -22,7 +22,7 @@
 
 use super::eventcount::EventCount;
 use super::line::Line;
-use super::storage::{check_capacity, layout_for, Placement, Storage};
+use super::storage::{check_capacity, header_capacity, layout_for, Placement, Storage};
 use super::RingError;
 use crate::mem::{Atomic, Deadline, Memory, Mutant, RealMemory, SlotCell};
 use crate::shm::{Region, RegionHeader, RegionKind, RegionLayout, ShmError, ShmName};
@@ -368,12 +368,7 @@ impl<T: Pod + Send> Mpmc<T, RealMemory> {
 }
 
 fn expected<T: Pod + Send>(header: &RegionHeader) -> Result<RegionLayout, ShmError> {
-    let capacity = usize::try_from(header.capacity).unwrap_or(usize::MAX);
-    check_capacity(capacity, 2, MAX_CAPACITY).map_err(|reason| ShmError::LayoutMismatch {
-        field: "capacity",
-        found: header.capacity,
-        expected: format!("a power of two in 2..={MAX_CAPACITY} ({reason})"),
-    })?;
+    let capacity = header_capacity(header, 2, MAX_CAPACITY)?;
     Ok(Mpmc::<T, RealMemory>::layout(capacity))
 }
 

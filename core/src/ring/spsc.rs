@@ -14,10 +14,10 @@
 //! the region, so a second producer (in any process) is refused.
 
 use super::pair::{PairControl, Side, Wakeups};
-use super::storage::{check_capacity, layout_for, Placement, Storage};
+use super::storage::{check_capacity, header_capacity, layout_for, Placement, Storage};
 use super::RingError;
 use crate::mem::{Atomic, Deadline, Memory, Mutant, RealMemory, SlotCell};
-use crate::shm::{Region, RegionKind, ShmError, ShmName};
+use crate::shm::{Region, RegionHeader, RegionKind, RegionLayout, ShmError, ShmName};
 use bytemuck::Pod;
 use std::marker::PhantomData;
 use std::os::fd::OwnedFd;
@@ -92,7 +92,7 @@ impl<T: Pod + Send, M: Memory> Spsc<T, M> {
 }
 
 impl<T: Pod + Send> Spsc<T, RealMemory> {
-    fn layout(capacity: usize) -> crate::shm::RegionLayout {
+    fn layout(capacity: usize) -> RegionLayout {
         layout_for::<PairControl<RealMemory>, <RealMemory as Memory>::Cell<T>>(
             RegionKind::SpscRing,
             capacity,
@@ -153,15 +153,8 @@ impl<T: Pod + Send> Spsc<T, RealMemory> {
     }
 }
 
-fn expected<T: Pod + Send>(
-    header: &crate::shm::RegionHeader,
-) -> Result<crate::shm::RegionLayout, ShmError> {
-    let capacity = usize::try_from(header.capacity).unwrap_or(usize::MAX);
-    check_capacity(capacity, 1, MAX_CAPACITY).map_err(|reason| ShmError::LayoutMismatch {
-        field: "capacity",
-        found: header.capacity,
-        expected: format!("a power of two in 1..={MAX_CAPACITY} ({reason})"),
-    })?;
+fn expected<T: Pod + Send>(header: &RegionHeader) -> Result<RegionLayout, ShmError> {
+    let capacity = header_capacity(header, 1, MAX_CAPACITY)?;
     Ok(Spsc::<T, RealMemory>::layout(capacity))
 }
 

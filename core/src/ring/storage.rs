@@ -185,6 +185,22 @@ impl<C, S> Storage<C, S> {
     }
 }
 
+/// The capacity a region header declares, checked like [`check_capacity`]; a bad one is a
+/// `LayoutMismatch` naming the `capacity` field (the one check every ring's `open` makes).
+pub(crate) fn header_capacity(
+    header: &crate::shm::RegionHeader,
+    min: usize,
+    max: usize,
+) -> Result<usize, ShmError> {
+    let capacity = usize::try_from(header.capacity).unwrap_or(usize::MAX);
+    check_capacity(capacity, min, max).map_err(|reason| ShmError::LayoutMismatch {
+        field: "capacity",
+        found: header.capacity,
+        expected: format!("a power of two in {min}..={max} ({reason})"),
+    })?;
+    Ok(capacity)
+}
+
 /// Checks a capacity: a power of two in `[min, max]`.
 pub(crate) fn check_capacity(capacity: usize, min: usize, max: usize) -> Result<(), &'static str> {
     if !capacity.is_power_of_two() {
