@@ -197,7 +197,9 @@ fn run_mpmc_with_a_killed_consumer_is_still_checked() {
     assert_eq!(v["lost"], 0);
     assert_eq!(v["duplicated"], 0);
     // The victim is killed once it has recorded a seeded number of operations; it may (rarely)
-    // finish first. Each kill leaves exactly one operation of unknown outcome behind.
-    assert!(v["killed"].as_u64().unwrap() <= 1);
-    assert_eq!(v["unknown_outcomes"], v["killed"]);
+    // finish first. A kill lands either inside a dequeue (one operation of unknown outcome) or
+    // between two (none), so each kill leaves at most one operation of unknown outcome behind.
+    let killed = v["killed"].as_u64().unwrap();
+    assert!(killed <= 1, "{v}");
+    assert!(v["unknown_outcomes"].as_u64().unwrap() <= killed, "{v}");
 }
