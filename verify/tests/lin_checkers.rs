@@ -221,6 +221,51 @@ fn semaphore_basics() {
     assert_eq!(verdict(&h), Yes);
 }
 
+/// The shape of `synclab run semaphore --kill`: a holder of every permit dies inside one more
+/// acquire (never returns), and another process (the run's parent, recovering) releases the dead
+/// holder's permits. The fast checker decides it, and agrees with the general one.
+#[test]
+fn semaphore_killed_holder_recovered_by_another_process() {
+    let m = Model::Semaphore { permits: 2 };
+    let killed = |survivor_acquired_at: i64| {
+        history(
+            m.clone(),
+            vec![
+                op(0, acq(1), 0, 5),
+                op(0, rel(1), 6, 8),
+                op(0, acq(2), 10, 20),
+                pending(op(0, acq(1), 25, 0)),
+                op(1, acq(1), 22, survivor_acquired_at),
+                op(1, rel(1), 70, 80),
+                op(2, rel(2), 40, 50),
+            ],
+        )
+    };
+    // the survivor's acquire returned after the recovery began: fine
+    let h = killed(60);
+    assert_eq!(verdict(&h), Yes);
+    assert_eq!(
+        check(&h, &CheckOptions::default()).checker,
+        "fast-semaphore"
+    );
+    // it returned while the dead holder still held both permits: over-admission
+    let h = killed(35);
+    assert_eq!(verdict(&h), No);
+    let report = check(&h, &CheckOptions::default());
+    assert_eq!(report.checker, "fast-semaphore");
+    assert!(report.witness.contains(&2) && report.witness.contains(&4));
+    // a release with an unknown outcome may have taken effect
+    let h = history(
+        m,
+        vec![
+            op(0, acq(2), 0, 10),
+            unknown(op(0, rel(2), 20, 30)),
+            op(1, acq(2), 40, 50),
+        ],
+    );
+    assert_eq!(verdict(&h), Yes);
+}
+
 #[test]
 fn register_basics() {
     let h = history(

@@ -165,6 +165,22 @@ proptest! {
     }
 
     #[test]
+    fn prop_lin_fast_semaphore_agrees_with_unknowns(seed in any::<u64>(), damage in any::<bool>(), recover in any::<bool>()) {
+        // pending and unknown operations; and perhaps a dead holder's permits returned by a
+        // process of its own (a recoverer), as `synclab run semaphore --kill` records it
+        let mut cfg = small(seed);
+        cfg.pending = true;
+        let mut h = semaphore_history(&cfg, 2);
+        if recover {
+            recover_a_holder(&mut h);
+        }
+        if damage {
+            mutate(&mut h, &mut Rng::new(seed ^ 0xd1e));
+        }
+        assert_agree(&h, "fast-semaphore")?;
+    }
+
+    #[test]
     fn prop_lin_fast_semaphore_agrees(seed in any::<u64>(), damage in any::<bool>(), tighter in any::<bool>()) {
         let mut h = semaphore_history(&small(seed), 2);
         if damage {
@@ -174,6 +190,38 @@ proptest! {
             h.header.model = Model::Semaphore { permits: 1 };
         }
         assert_agree(&h, "fast-semaphore")?;
+    }
+}
+
+/// If some process's last operation is a completed acquire (it still holds permits), a fresh
+/// process releases them after everything else: a recovery of a holder that died.
+fn recover_a_holder(h: &mut History) {
+    let end = h
+        .ops
+        .iter()
+        .map(|o| o.return_ns.unwrap_or(o.invoke_ns))
+        .max()
+        .unwrap_or(0);
+    let fresh = h.ops.iter().map(|o| o.process + 1).max().unwrap_or(0);
+    let last = |p: u64| {
+        h.ops
+            .iter()
+            .filter(|o| o.process == p)
+            .max_by_key(|o| o.invoke_ns)
+            .cloned()
+    };
+    let holder = (0..fresh).filter_map(last).find(|o| {
+        matches!(o.kind, OpKind::Acquire { .. }) && o.ok == Some(true) && o.return_ns.is_some()
+    });
+    if let Some(Op {
+        kind: OpKind::Acquire { n },
+        ..
+    }) = holder
+    {
+        let line = h.ops.len() + 2;
+        let mut release = Op::new(fresh, OpKind::Release { n }, end + 1, end + 5);
+        release.line = line;
+        h.ops.push(release);
     }
 }
 
@@ -407,8 +455,8 @@ proptest! {
 
 /// Runs `seeds` agreement cases of each fast checker; returns (applicable, non-linearizable among
 /// them) per checker, and panics on a disagreement.
-fn agreement_sweep(seeds: u64) -> [(u32, u32); 2] {
-    let mut counts = [(0u32, 0u32); 2];
+fn agreement_sweep(seeds: u64) -> [(u32, u32); 3] {
+    let mut counts = [(0u32, 0u32); 3];
     for seed in 0..seeds {
         let mut rng = Rng::new(seed ^ 0x0123_4567);
         let cfg = small(seed);
@@ -418,19 +466,35 @@ fn agreement_sweep(seeds: u64) -> [(u32, u32); 2] {
         cfg_q.pending = seed % 7 == 0;
         let mut q = queue_history(&cfg_q, cap);
         let mut s = semaphore_history(&cfg, 2);
+        // pending and unknown operations, and perhaps a recoverer releasing a holder's permits
+        let mut cfg_u = cfg.clone();
+        cfg_u.pending = true;
+        let mut u = semaphore_history(&cfg_u, 2);
+        if seed % 2 == 0 {
+            recover_a_holder(&mut u);
+        }
         if seed % 3 != 0 {
             mutate(&mut q, &mut rng);
             mutate(&mut s, &mut rng);
+            mutate(&mut u, &mut rng);
         }
         if seed % 5 == 0 {
             s.header.model = Model::Semaphore { permits: 1 };
+            u.header.model = Model::Semaphore { permits: 1 };
         }
-        for (k, (h, name)) in [(q, "fast-queue"), (s, "fast-semaphore")]
-            .iter()
-            .enumerate()
+        // the third kind counts only histories the old fast checker refused: with an operation
+        // of unknown outcome, or releases that outpace a process's own acquires
+        let beyond = u.ops.iter().any(|o| o.ok.is_none()) || outpaced(&u);
+        for (k, (h, name)) in [
+            (q, "fast-queue"),
+            (s, "fast-semaphore"),
+            (u, "fast-semaphore"),
+        ]
+        .iter()
+        .enumerate()
         {
             let auto = check(h, &CheckOptions::default());
-            if auto.checker != *name {
+            if auto.checker != *name || (k == 2 && !beyond) {
                 continue;
             }
             let general = check(h, &general_only());
@@ -446,7 +510,7 @@ fn agreement_sweep(seeds: u64) -> [(u32, u32); 2] {
 
 #[test]
 fn prop_lin_fast_checkers_see_both_verdicts() {
-    let [(qa, qn), (sa, sn)] = agreement_sweep(600);
+    let [(qa, qn), (sa, sn), (ua, un)] = agreement_sweep(600);
     // the sweep must exercise each fast checker on both linearizable and violating histories
     assert!(
         qa > 200 && qn > 40 && qa - qn > 40,
@@ -456,6 +520,33 @@ fn prop_lin_fast_checkers_see_both_verdicts() {
         sa > 150 && sn > 30 && sa - sn > 30,
         "semaphore: {sa} applicable, {sn} violations"
     );
+    assert!(
+        ua > 100 && un > 20 && ua - un > 20,
+        "semaphore with unknowns or a recoverer: {ua} applicable, {un} violations"
+    );
+}
+
+/// Whether some process releases more than it has acquired (successfully) so far.
+fn outpaced(h: &History) -> bool {
+    let mut order: Vec<&Op> = h.ops.iter().collect();
+    order.sort_by_key(|o| (o.process, o.invoke_ns));
+    let mut balance = 0i128;
+    let mut process = None;
+    for o in order {
+        if process != Some(o.process) {
+            balance = 0;
+            process = Some(o.process);
+        }
+        balance += match (&o.kind, o.ok) {
+            (OpKind::Acquire { n }, Some(true)) => i128::from(*n),
+            (OpKind::Release { n }, _) => -i128::from(*n),
+            _ => 0,
+        };
+        if balance < 0 {
+            return true;
+        }
+    }
+    false
 }
 
 #[test]

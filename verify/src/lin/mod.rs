@@ -17,9 +17,10 @@
 //!   O(n log n) (1M operations in about a second). Outside that class it still reports certain
 //!   violations (loss, duplicate, reorder, value from nowhere, empty while certainly non-empty) and
 //!   otherwise hands over to the general search.
-//! - semaphore: the fast checker decides histories of completed, successful operations in which
-//!   each process releases only what it holds; otherwise the general search (cheap: the state is
-//!   one integer).
+//! - semaphore: the fast checker decides histories without refused operations (unknown
+//!   outcomes and operations that never returned included) whose releases never outpace the
+//!   acquires (each process releasing what it holds, or a recoverer returning a dead holder's
+//!   permits); otherwise the general search (cheap: the state is one integer).
 //! - register: the general search per key.
 //! - The general search is exponential in the worst case. It is fast when its candidate order
 //!   (the model's hints) guesses the linearization order, which it does for the simulated runs in
