@@ -41,14 +41,19 @@ pub struct RunArgs {
     /// semaphore: permits.
     #[arg(long, default_value_t = 2)]
     pub permits: u32,
-    /// SIGSTOP/SIGCONT pairs injected per second at seeded random moments (mpmc, semaphore).
+    /// SIGSTOP/SIGCONT pairs injected per second into the workers at seeded random moments, each
+    /// stop 0.1-2 ms long (every kind; blocking operations wait for a stopped peer).
     #[arg(long, default_value_t = 0.0)]
     pub stop_rate: f64,
-    /// Seed of the fault injector.
+    /// Seed of the fault injector (stops, kill victims and kill points).
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
-    /// mpmc: SIGKILL this many consumer processes mid-run (at seeded points; fewer than the
-    /// consumers). Their last dequeue is recorded with an unknown outcome.
+    /// SIGKILL this many workers mid-run, at seeded points. mpmc: consumers (fewer than the
+    /// consumers), once each has recorded a seeded number of operations; a dequeue cut short is
+    /// recorded with an unknown outcome. semaphore: workers (fewer than --procs), each at a
+    /// seeded round once it holds every permit and is blocked in one more acquire; the parent
+    /// then recover()s the permits (ledger mode) and records that as a release of its own.
+    /// Not for spsc/frames (one producer, one consumer: killing either ends the transfer).
     #[arg(long, default_value_t = 0)]
     pub kill: usize,
     /// Save the recorded history here (HISTORY.md format).
@@ -130,13 +135,24 @@ fn validate(a: &RunArgs) -> Result<(), String> {
     if !(0.0..=10_000.0).contains(&a.stop_rate) {
         return Err(format!("--stop-rate {} must be in 0..=10000", a.stop_rate));
     }
-    if a.stop_rate > 0.0 && matches!(a.kind, RunKind::Spsc | RunKind::Frames) {
-        return Err(
-            "--stop-rate applies to mpmc and semaphore runs (not built for spsc/frames yet)".into(),
-        );
+    if a.kill > 0 && matches!(a.kind, RunKind::Spsc | RunKind::Frames) {
+        return Err(format!(
+            "--kill does not apply to {} runs: they have exactly one producer and one consumer \
+             process, and killing either one ends the transfer, so nothing would be left to \
+             check but what was lost. --kill works with mpmc (kills consumers) and semaphore \
+             (kills permit holders, then recovers their permits)",
+            if a.kind == RunKind::Spsc {
+                "spsc"
+            } else {
+                "frames"
+            }
+        ));
     }
-    if a.kill > 0 && a.kind != RunKind::Mpmc {
-        return Err("--kill applies to mpmc runs (a killed semaphore holder's permits are recovered by the ledger: see the sem_kill_recover test)".into());
+    if a.kind == RunKind::Semaphore && a.kill >= a.procs {
+        return Err(format!(
+            "--kill {} must leave at least one of the {} semaphore workers alive",
+            a.kill, a.procs
+        ));
     }
     if a.kind == RunKind::Mpmc && a.kill >= a.procs - a.procs / 2 {
         return Err(format!(
@@ -183,6 +199,13 @@ fn recorded_outcome(r: RunReport) -> Outcome {
             "max holders {} (permits {}), acquires {}, final value {}",
             r.extra["max_holders"], r.extra["permits"], r.extra["acquires"], r.extra["final_value"]
         );
+        if let Some(killed) = r.extra.get("killed") {
+            let _ = writeln!(
+                text,
+                "holders SIGKILLed {killed}, permits recovered {} (operations of unknown outcome: {})",
+                r.extra["recovered_permits"], r.extra["unknown_outcomes"]
+            );
+        }
     } else if let (Some(killed), Some(unknown)) =
         (r.extra.get("killed"), r.extra.get("unknown_outcomes"))
     {

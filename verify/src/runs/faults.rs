@@ -1,7 +1,7 @@
 //! Fault injection into running workers: SIGSTOP/SIGCONT pairs at seeded random moments (a
 //! preempted process: the case lock-free code exists for). Signals go through pidfds, so a
 //! worker that has exited and been reaped can never be confused with a new process that reused
-//! its pid.
+//! its pid. [`wait_exit`] waits for a killed worker to be gone (a pidfd turns readable).
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -78,5 +78,27 @@ impl StopInjector {
         // Relaxed: a stop request; `join` below synchronises everything the thread did.
         self.done.store(true, Ordering::Relaxed);
         self.handle.join().unwrap_or(0)
+    }
+}
+
+/// Waits until the process behind `fd` has terminated (its pidfd turns readable), at most
+/// `timeout`. True if it has.
+pub fn wait_exit(fd: &OwnedFd, timeout: Duration) -> bool {
+    use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+    use std::os::fd::AsFd;
+    let deadline = std::time::Instant::now() + timeout;
+    loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        let ms =
+            PollTimeout::try_from(left.as_millis().min(60_000) as i32).unwrap_or(PollTimeout::MAX);
+        let mut fds = [PollFd::new(fd.as_fd(), PollFlags::POLLIN)];
+        match poll(&mut fds, ms) {
+            Ok(n) if n > 0 => return true,
+            // EINTR: poll again with what is left of the time.
+            Err(nix::errno::Errno::EINTR) => {}
+            _ if left.is_zero() => return false,
+            Ok(_) => {}
+            Err(_) => return false,
+        }
     }
 }

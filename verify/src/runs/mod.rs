@@ -1,10 +1,20 @@
 //! Parent side of real multi-process runs: create the region, start the workers, reap them,
-//! and turn their reports into one result.
+//! inject faults, and turn their reports and recorded histories into one result.
+//!
+//! - `transfer.rs`: two-process transfers (spsc, frames) without recording (demo, bench);
+//! - `recorded.rs`: recorded runs of the rings (spsc, frames, mpmc) and what all recorded runs
+//!   share; `semaphore.rs`: the recorded semaphore run;
+//! - `faults.rs`: SIGSTOP/SIGCONT injection and signals through pidfds; `sem_kills.rs`: killing
+//!   semaphore holders and recovering their permits;
+//! - `history_buffers.rs`: per-worker operation histories in shared memory.
 
 mod faults;
 pub mod history_buffers;
 mod recorded;
+mod sem_kills;
+mod semaphore;
 mod transfer;
 
-pub use recorded::{mpmc_run, semaphore_run, transfer_run, RunParams, RunReport};
+pub use recorded::{mpmc_run, transfer_run, RunParams, RunReport};
+pub use semaphore::semaphore_run;
 pub use transfer::{frames_transfer, spsc_transfer, spsc_transfer_with, TransferReport};

@@ -1,6 +1,8 @@
 //! Multi-process runs whose every operation is recorded (see `history_buffers`), then checked:
-//! `mpmc` (producers and consumers over one queue) and `semaphore` (workers contending on
-//! permits). Optional SIGSTOP/SIGCONT injection.
+//! `mpmc` (producers and consumers over one queue) and `spsc`/`frames` (one producer, one
+//! consumer); what every recorded run shares (worker arguments, history assembly, the check,
+//! the report). The semaphore run is in `semaphore.rs`. Optional SIGSTOP/SIGCONT injection for
+//! every kind; SIGKILL of mpmc consumers.
 
 use super::faults::{pidfd, StopInjector};
 use super::history_buffers::{to_ops, HistoryBuffers};
@@ -12,7 +14,6 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 use synclab_core::ring::{Frames, Mpmc, Spsc};
-use synclab_core::sem::{SemOptions, Semaphore};
 use synclab_core::shm::ShmName;
 
 /// Parameters of a recorded run.
@@ -20,16 +21,18 @@ use synclab_core::shm::ShmName;
 pub struct RunParams {
     /// Worker processes.
     pub procs: usize,
-    /// mpmc: values to enqueue in total; semaphore: rounds per worker.
+    /// mpmc: values to enqueue in total; spsc/frames: messages; semaphore: rounds per worker.
     pub messages: u64,
-    /// mpmc: queue slots; semaphore: permits.
+    /// mpmc/spsc: ring slots; frames: ring bytes; semaphore: permits.
     pub capacity: usize,
-    /// SIGSTOP/SIGCONT pairs per second (0 = none).
+    /// SIGSTOP/SIGCONT pairs per second among all the workers (0 = none); every kind.
     pub stop_rate: f64,
-    /// Seed of the fault injector.
+    /// Seed of the fault injector (stops, kill victims and kill points).
     pub seed: u64,
     /// mpmc: consumer processes to SIGKILL mid-run (fewer than the consumers), each once it has
-    /// recorded a seeded random number of operations.
+    /// recorded a seeded random number of operations. semaphore: workers to SIGKILL (fewer than
+    /// the workers), each at a seeded round while it holds every permit, followed by
+    /// `recover()` (see `semaphore.rs`). spsc/frames: must be 0.
     pub kills: usize,
     /// Where to save the history (HISTORY.md format), if anywhere.
     pub history: Option<PathBuf>,
@@ -42,7 +45,7 @@ pub struct RunParams {
 /// What a recorded run found (the JSON of `synclab run`).
 #[derive(Clone, Debug, Serialize)]
 pub struct RunReport {
-    /// `mpmc` or `semaphore`.
+    /// `spsc`, `frames`, `mpmc` or `semaphore`.
     pub kind: &'static str,
     /// Every check held.
     pub ok: bool,
@@ -72,12 +75,14 @@ pub struct RunReport {
     pub errors: Vec<String>,
     /// The smallest set of operations with no linearization, when not linearizable.
     pub witness: Vec<Value>,
-    /// Kind-specific results (semaphore: `max_holders`, `acquires`, `final_value`, `permits`).
+    /// Kind-specific results (semaphore: `max_holders`, `acquires`, `final_value`, `permits`,
+    /// and with kills `killed`, `recovered_permits`, `unknown_outcomes`; mpmc: `killed`,
+    /// `unknown_outcomes`).
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
-fn role(
+pub(super) fn role(
     role: &str,
     name: &ShmName,
     history: &ShmName,
@@ -102,7 +107,11 @@ fn role(
     v
 }
 
-fn worker_errors(exits: &[WorkerExit], killed: &[usize], errors: &mut Vec<String>) -> Vec<String> {
+pub(super) fn worker_errors(
+    exits: &[WorkerExit],
+    killed: &[usize],
+    errors: &mut Vec<String>,
+) -> Vec<String> {
     exits
         .iter()
         .map(|e| {
@@ -187,7 +196,7 @@ fn check_and_save(history: &History, p: &RunParams, errors: &mut Vec<String>) ->
 }
 
 /// Every worker's recorded operations as one history of `model`.
-fn history_of(model: Model, buffers: &HistoryBuffers) -> History {
+pub(super) fn history_of(model: Model, buffers: &HistoryBuffers) -> History {
     let mut history = History::new(model);
     for (w, e) in buffers.entries().iter().enumerate() {
         history.ops.extend(to_ops(w, e));
@@ -196,18 +205,18 @@ fn history_of(model: Model, buffers: &HistoryBuffers) -> History {
 }
 
 /// What every recorded run reports besides its kind-specific results.
-struct Outcome {
-    procs: usize,
-    seconds: f64,
-    stops: u64,
-    workers: Vec<String>,
-    errors: Vec<String>,
-    lost: u64,
-    duplicated: u64,
+pub(super) struct Outcome {
+    pub(super) procs: usize,
+    pub(super) seconds: f64,
+    pub(super) stops: u64,
+    pub(super) workers: Vec<String>,
+    pub(super) errors: Vec<String>,
+    pub(super) lost: u64,
+    pub(super) duplicated: u64,
 }
 
 /// Checks (and saves) the history, then assembles the report.
-fn finish(
+pub(super) fn finish(
     kind: &'static str,
     history: &History,
     p: &RunParams,
@@ -237,7 +246,10 @@ fn finish(
 }
 
 /// Starts the workers for `args`, in order.
-fn spawn_all(exe: &WorkerExe, args: &[Vec<String>]) -> Result<Vec<std::process::Child>, String> {
+pub(super) fn spawn_all(
+    exe: &WorkerExe,
+    args: &[Vec<String>],
+) -> Result<Vec<std::process::Child>, String> {
     let mut children = Vec::new();
     for a in args {
         match exe.spawn(a) {
@@ -252,7 +264,7 @@ fn spawn_all(exe: &WorkerExe, args: &[Vec<String>]) -> Result<Vec<std::process::
 }
 
 /// A stop injector over `children` (none when `p.stop_rate` is 0).
-fn injector<'a>(
+pub(super) fn injector<'a>(
     children: impl Iterator<Item = &'a std::process::Child>,
     p: &RunParams,
 ) -> Option<StopInjector> {
@@ -413,7 +425,8 @@ fn kill_when_progressed(
 /// One producer process and one consumer process over a named `spsc` ring (16-byte records) or
 /// `frames` ring (frames of 8..256 bytes), every push and pop recorded (one message per call,
 /// no batching) and checked: the consumer's own sequence checks, loss and duplication, and
-/// linearizability against a FIFO queue.
+/// linearizability against a FIFO queue. With `p.stop_rate`, both processes are SIGSTOPped and
+/// resumed at seeded moments: a peer's blocking push/pop just waits for the stopped side.
 pub fn transfer_run(exe: &WorkerExe, frames: bool, p: &RunParams) -> Result<RunReport, String> {
     let kind = if frames { "frames" } else { "spsc" };
     let name = ShmName::unique(kind);
@@ -432,7 +445,16 @@ pub fn transfer_run(exe: &WorkerExe, frames: bool, p: &RunParams) -> Result<RunR
     let buffers = HistoryBuffers::create(&hname, 2, p.messages as usize + 1)
         .map_err(|e| format!("cannot create the history region: {e}"))?;
     let start = Instant::now();
-    let t = super::transfer::run_pair(exe, kind, &name, p.messages, 1, Some(&hname), p.timeout)?;
+    let (t, stops) = super::transfer::run_pair(
+        exe,
+        kind,
+        &name,
+        p.messages,
+        1,
+        Some(&hname),
+        Some((p.stop_rate, p.seed)),
+        p.timeout,
+    )?;
     let seconds = start.elapsed().as_secs_f64();
     let mut errors = t.errors.clone();
     if t.out_of_order > 0 || t.corrupt > 0 {
@@ -451,7 +473,7 @@ pub fn transfer_run(exe: &WorkerExe, frames: bool, p: &RunParams) -> Result<RunR
     let outcome = Outcome {
         procs: 2,
         seconds,
-        stops: 0,
+        stops,
         workers: vec![format!(
             "producer and consumer: {}",
             if t.errors.is_empty() {
@@ -498,78 +520,4 @@ fn queue_accounting(h: &History) -> (u64, u64, u64) {
     let duplicated = deq.values().map(|c| c.saturating_sub(1)).sum();
     let from_nowhere = deq.keys().filter(|v| !enq.contains_key(v)).count() as u64;
     (lost, duplicated, from_nowhere)
-}
-
-/// `procs` processes each run `rounds` acquire/release rounds on a named semaphore of
-/// `permits`, tracking occupancy in the region. Checks: at most `permits` holders ever, the
-/// final value equals `permits`, every acquire completed, every worker exited 0, and the history
-/// is linearizable against a counting semaphore.
-pub fn semaphore_run(exe: &WorkerExe, p: &RunParams) -> Result<RunReport, String> {
-    let procs = p.procs.max(1);
-    let permits = p.capacity as u32;
-    let sname = ShmName::unique("sem");
-    let hname = ShmName::unique("hist");
-    let sem = Semaphore::create(&sname, permits, permits, SemOptions::default())
-        .map_err(|e| format!("cannot create the semaphore: {e}"))?;
-    let buffers = HistoryBuffers::create(&hname, procs, 2 * p.messages as usize)
-        .map_err(|e| format!("cannot create the history region: {e}"))?;
-    let args: Vec<_> = (0..procs)
-        .map(|w| role("sem-contend", &sname, &hname, w, p.messages, &[]))
-        .collect();
-    let start = Instant::now();
-    let children = spawn_all(exe, &args)?;
-    let inj = injector(children.iter(), p);
-    let exits = reap_all(children, p.timeout);
-    let stops = inj.map_or(0, StopInjector::finish);
-    let seconds = start.elapsed().as_secs_f64();
-
-    let mut errors = Vec::new();
-    let workers = worker_errors(&exits, &[], &mut errors);
-    // Acquire: the workers have exited and been reaped (which already orders their writes before
-    // this point); Acquire just states that these words carry their final results.
-    let aux = |i| {
-        sem.aux(i)
-            .map_or(0, |w| w.load(std::sync::atomic::Ordering::Acquire))
-    };
-    let (max_holders, acquires) = (aux(1), aux(2));
-    let final_value = sem.value().map_err(|e| e.to_string());
-    if max_holders > u64::from(permits) {
-        errors.push(format!(
-            "{max_holders} holders at once, more than {permits} permits"
-        ));
-    }
-    if acquires != procs as u64 * p.messages {
-        errors.push(format!(
-            "{acquires} acquires completed of {}",
-            procs as u64 * p.messages
-        ));
-    }
-    match &final_value {
-        Ok(v) if *v == permits => {}
-        Ok(v) => errors.push(format!("final value {v}, expected {permits}")),
-        Err(e) => errors.push(format!("cannot read the final value: {e}")),
-    }
-    let history = history_of(
-        Model::Semaphore {
-            permits: u64::from(permits),
-        },
-        &buffers,
-    );
-    let outcome = Outcome {
-        procs,
-        seconds,
-        stops,
-        workers,
-        errors,
-        lost: 0,
-        duplicated: 0,
-    };
-    let extra = Map::from_iter([
-        ("permits".into(), json!(permits)),
-        ("iterations".into(), json!(p.messages)),
-        ("max_holders".into(), json!(max_holders)),
-        ("acquires".into(), json!(acquires)),
-        ("final_value".into(), json!(final_value.ok())),
-    ]);
-    Ok(finish("semaphore", &history, p, outcome, extra))
 }

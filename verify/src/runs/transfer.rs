@@ -1,6 +1,7 @@
 //! Two-process transfers: one producer process and one consumer process over a named-shm ring
 //! (`spsc` records or `frames`), the consumer checking order, loss and duplication.
 
+use super::faults::{pidfd, StopInjector};
 use crate::procs::{reap_all, WorkerExe, WorkerExit};
 use serde::Serialize;
 use std::time::Duration;
@@ -64,7 +65,10 @@ fn role_args(
 }
 
 /// Runs a producer process (history worker 0) and a consumer process (worker 1) over the ring
-/// `name` of kind `ring` (`spsc` or `frames`), recording into `history` if given.
+/// `name` of kind `ring` (`spsc` or `frames`), recording into `history` if given, with
+/// SIGSTOP/SIGCONT pairs injected into both at `stops = (rate per second, seed)` if given.
+/// Returns the report and how many stops were injected.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn run_pair(
     exe: &WorkerExe,
     ring: &'static str,
@@ -72,8 +76,9 @@ pub(crate) fn run_pair(
     count: u64,
     batch: usize,
     history: Option<&ShmName>,
+    stops: Option<(f64, u64)>,
     timeout: Duration,
-) -> Result<TransferReport, String> {
+) -> Result<(TransferReport, u64), String> {
     let consumer = exe
         .spawn(&role_args(
             &format!("{ring}-consume"),
@@ -96,8 +101,16 @@ pub(crate) fn run_pair(
             return Err(format!("cannot start the producer process: {e}"));
         }
     };
+    let injector = stops.and_then(|(rate, seed)| {
+        let fds = [&consumer, &producer]
+            .iter()
+            .filter_map(|c| pidfd(c.id()).ok())
+            .collect();
+        StopInjector::start(fds, rate, seed)
+    });
     let exits = reap_all(vec![consumer, producer], timeout);
-    Ok(summarise(ring, count, &exits))
+    let stops = injector.map_or(0, StopInjector::finish);
+    Ok((summarise(ring, count, &exits), stops))
 }
 
 fn summarise(ring: &'static str, count: u64, exits: &[WorkerExit]) -> TransferReport {
@@ -183,7 +196,7 @@ pub fn spsc_transfer_with(
         wakeups,
     )
     .map_err(|e| format!("cannot create the spsc ring {name}: {e}"))?;
-    run_pair(exe, "spsc", &name, count, batch, None, timeout)
+    run_pair(exe, "spsc", &name, count, batch, None, None, timeout).map(|(t, _)| t)
 }
 
 /// Moves `count` frames from a producer process to a consumer process through a new named
@@ -197,5 +210,5 @@ pub fn frames_transfer(
     let name = ShmName::unique("frames");
     let _ring = Frames::create(&name, capacity)
         .map_err(|e| format!("cannot create the frames ring {name}: {e}"))?;
-    run_pair(exe, "frames", &name, count, 1, None, timeout)
+    run_pair(exe, "frames", &name, count, 1, None, None, timeout).map(|(t, _)| t)
 }

@@ -11,6 +11,7 @@ mod sem;
 mod spsc;
 
 pub use record::Record;
+pub(crate) use sem::aux as sem_aux;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
