@@ -133,3 +133,8 @@ fn loom_mutant_eventcount_no_recheck_is_caught() {
 fn loom_mutant_eventcount_no_fence_is_caught() {
     catches("eventcount", Mutant::EventcountNoFence);
 }
+
+#[test]
+fn loom_mutant_eventcount_no_heavy_fence_is_caught() {
+    catches("eventcount", Mutant::EventcountNoHeavyFence);
+}

@@ -46,6 +46,9 @@ pub enum Mutant {
     /// sem: the compare-and-swap that takes a permit uses `Relaxed` instead of `Acquire`, so a
     /// new holder's critical section is not ordered after the previous holder's `release`.
     SemRelaxedAcquire = 12,
+    /// eventcount: a waiter announces itself and re-checks its condition without the heavy half
+    /// of the barrier between the two (the mirror image of `EventcountNoFence`).
+    EventcountNoHeavyFence = 20,
 }
 
 impl Mutant {
@@ -71,6 +74,7 @@ impl Mutant {
             Mutant::FramesFreeOffByOne => "frames-free-off-by-one",
             Mutant::EventcountNoRecheck => "eventcount-no-recheck",
             Mutant::EventcountNoFence => "eventcount-no-fence",
+            Mutant::EventcountNoHeavyFence => "eventcount-no-heavy-fence",
             Mutant::SemWakeOnZeroToPositive => "sem-wake-on-zero-to-positive",
             Mutant::SemSplitWordsRelaxed => "sem-split-words-relaxed",
             Mutant::SemTimeoutSwallowsWake => "sem-timeout-swallows-wake",
@@ -89,6 +93,7 @@ impl Mutant {
         Mutant::FramesFreeOffByOne,
         Mutant::EventcountNoRecheck,
         Mutant::EventcountNoFence,
+        Mutant::EventcountNoHeavyFence,
         Mutant::SemWakeOnZeroToPositive,
         Mutant::SemSplitWordsRelaxed,
         Mutant::SemTimeoutSwallowsWake,

@@ -45,6 +45,8 @@ pub fn run(args: BenchArgs) -> Exit {
     };
     let ratios = json!({
         "spsc_2proc_over_rtrb_threads": get("synclab spsc, 2 processes") / get("rtrb"),
+        "spsc_2proc_single_over_rtrb_threads":
+            get("synclab spsc (Futex") / get("rtrb"),
         "spsc_2proc_over_crossbeam_threads": get("synclab spsc, 2 processes") / get("crossbeam"),
         "round_trip_over_cacheline": get("synclab spsc round trip") / get("bare cache-line"),
     });
@@ -57,11 +59,16 @@ pub fn run(args: BenchArgs) -> Exit {
         };
         let _ = writeln!(text, "{:<62} {shown}", f.name);
     }
-    let _ = writeln!(
+    let _ =
+        writeln!(
         text,
-        "\nratios (same run): spsc across processes / rtrb in-process = {:.2}; / crossbeam = {:.2}; \
+        "\nratios (same run): spsc across processes / rtrb in-process = {:.2} (batches), {:.2} \
+         (single push/pop, default Wakeups::Futex); / crossbeam = {:.2}; \
          round trip / bare cache line = {:.2}",
         ratios["spsc_2proc_over_rtrb_threads"].as_f64().unwrap_or(f64::NAN),
+        ratios["spsc_2proc_single_over_rtrb_threads"]
+            .as_f64()
+            .unwrap_or(f64::NAN),
         ratios["spsc_2proc_over_crossbeam_threads"]
             .as_f64()
             .unwrap_or(f64::NAN),

@@ -3,6 +3,10 @@
 //! Bounds: one flag word, two waiter threads blocked until the flag is set, one notifier thread
 //! that sets it and calls `notify_all`. Checked: both waiters return (no lost wakeup: a waiter
 //! left parked is a loom deadlock) and each sees the flag set.
+//!
+//! The model runs the asymmetric-barrier path (`Fences::Asymmetric`), which the shipped rings use
+//! wherever `membarrier` is available; under loom both of its halves are `SeqCst` fences (see
+//! `LoomMemory::fence_light`), so the symmetric path is the same model.
 
 use super::harness::{explore, Explored, ModelOptions, ModelSpec};
 use crate::mutant_dispatch;
@@ -12,15 +16,30 @@ use loom::thread;
 use std::sync::atomic::Ordering::{Acquire, Release};
 use std::sync::Arc;
 use synclab_core::mem::{Atomic, Memory, Mutant};
-use synclab_core::ring::eventcount::EventCount;
+use synclab_core::ring::eventcount::{EventCount, Fences};
 
 /// Two waiters, one notifier.
 pub static WAKEUP: ModelSpec = ModelSpec {
     name: "eventcount",
     about: "eventcount: 2 waiters park until a flag is set, 1 notifier sets it and notifies",
     default_preemptions: Some(2),
-    mutants: &[Mutant::EventcountNoRecheck, Mutant::EventcountNoFence],
-    run: |m, o| mutant_dispatch!(m, o, wakeup, [EventcountNoRecheck, EventcountNoFence]),
+    mutants: &[
+        Mutant::EventcountNoRecheck,
+        Mutant::EventcountNoFence,
+        Mutant::EventcountNoHeavyFence,
+    ],
+    run: |m, o| {
+        mutant_dispatch!(
+            m,
+            o,
+            wakeup,
+            [
+                EventcountNoRecheck,
+                EventcountNoFence,
+                EventcountNoHeavyFence
+            ]
+        )
+    },
 };
 
 struct Shared<M: Memory> {
@@ -39,7 +58,11 @@ fn wakeup<M: Memory>(o: &ModelOptions) -> Explored {
                 let s = Arc::clone(&s);
                 thread::spawn(move || {
                     // Acquire: pairs with the notifier's Release store of the flag.
-                    assert!(s.ec.wait_until(|| s.flag.load(Acquire) == 1, None));
+                    assert!(s.ec.wait_until(
+                        Fences::Asymmetric,
+                        || s.flag.load(Acquire) == 1,
+                        None
+                    ));
                 })
             })
             .collect();
@@ -47,7 +70,7 @@ fn wakeup<M: Memory>(o: &ModelOptions) -> Explored {
             let s = Arc::clone(&s);
             thread::spawn(move || {
                 s.flag.store(1, Release);
-                s.ec.notify_all();
+                s.ec.notify_all(Fences::Asymmetric);
             })
         };
         n.join().unwrap();

@@ -7,4 +7,6 @@ mod recorded;
 mod transfer;
 
 pub use recorded::{mpmc_run, semaphore_run, transfer_run, RunParams, RunReport};
-pub use transfer::{frames_transfer, spsc_transfer, spsc_transfer_with, TransferReport};
+pub use transfer::{
+    frames_transfer, frames_transfer_with, spsc_transfer, spsc_transfer_with, TransferReport,
+};
