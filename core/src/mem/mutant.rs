@@ -49,6 +49,10 @@ pub enum Mutant {
     /// eventcount: a waiter announces itself and re-checks its condition without the heavy half
     /// of the barrier between the two (the mirror image of `EventcountNoFence`).
     EventcountNoHeavyFence = 20,
+    /// eventcount: a waiter marks `seq` as slept on with a plain store instead of a
+    /// compare-and-swap, which can overwrite a notifier's bump and so park on a value that no
+    /// later notifier will change.
+    EventcountSleeperWithoutCas = 21,
 }
 
 impl Mutant {
@@ -75,6 +79,7 @@ impl Mutant {
             Mutant::EventcountNoRecheck => "eventcount-no-recheck",
             Mutant::EventcountNoFence => "eventcount-no-fence",
             Mutant::EventcountNoHeavyFence => "eventcount-no-heavy-fence",
+            Mutant::EventcountSleeperWithoutCas => "eventcount-sleeper-without-cas",
             Mutant::SemWakeOnZeroToPositive => "sem-wake-on-zero-to-positive",
             Mutant::SemSplitWordsRelaxed => "sem-split-words-relaxed",
             Mutant::SemTimeoutSwallowsWake => "sem-timeout-swallows-wake",
@@ -94,6 +99,7 @@ impl Mutant {
         Mutant::EventcountNoRecheck,
         Mutant::EventcountNoFence,
         Mutant::EventcountNoHeavyFence,
+        Mutant::EventcountSleeperWithoutCas,
         Mutant::SemWakeOnZeroToPositive,
         Mutant::SemSplitWordsRelaxed,
         Mutant::SemTimeoutSwallowsWake,

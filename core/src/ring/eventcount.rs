@@ -12,7 +12,20 @@
 //! and then the notifier sees `waiters != 0` and bumps `seq`, so the waiter's futex wait either
 //! finds `seq != key` or is woken.
 //!
-//! The two fences are `fence(SeqCst)` on both sides ([`Fences::Symmetric`]), or, where every
+//! While a waiter is slow to wake (60-80 µs on this VM), every publish still finds
+//! `waiters != 0`. So that those publishes do not each pay a `futex_wake` system call, the low bit
+//! of `seq` says "someone sleeps on this value" ([`SLEEPER`]; the count itself moves in steps of
+//! 2): a waiter about to park sets it with a compare-and-swap on the exact value it read as its
+//! key (if `seq` moved meanwhile, the CAS fails and it re-checks from the top), and parks on
+//! `key | SLEEPER`. A notifier bumps the count and clears the bit in one read-modify-write, and
+//! calls `futex_wake` only if the value it replaced had the bit. Every RMW of `seq` reads the
+//! latest value, so a bump after a waiter set the bit either sees the bit (and wakes) or follows a
+//! bump that did; and a waiter whose key is stale either fails its CAS or finds the value changed
+//! when the futex checks it. (A first version kept the flag in a separate word; the loom models
+//! found a lost wakeup in it: one notifier's swap could consume a flag raised for a key its own
+//! bump had already produced, leaving the next notifier nothing to see.)
+//!
+//! The two fences of the handshake on `waiters` are `fence(SeqCst)` on both sides ([`Fences::Symmetric`]), or, where every
 //! process using the eventcount has joined asymmetric barriers ([`Fences::Asymmetric`]), a
 //! compiler fence for the notifier and `membarrier` for the waiter (see `mem/membarrier.rs`): the
 //! notifier's fast path is then one plain load of a line nobody writes while nobody waits, with
@@ -35,9 +48,13 @@ pub enum Fences {
 /// See the module docs. `#[repr(C)]`: lives in shared regions.
 #[repr(C)]
 pub struct EventCount<M: Memory> {
+    /// The count (in steps of 2) and the [`SLEEPER`] bit; the futex word.
     seq: M::U32,
     waiters: M::U32,
 }
+
+/// The bit of `seq` that says some waiter is parked (or about to park) on its current value.
+const SLEEPER: u32 = 1;
 
 impl<M: Memory> Default for EventCount<M> {
     fn default() -> Self {
@@ -73,9 +90,18 @@ impl<M: Memory> EventCount<M> {
     #[cold]
     fn wake_slow(&self) {
         // Release: a waiter that reads the new `seq` as its key (Acquire) also sees what we
-        // published before notifying.
-        self.seq.fetch_add(1, Release);
-        M::wake32(&self.seq, u32::MAX);
+        // published before notifying. Bump and clear in one RMW (see the module docs).
+        let mut old = self.seq.load(Relaxed);
+        loop {
+            let new = (old & !SLEEPER).wrapping_add(2);
+            match self.seq.compare_exchange_weak(old, new, Release, Relaxed) {
+                Ok(_) => break,
+                Err(now) => old = now,
+            }
+        }
+        if old & SLEEPER != 0 {
+            M::wake32(&self.seq, u32::MAX);
+        }
     }
 
     /// Like [`EventCount::wait_until`] but never parks: spins, yielding the CPU between rounds,
@@ -141,7 +167,23 @@ impl<M: Memory> EventCount<M> {
                 self.waiters.fetch_sub(1, Relaxed);
                 return true;
             }
-            let outcome = M::wait32(&self.seq, key, deadline);
+            // Announce a sleeper on exactly the value read as the key. Relaxed: the CAS only
+            // needs to fail if `seq` moved; what a notifier published is re-checked at the top.
+            let parked_on = key | SLEEPER;
+            if key & SLEEPER == 0 {
+                if M::mutant(Mutant::EventcountSleeperWithoutCas) {
+                    self.seq.store(parked_on, Relaxed);
+                } else if self
+                    .seq
+                    .compare_exchange(key, parked_on, Relaxed, Relaxed)
+                    .is_err()
+                {
+                    // Relaxed: as below.
+                    self.waiters.fetch_sub(1, Relaxed);
+                    continue;
+                }
+            }
+            let outcome = M::wait32(&self.seq, parked_on, deadline);
             // Relaxed: as above.
             self.waiters.fetch_sub(1, Relaxed);
             if outcome == WaitOutcome::TimedOut {
