@@ -89,6 +89,24 @@ fn loom_eventcount_no_lost_wakeup() {
     passes("eventcount");
 }
 
+/// eventcount-rounds: 1 waiter waiting 3 times in a row, 1 notifier notifying 3 times, bound 3.
+#[test]
+fn loom_eventcount_rounds_no_lost_wakeup() {
+    passes("eventcount-rounds");
+}
+
+#[test]
+fn loom_mutants_of_eventcount_rounds_are_caught() {
+    for m in [
+        Mutant::EventcountNoRecheck,
+        Mutant::EventcountNoFence,
+        Mutant::EventcountNoHeavyFence,
+        Mutant::EventcountSleeperWithoutCas,
+    ] {
+        catches("eventcount-rounds", m);
+    }
+}
+
 #[test]
 fn loom_mutant_spsc_relaxed_publish_is_caught() {
     catches("spsc", Mutant::SpscRelaxedPublish);
@@ -132,4 +150,14 @@ fn loom_mutant_eventcount_no_recheck_is_caught() {
 #[test]
 fn loom_mutant_eventcount_no_fence_is_caught() {
     catches("eventcount", Mutant::EventcountNoFence);
+}
+
+#[test]
+fn loom_mutant_eventcount_no_heavy_fence_is_caught() {
+    catches("eventcount", Mutant::EventcountNoHeavyFence);
+}
+
+#[test]
+fn loom_mutant_eventcount_sleeper_without_cas_is_caught() {
+    catches("eventcount", Mutant::EventcountSleeperWithoutCas);
 }

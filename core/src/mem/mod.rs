@@ -11,6 +11,7 @@
 
 mod atomic;
 mod deadline;
+mod membarrier;
 mod mutant;
 mod real;
 
@@ -75,6 +76,21 @@ pub trait Memory: Sized + Send + Sync + 'static {
 
     /// A memory fence.
     fn fence(order: Ordering);
+
+    /// Makes this process able to take part in asymmetric barriers ([`Memory::fence_light`] on
+    /// one side of a handshake, [`Memory::fence_heavy`] on the other). False when the platform
+    /// cannot: then both sides must use `fence(SeqCst)`. Call it before the first light fence.
+    fn join_asymmetric() -> bool;
+
+    /// The frequent side's half of an asymmetric barrier: a compiler fence in real memory. Only
+    /// valid when every process that may run the other half has joined
+    /// ([`Memory::join_asymmetric`]) and that side uses [`Memory::fence_heavy`].
+    fn fence_light();
+
+    /// The rare side's half of an asymmetric barrier: acts as a `SeqCst` fence executed by the
+    /// caller and, at this moment, by every joined thread that is between two light fences.
+    /// Returns false if it could not be issued; the caller must then not rely on it.
+    fn fence_heavy() -> bool;
 
     /// Blocks while `*word == expected`, until woken, `deadline` passes, or spuriously.
     fn wait32(word: &Self::U32, expected: u32, deadline: Option<Deadline>) -> WaitOutcome;

@@ -46,6 +46,13 @@ pub enum Mutant {
     /// sem: the compare-and-swap that takes a permit uses `Relaxed` instead of `Acquire`, so a
     /// new holder's critical section is not ordered after the previous holder's `release`.
     SemRelaxedAcquire = 12,
+    /// eventcount: a waiter announces itself and re-checks its condition without the heavy half
+    /// of the barrier between the two (the mirror image of `EventcountNoFence`).
+    EventcountNoHeavyFence = 20,
+    /// eventcount: a waiter marks `seq` as slept on with a plain store instead of a
+    /// compare-and-swap, which can overwrite a notifier's bump and so park on a value that no
+    /// later notifier will change.
+    EventcountSleeperWithoutCas = 21,
 }
 
 impl Mutant {
@@ -71,6 +78,8 @@ impl Mutant {
             Mutant::FramesFreeOffByOne => "frames-free-off-by-one",
             Mutant::EventcountNoRecheck => "eventcount-no-recheck",
             Mutant::EventcountNoFence => "eventcount-no-fence",
+            Mutant::EventcountNoHeavyFence => "eventcount-no-heavy-fence",
+            Mutant::EventcountSleeperWithoutCas => "eventcount-sleeper-without-cas",
             Mutant::SemWakeOnZeroToPositive => "sem-wake-on-zero-to-positive",
             Mutant::SemSplitWordsRelaxed => "sem-split-words-relaxed",
             Mutant::SemTimeoutSwallowsWake => "sem-timeout-swallows-wake",
@@ -89,6 +98,8 @@ impl Mutant {
         Mutant::FramesFreeOffByOne,
         Mutant::EventcountNoRecheck,
         Mutant::EventcountNoFence,
+        Mutant::EventcountNoHeavyFence,
+        Mutant::EventcountSleeperWithoutCas,
         Mutant::SemWakeOnZeroToPositive,
         Mutant::SemSplitWordsRelaxed,
         Mutant::SemTimeoutSwallowsWake,

@@ -61,6 +61,21 @@ impl Memory for RealMemory {
         atomic::fence(order);
     }
 
+    fn join_asymmetric() -> bool {
+        super::membarrier::join()
+    }
+
+    #[inline(always)]
+    fn fence_light() {
+        // Only the compiler may not move accesses across it: the CPU-level barrier is supplied,
+        // when it matters, by the other side's `membarrier` (see `mem/membarrier.rs`).
+        atomic::compiler_fence(Ordering::SeqCst);
+    }
+
+    fn fence_heavy() -> bool {
+        super::membarrier::heavy()
+    }
+
     fn wait32(word: &AtomicU32, expected: u32, deadline: Option<Deadline>) -> WaitOutcome {
         futex_wait(word.as_ptr(), expected, deadline)
     }

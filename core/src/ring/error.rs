@@ -40,6 +40,9 @@ pub enum RingError {
         /// Why not.
         reason: &'static str,
     },
+    /// The ring needs a facility this process cannot use.
+    #[error("unsupported: {0}")]
+    Unsupported(&'static str),
     /// Creating or opening the region failed.
     #[error(transparent)]
     Shm(#[from] ShmError),

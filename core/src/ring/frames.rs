@@ -72,6 +72,12 @@ impl<M: Memory> Frames<M> {
         self.capacity() / 2 - HEADER
     }
 
+    /// How blocking operations wait, as recorded in the region at creation: a ring created with
+    /// [`Wakeups::Futex`] reports [`Wakeups::FutexFenced`] where `membarrier` was unavailable.
+    pub fn wakeups(&self) -> Wakeups {
+        self.storage.ctrl().wakeups()
+    }
+
     /// Takes the producer role (once per ring, across all processes).
     pub fn producer(&self) -> Result<FrameProducer<M>, RingError> {
         let (tail, head) = self.storage.ctrl().attach_producer()?;

@@ -20,7 +20,7 @@
 //! sequence numbers or positions can make operations fail or spin, never touch memory outside
 //! the ring.
 
-use super::eventcount::EventCount;
+use super::eventcount::{EventCount, Fences};
 use super::line::Line;
 use super::storage::{check_capacity, header_capacity, layout_for, Placement, Storage};
 use super::RingError;
@@ -149,7 +149,7 @@ impl<T: Pod + Send, M: Memory> Mpmc<T, M> {
                 // Release: the record write happens-before the consumer's Acquire load of `seq`.
                 slot.seq
                     .store(pos + 1, M::order(Mutant::MpmcRelaxedPublish, Release));
-                ctrl.not_empty.notify_all();
+                ctrl.not_empty.notify_all(Fences::Symmetric);
                 return Ok(());
             } else if diff < 0 {
                 // The slot still holds the record of the previous lap: full.
@@ -193,7 +193,7 @@ impl<T: Pod + Send, M: Memory> Mpmc<T, M> {
                 let value = unsafe { slot.value.read() };
                 // Release: our read happens-before the next lap's producer writes the slot.
                 slot.seq.store(pos.wrapping_add(cap), Release);
-                ctrl.not_full.notify_all();
+                ctrl.not_full.notify_all(Fences::Symmetric);
                 return Ok(value);
             } else if diff < 0 {
                 if !self.is_closed() {
@@ -224,11 +224,11 @@ impl<T: Pod + Send, M: Memory> Mpmc<T, M> {
                 Err(RingError::Full) => {}
                 other => return other,
             }
-            if !self
-                .ctrl()
-                .not_full
-                .wait_until(|| !self.looks_full() || self.is_closed(), deadline)
-            {
+            if !self.ctrl().not_full.wait_until(
+                Fences::Symmetric,
+                || !self.looks_full() || self.is_closed(),
+                deadline,
+            ) {
                 return Err(RingError::TimedOut);
             }
         }
@@ -246,11 +246,11 @@ impl<T: Pod + Send, M: Memory> Mpmc<T, M> {
                 Err(RingError::Empty) => {}
                 other => return other,
             }
-            if !self
-                .ctrl()
-                .not_empty
-                .wait_until(|| !self.looks_empty() || self.is_closed(), deadline)
-            {
+            if !self.ctrl().not_empty.wait_until(
+                Fences::Symmetric,
+                || !self.looks_empty() || self.is_closed(),
+                deadline,
+            ) {
                 return Err(RingError::TimedOut);
             }
         }
@@ -292,8 +292,8 @@ impl<T: Pod + Send, M: Memory> Mpmc<T, M> {
     pub fn close(&self) {
         // AcqRel: Release so a waiter seeing the flag also sees records published before it.
         self.ctrl().closed.fetch_or(1, AcqRel);
-        self.ctrl().not_empty.notify_all();
-        self.ctrl().not_full.notify_all();
+        self.ctrl().not_empty.notify_all(Fences::Symmetric);
+        self.ctrl().not_full.notify_all(Fences::Symmetric);
     }
 
     /// Whether `close` was called (by any process).

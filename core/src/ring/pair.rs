@@ -7,7 +7,7 @@
 //! `index % capacity`. Each side keeps a private copy of the other's index and reloads it only
 //! when the cached value says full/empty: the fast path touches no line the other side writes.
 
-use super::eventcount::EventCount;
+use super::eventcount::{EventCount, Fences};
 use super::line::Line;
 use super::RingError;
 use crate::mem::{Atomic, Deadline, Memory};
@@ -23,14 +23,22 @@ const PRODUCER_CLOSED: u32 = 4;
 const CONSUMER_CLOSED: u32 = 8;
 /// Flag (set at creation): blocking forms spin instead of parking, notifiers do nothing.
 const SPIN_ONLY: u32 = 16;
+/// Flag (set at creation): the eventcounts use asymmetric barriers, so every process that
+/// attaches must join them ([`Memory::join_asymmetric`]).
+const ASYMMETRIC: u32 = 32;
 
 /// How a ring's blocking operations wait for the other side.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Wakeups {
-    /// Spin briefly, then park on a futex; every publish checks for parked waiters (one
-    /// `SeqCst` fence and one load). The default.
+    /// Spin briefly, then park on a futex; every publish checks for parked waiters with one load.
+    /// Where the kernel offers `membarrier` (Linux 4.16+, recorded in the region at creation),
+    /// that load needs no fence: a side about to park pays a `membarrier` call instead. Elsewhere
+    /// it is [`Wakeups::FutexFenced`]. The default.
     #[default]
     Futex,
+    /// As [`Wakeups::Futex`], but every publish pays a `SeqCst` fence before its load, and no
+    /// `membarrier` is ever called: for sandboxes that forbid `membarrier`, and for comparison.
+    FutexFenced,
     /// Never park: blocking forms spin (yielding the CPU between rounds) and publishing costs
     /// no fence at all. For latency-critical peers that own a core each; burns CPU while waiting.
     Spin,
@@ -87,33 +95,51 @@ impl<M: Memory> PairControl<M> {
             not_empty: Line(EventCount::new()),
             not_full: Line(EventCount::new()),
             flags: Line(M::U32::new(match wakeups {
-                Wakeups::Futex => 0,
+                Wakeups::Futex if M::join_asymmetric() => ASYMMETRIC,
+                Wakeups::Futex | Wakeups::FutexFenced => 0,
                 Wakeups::Spin => SPIN_ONLY,
             })),
         }
     }
 
-    /// Whether the ring was created with [`Wakeups::Spin`].
+    /// How the ring waits: `None` for [`Wakeups::Spin`], else the eventcounts' fences.
     #[inline(always)]
-    fn spin_only(&self) -> bool {
-        // Relaxed: the bit is written at creation, before the ring is shared (the region's ready
-        // flag or the handle's construction publishes it), and never changes.
-        self.flags.load(Relaxed) & SPIN_ONLY != 0
+    fn fences(&self) -> Option<Fences> {
+        // Relaxed: the bits are written at creation, before the ring is shared (the region's
+        // ready flag or the handle's construction publishes them), and never change. A hostile
+        // peer that flips them can only cost wakeups (liveness), never memory safety.
+        let flags = self.flags.load(Relaxed);
+        if flags & SPIN_ONLY != 0 {
+            None
+        } else if flags & ASYMMETRIC != 0 {
+            Some(Fences::Asymmetric)
+        } else {
+            Some(Fences::Symmetric)
+        }
+    }
+
+    /// The waiting discipline the ring was created with.
+    pub(crate) fn wakeups(&self) -> Wakeups {
+        match self.fences() {
+            None => Wakeups::Spin,
+            Some(Fences::Asymmetric) => Wakeups::Futex,
+            Some(Fences::Symmetric) => Wakeups::FutexFenced,
+        }
     }
 
     /// After publishing: wake a consumer parked on "empty", if any.
     #[inline(always)]
     pub(crate) fn notify_readable(&self) {
-        if !self.spin_only() {
-            self.not_empty.notify_all();
+        if let Some(fences) = self.fences() {
+            self.not_empty.notify_all(fences);
         }
     }
 
     /// After consuming: wake a producer parked on "full", if any.
     #[inline(always)]
     pub(crate) fn notify_writable(&self) {
-        if !self.spin_only() {
-            self.not_full.notify_all();
+        if let Some(fences) = self.fences() {
+            self.not_full.notify_all(fences);
         }
     }
 
@@ -123,10 +149,9 @@ impl<M: Memory> PairControl<M> {
         ready: impl FnMut() -> bool,
         deadline: Option<Deadline>,
     ) -> bool {
-        if self.spin_only() {
-            EventCount::<M>::spin_until(ready, deadline)
-        } else {
-            self.not_empty.wait_until(ready, deadline)
+        match self.fences() {
+            None => EventCount::<M>::spin_until(ready, deadline),
+            Some(fences) => self.not_empty.wait_until(fences, ready, deadline),
         }
     }
 
@@ -136,15 +161,21 @@ impl<M: Memory> PairControl<M> {
         ready: impl FnMut() -> bool,
         deadline: Option<Deadline>,
     ) -> bool {
-        if self.spin_only() {
-            EventCount::<M>::spin_until(ready, deadline)
-        } else {
-            self.not_full.wait_until(ready, deadline)
+        match self.fences() {
+            None => EventCount::<M>::spin_until(ready, deadline),
+            Some(fences) => self.not_full.wait_until(fences, ready, deadline),
         }
     }
 
-    /// Claims `side`; fails if some handle (in any process) already did.
+    /// Claims `side`; fails if some handle (in any process) already did, or if the ring uses
+    /// asymmetric barriers and this process cannot join them.
     fn claim(&self, side: Side) -> Result<(), RingError> {
+        if self.fences() == Some(Fences::Asymmetric) && !M::join_asymmetric() {
+            return Err(RingError::Unsupported(
+                "the ring was created to use membarrier(2), which this process cannot use \
+                 (create it with Wakeups::FutexFenced where membarrier is forbidden)",
+            ));
+        }
         // AcqRel: a claim after a previous holder's close sees everything it did (not needed by
         // the protocol today, but cheap and keeps reasoning simple).
         let prev = self.flags.fetch_or(side.attached(), AcqRel);

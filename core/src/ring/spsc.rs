@@ -70,6 +70,12 @@ impl<T: Pod + Send, M: Memory> Spsc<T, M> {
         self.storage.slots().len()
     }
 
+    /// How blocking operations wait, as recorded in the region at creation: a ring created with
+    /// [`Wakeups::Futex`] reports [`Wakeups::FutexFenced`] where `membarrier` was unavailable.
+    pub fn wakeups(&self) -> Wakeups {
+        self.storage.ctrl().wakeups()
+    }
+
     /// Takes the producer role (once per ring, across all processes).
     pub fn producer(&self) -> Result<Producer<T, M>, RingError> {
         let (tail, head) = self.storage.ctrl().attach_producer()?;

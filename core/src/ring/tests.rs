@@ -52,20 +52,43 @@ fn miri_spsc_batches_publish_in_order() {
 
 #[test]
 fn miri_spsc_threads_blocking() {
-    let ring = heap_spsc(4);
-    let mut p = ring.producer().unwrap();
-    let mut c = ring.consumer().unwrap();
-    let n = if cfg!(miri) { 50 } else { 100_000 };
-    let t = std::thread::spawn(move || {
+    // Under Miri `membarrier` is unavailable, so `Futex` rings take the fenced path there.
+    for wakeups in [Wakeups::Futex, Wakeups::FutexFenced] {
+        let ring = Spsc::<u64>::create_in_with(Placement::Heap, 4, wakeups).unwrap();
+        let mut p = ring.producer().unwrap();
+        let mut c = ring.consumer().unwrap();
+        let n = if cfg!(miri) { 50 } else { 100_000 };
+        let t = std::thread::spawn(move || {
+            for i in 0..n {
+                p.push(i).unwrap();
+            }
+        });
         for i in 0..n {
-            p.push(i).unwrap();
+            assert_eq!(c.pop().unwrap(), i, "{wakeups:?}");
         }
-    });
-    for i in 0..n {
-        assert_eq!(c.pop().unwrap(), i);
+        t.join().unwrap();
+        assert!(matches!(c.pop(), Err(RingError::Closed)));
     }
-    t.join().unwrap();
-    assert!(matches!(c.pop(), Err(RingError::Closed)));
+}
+
+#[test]
+fn rings_record_how_they_wait() {
+    use crate::mem::Memory;
+    let futex = if RealMemory::join_asymmetric() {
+        Wakeups::Futex
+    } else {
+        Wakeups::FutexFenced
+    };
+    for (asked, got) in [
+        (Wakeups::Futex, futex),
+        (Wakeups::FutexFenced, Wakeups::FutexFenced),
+        (Wakeups::Spin, Wakeups::Spin),
+    ] {
+        let ring = Spsc::<u64>::create_in_with(Placement::Heap, 4, asked).unwrap();
+        assert_eq!(ring.wakeups(), got);
+        let frames = Frames::create_in_with(Placement::Heap, 64, asked).unwrap();
+        assert_eq!(frames.wakeups(), got);
+    }
 }
 
 #[test]
@@ -220,7 +243,13 @@ fn miri_frames_roundtrip_with_wrap_and_oversize() {
 
 #[test]
 fn miri_frames_threads_blocking() {
-    let ring: Frames = Frames::create_in(Placement::Heap, 128).unwrap();
+    for wakeups in [Wakeups::Futex, Wakeups::FutexFenced] {
+        frames_threads_blocking(wakeups);
+    }
+}
+
+fn frames_threads_blocking(wakeups: Wakeups) {
+    let ring: Frames = Frames::create_in_with(Placement::Heap, 128, wakeups).unwrap();
     let mut p = ring.producer().unwrap();
     let mut c = ring.consumer().unwrap();
     let n = if cfg!(miri) { 30 } else { 50_000u32 };

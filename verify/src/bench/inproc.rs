@@ -9,12 +9,8 @@ pub fn spsc_threads(n: u64, batch: usize) -> f64 {
     spsc_threads_with(n, batch, Wakeups::Futex)
 }
 
-/// As [`spsc_threads`] with single push/pop on a `Wakeups::Spin` ring.
-pub fn spsc_threads_spin(n: u64) -> f64 {
-    spsc_threads_with(n, 1, Wakeups::Spin)
-}
-
-fn spsc_threads_with(n: u64, batch: usize, wakeups: Wakeups) -> f64 {
+/// As [`spsc_threads`] on a ring whose blocking forms wait as `wakeups` says.
+pub fn spsc_threads_with(n: u64, batch: usize, wakeups: Wakeups) -> f64 {
     let ring = Spsc::<Record>::create_in_with(Placement::Heap, 4096, wakeups).expect("heap ring");
     let mut p = ring.producer().expect("producer");
     let mut c = ring.consumer().expect("consumer");

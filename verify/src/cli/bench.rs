@@ -5,6 +5,7 @@ use crate::bench;
 use crate::procs::WorkerExe;
 use serde_json::json;
 use std::fmt::Write as _;
+use std::io::IsTerminal;
 
 /// Options of `synclab bench`.
 #[derive(clap::Args, Debug)]
@@ -12,6 +13,9 @@ pub struct BenchArgs {
     /// Smaller counts (seconds instead of tens of seconds).
     #[arg(long)]
     pub quick: bool,
+    /// Rounds per benchmark (interleaved; each figure is the median of its rounds).
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u16).range(1..=100))]
+    pub rounds: u16,
     /// Print one JSON object.
     #[arg(long)]
     pub json: bool,
@@ -23,10 +27,33 @@ pub fn run(args: BenchArgs) -> Exit {
         Ok(e) => e,
         Err(e) => return bad_input(args.json, format!("cannot find own binary: {e}")),
     };
+    let bar = (!args.json && std::io::stderr().is_terminal()).then(|| {
+        let bar = indicatif::ProgressBar::new(0);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} {wide_msg}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar
+    });
     if !args.json {
-        eprintln!("… measuring (machine noise matters: compare the ratios, not the absolutes)");
+        eprintln!(
+            "… measuring, {} interleaved rounds (machine noise matters: compare the ratios, \
+             not the absolutes)",
+            args.rounds
+        );
     }
-    let figures = match bench::run_all(&exe, args.quick) {
+    let progress = |i: usize, total: usize, name: &str| {
+        if let Some(bar) = &bar {
+            bar.set_length(total as u64);
+            bar.set_position(i as u64);
+            bar.set_message(name.to_string());
+        }
+    };
+    let figures = bench::run_all(&exe, args.quick, args.rounds.into(), progress);
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    let figures = match figures {
         Ok(f) => f,
         Err(e) => {
             return Outcome {
@@ -45,6 +72,8 @@ pub fn run(args: BenchArgs) -> Exit {
     };
     let ratios = json!({
         "spsc_2proc_over_rtrb_threads": get("synclab spsc, 2 processes") / get("rtrb"),
+        "spsc_2proc_single_over_rtrb_threads":
+            get("synclab spsc (Futex") / get("rtrb"),
         "spsc_2proc_over_crossbeam_threads": get("synclab spsc, 2 processes") / get("crossbeam"),
         "round_trip_over_cacheline": get("synclab spsc round trip") / get("bare cache-line"),
     });
@@ -55,13 +84,29 @@ pub fn run(args: BenchArgs) -> Exit {
         } else {
             format!("{:>10.0} ns/round trip", f.value)
         };
-        let _ = writeln!(text, "{:<62} {shown}", f.name);
+        let (lo, hi) = f
+            .samples
+            .iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &x| {
+                (lo.min(x), hi.max(x))
+            });
+        let range = if f.unit == "msgs/s" {
+            format!("({:.1}-{:.1})", lo / 1e6, hi / 1e6)
+        } else {
+            format!("({lo:.0}-{hi:.0})")
+        };
+        let _ = writeln!(text, "{:<62} {shown}  {range}", f.name);
     }
-    let _ = writeln!(
+    let _ =
+        writeln!(
         text,
-        "\nratios (same run): spsc across processes / rtrb in-process = {:.2}; / crossbeam = {:.2}; \
+        "\nratios (same run): spsc across processes / rtrb in-process = {:.2} (batches), {:.2} \
+         (single push/pop, default Wakeups::Futex); / crossbeam = {:.2}; \
          round trip / bare cache line = {:.2}",
         ratios["spsc_2proc_over_rtrb_threads"].as_f64().unwrap_or(f64::NAN),
+        ratios["spsc_2proc_single_over_rtrb_threads"]
+            .as_f64()
+            .unwrap_or(f64::NAN),
         ratios["spsc_2proc_over_crossbeam_threads"]
             .as_f64()
             .unwrap_or(f64::NAN),

@@ -1,8 +1,18 @@
 //! Loom model of the eventcount the blocking rings park on.
 //!
-//! Bounds: one flag word, two waiter threads blocked until the flag is set, one notifier thread
-//! that sets it and calls `notify_all`. Checked: both waiters return (no lost wakeup: a waiter
-//! left parked is a loom deadlock) and each sees the flag set.
+//! `eventcount` bounds: one flag word, two waiter threads blocked until the flag is set, one
+//! notifier thread that sets it and calls `notify_all`. Checked: both waiters return (no lost
+//! wakeup: a waiter left parked is a loom deadlock) and each sees the flag set.
+//!
+//! `eventcount-rounds` bounds: one waiter that waits three times in a row (for the counter to
+//! reach 1, then 2, then 3), one notifier that raises the counter three times, notifying after
+//! each; preemption bound 3. The rounds matter: a notifier's wakeup can be in flight while the
+//! waiter already parks again (this is the model that found the flaw in a first design of the
+//! sleeper bit, see `core/src/ring/eventcount.rs`).
+//!
+//! The model runs the asymmetric-barrier path (`Fences::Asymmetric`), which the shipped rings use
+//! wherever `membarrier` is available; under loom both of its halves are `SeqCst` fences (see
+//! `LoomMemory::fence_light`), so the symmetric path is the same model.
 
 use super::harness::{explore, Explored, ModelOptions, ModelSpec};
 use crate::mutant_dispatch;
@@ -12,16 +22,92 @@ use loom::thread;
 use std::sync::atomic::Ordering::{Acquire, Release};
 use std::sync::Arc;
 use synclab_core::mem::{Atomic, Memory, Mutant};
-use synclab_core::ring::eventcount::EventCount;
+use synclab_core::ring::eventcount::{EventCount, Fences};
 
 /// Two waiters, one notifier.
 pub static WAKEUP: ModelSpec = ModelSpec {
     name: "eventcount",
     about: "eventcount: 2 waiters park until a flag is set, 1 notifier sets it and notifies",
     default_preemptions: Some(2),
-    mutants: &[Mutant::EventcountNoRecheck, Mutant::EventcountNoFence],
-    run: |m, o| mutant_dispatch!(m, o, wakeup, [EventcountNoRecheck, EventcountNoFence]),
+    mutants: &[
+        Mutant::EventcountNoRecheck,
+        Mutant::EventcountNoFence,
+        Mutant::EventcountNoHeavyFence,
+        Mutant::EventcountSleeperWithoutCas,
+    ],
+    run: |m, o| {
+        mutant_dispatch!(
+            m,
+            o,
+            wakeup,
+            [
+                EventcountNoRecheck,
+                EventcountNoFence,
+                EventcountNoHeavyFence,
+                EventcountSleeperWithoutCas
+            ]
+        )
+    },
 };
+
+/// One waiter, one notifier, three rounds.
+pub static ROUNDS: ModelSpec = ModelSpec {
+    name: "eventcount-rounds",
+    about:
+        "eventcount: 1 waiter waits for 3 successive counter values, 1 notifier raises it 3 times",
+    default_preemptions: Some(3),
+    mutants: &[
+        Mutant::EventcountNoRecheck,
+        Mutant::EventcountNoFence,
+        Mutant::EventcountNoHeavyFence,
+        Mutant::EventcountSleeperWithoutCas,
+    ],
+    run: |m, o| {
+        mutant_dispatch!(
+            m,
+            o,
+            rounds,
+            [
+                EventcountNoRecheck,
+                EventcountNoFence,
+                EventcountNoHeavyFence,
+                EventcountSleeperWithoutCas
+            ]
+        )
+    },
+};
+
+const ROUND_COUNT: u32 = 3;
+
+fn rounds<M: Memory>(o: &ModelOptions) -> Explored {
+    explore(o, || {
+        let s = Arc::new(Shared::<M> {
+            flag: M::U32::new(0),
+            ec: EventCount::new(),
+        });
+        let w = {
+            let s = Arc::clone(&s);
+            thread::spawn(move || {
+                for r in 1..=ROUND_COUNT {
+                    // Acquire: pairs with the notifier's Release store of the counter.
+                    let ready = || s.flag.load(Acquire) >= r;
+                    assert!(s.ec.wait_until(Fences::Asymmetric, ready, None));
+                }
+            })
+        };
+        let n = {
+            let s = Arc::clone(&s);
+            thread::spawn(move || {
+                for r in 1..=ROUND_COUNT {
+                    s.flag.store(r, Release);
+                    s.ec.notify_all(Fences::Asymmetric);
+                }
+            })
+        };
+        n.join().unwrap();
+        w.join().unwrap();
+    })
+}
 
 struct Shared<M: Memory> {
     flag: M::U32,
@@ -39,7 +125,11 @@ fn wakeup<M: Memory>(o: &ModelOptions) -> Explored {
                 let s = Arc::clone(&s);
                 thread::spawn(move || {
                     // Acquire: pairs with the notifier's Release store of the flag.
-                    assert!(s.ec.wait_until(|| s.flag.load(Acquire) == 1, None));
+                    assert!(s.ec.wait_until(
+                        Fences::Asymmetric,
+                        || s.flag.load(Acquire) == 1,
+                        None
+                    ));
                 })
             })
             .collect();
@@ -47,7 +137,7 @@ fn wakeup<M: Memory>(o: &ModelOptions) -> Explored {
             let s = Arc::clone(&s);
             thread::spawn(move || {
                 s.flag.store(1, Release);
-                s.ec.notify_all();
+                s.ec.notify_all(Fences::Asymmetric);
             })
         };
         n.join().unwrap();

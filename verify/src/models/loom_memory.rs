@@ -169,6 +169,24 @@ impl<const MUTANT: u32> Memory for LoomMemory<MUTANT> {
         loom::sync::atomic::fence(order);
     }
 
+    /// Every loom thread "joins": the models run the asymmetric-barrier code path.
+    fn join_asymmetric() -> bool {
+        true
+    }
+
+    /// `membarrier` promotes each joined thread's compiler fence to a full fence at the moment
+    /// the heavy side runs (see `core::mem::membarrier`): modelled as the `SeqCst` fence it
+    /// stands for.
+    fn fence_light() {
+        loom::sync::atomic::fence(Ordering::SeqCst);
+    }
+
+    /// The caller's own full barrier, as a `SeqCst` fence.
+    fn fence_heavy() -> bool {
+        loom::sync::atomic::fence(Ordering::SeqCst);
+        true
+    }
+
     fn wait32(word: &Self::U32, expected: u32, deadline: Option<Deadline>) -> WaitOutcome {
         word.futex_wait(|| word.value.load(Ordering::SeqCst) == expected, deadline)
     }

@@ -23,6 +23,7 @@ pub static MODELS: &[&ModelSpec] = &[
     &mpmc::CONSUMERS,
     &frames::WRAP,
     &eventcount::WAKEUP,
+    &eventcount::ROUNDS,
     &sem::SEMAPHORE,
     &sem::SEMAPHORE_WAKE,
     &sem::SEMAPHORE_MUTEX,

@@ -17,4 +17,6 @@ mod transfer;
 
 pub use recorded::{mpmc_run, transfer_run, RunParams, RunReport};
 pub use semaphore::semaphore_run;
-pub use transfer::{frames_transfer, spsc_transfer, spsc_transfer_with, TransferReport};
+pub use transfer::{
+    frames_transfer, frames_transfer_with, spsc_transfer, spsc_transfer_with, TransferReport,
+};

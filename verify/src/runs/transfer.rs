@@ -207,8 +207,23 @@ pub fn frames_transfer(
     capacity: usize,
     timeout: Duration,
 ) -> Result<TransferReport, String> {
+    frames_transfer_with(exe, count, capacity, Wakeups::Futex, timeout)
+}
+
+/// [`frames_transfer`] on a ring whose blocking forms wait as `wakeups` says.
+pub fn frames_transfer_with(
+    exe: &WorkerExe,
+    count: u64,
+    capacity: usize,
+    wakeups: Wakeups,
+    timeout: Duration,
+) -> Result<TransferReport, String> {
     let name = ShmName::unique("frames");
-    let _ring = Frames::create(&name, capacity)
-        .map_err(|e| format!("cannot create the frames ring {name}: {e}"))?;
+    let _ring = Frames::create_in_with(
+        synclab_core::ring::Placement::Named(&name),
+        capacity,
+        wakeups,
+    )
+    .map_err(|e| format!("cannot create the frames ring {name}: {e}"))?;
     run_pair(exe, "frames", &name, count, 1, None, None, timeout).map(|(t, _)| t)
 }
