@@ -83,6 +83,7 @@ impl<T: Pod + Send, M: Memory> Spsc<T, M> {
             ring: self.clone(),
             tail,
             cached_head: head,
+            slot: slot_of(tail, self.capacity()),
         })
     }
 
@@ -93,6 +94,7 @@ impl<T: Pod + Send, M: Memory> Spsc<T, M> {
             ring: self.clone(),
             head,
             cached_tail: head,
+            slot: slot_of(head, self.capacity()),
         })
     }
 }
@@ -164,6 +166,22 @@ fn expected<T: Pod + Send>(header: &RegionHeader) -> Result<RegionLayout, ShmErr
     Ok(Spsc::<T, RealMemory>::layout(capacity))
 }
 
+/// The slot of position `index`: computed once, when a handle attaches.
+fn slot_of(index: u64, capacity: usize) -> usize {
+    (index % capacity as u64) as usize
+}
+
+/// The slot after `slot`. Kept incrementally because a 64-bit division per record (`index %
+/// capacity` for an arbitrary capacity) costs more than the rest of a push.
+#[inline(always)]
+fn next_slot(slot: usize, capacity: usize) -> usize {
+    if slot + 1 == capacity {
+        0
+    } else {
+        slot + 1
+    }
+}
+
 fn check(capacity: usize) -> Result<(), RingError> {
     check_capacity(capacity, 1, MAX_CAPACITY)
         .map_err(|reason| RingError::BadCapacity { capacity, reason })
@@ -176,6 +194,8 @@ pub struct Producer<T: Pod + Send, M: Memory = RealMemory> {
     tail: u64,
     /// Last `head` we loaded; `<=` the real one.
     cached_head: u64,
+    /// `tail % capacity`, kept incrementally (see [`next_slot`]).
+    slot: usize,
 }
 
 impl<T: Pod + Send, M: Memory> Producer<T, M> {
@@ -232,10 +252,10 @@ impl<T: Pod + Send, M: Memory> Producer<T, M> {
             return Err(RingError::Full);
         }
         let slots = self.ring.storage.slots();
-        let slot = &slots[(self.tail % slots.len() as u64) as usize];
         // SAFETY: the slot at `tail` is outside `[head, tail)`, so the consumer does not read it
         // until we publish (its last read of it happened-before our Acquire load of `head`).
-        unsafe { slot.write(value) };
+        unsafe { slots[self.slot].write(value) };
+        self.slot = next_slot(self.slot, slots.len());
         self.publish(1);
         Ok(())
     }
@@ -252,11 +272,10 @@ impl<T: Pod + Send, M: Memory> Producer<T, M> {
             return Ok(0);
         }
         let slots = self.ring.storage.slots();
-        let cap = slots.len() as u64;
-        for (i, v) in values[..n].iter().enumerate() {
-            let slot = &slots[((self.tail + i as u64) % cap) as usize];
+        for v in &values[..n] {
             // SAFETY: as in `try_push`: slots `[tail, tail + n)` are free (n <= free).
-            unsafe { slot.write(*v) };
+            unsafe { slots[self.slot].write(*v) };
+            self.slot = next_slot(self.slot, slots.len());
         }
         self.publish(n as u64);
         Ok(n)
@@ -324,6 +343,8 @@ pub struct Consumer<T: Pod + Send, M: Memory = RealMemory> {
     head: u64,
     /// Last `tail` we loaded; `<=` the real one.
     cached_tail: u64,
+    /// `head % capacity`, kept incrementally (see [`next_slot`]).
+    slot: usize,
 }
 
 impl<T: Pod + Send, M: Memory> Consumer<T, M> {
@@ -376,10 +397,10 @@ impl<T: Pod + Send, M: Memory> Consumer<T, M> {
             };
         }
         let slots = self.ring.storage.slots();
-        let slot = &slots[(self.head % slots.len() as u64) as usize];
         // SAFETY: `head < tail`: the slot is published (its write happened-before our Acquire
         // load of `tail`) and the producer does not touch it until we release it.
-        let value = unsafe { slot.read() };
+        let value = unsafe { slots[self.slot].read() };
+        self.slot = next_slot(self.slot, slots.len());
         self.release(1);
         Ok(value)
     }
@@ -398,11 +419,10 @@ impl<T: Pod + Send, M: Memory> Consumer<T, M> {
             };
         }
         let slots = self.ring.storage.slots();
-        let cap = slots.len() as u64;
-        for (i, o) in out[..n].iter_mut().enumerate() {
-            let slot = &slots[((self.head + i as u64) % cap) as usize];
+        for o in &mut out[..n] {
             // SAFETY: as in `try_pop`, for each of `[head, head + n)`, all below `tail`.
-            *o = unsafe { slot.read() };
+            *o = unsafe { slots[self.slot].read() };
+            self.slot = next_slot(self.slot, slots.len());
         }
         self.release(n as u64);
         Ok(n)
