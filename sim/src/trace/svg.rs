@@ -56,7 +56,9 @@ pub fn render(l: &Ladder) -> String {
         }
     }
     // y of each instant, cutting long gaps.
-    let mut y_of: HashMap<u64, f64> = HashMap::new();
+    // A BTreeMap: the `t=` labels below are written in time order (a HashMap made the SVG
+    // differ from run to run).
+    let mut y_of: BTreeMap<u64, f64> = BTreeMap::new();
     let mut breaks: Vec<(f64, u64)> = Vec::new();
     let mut y = 110.0;
     let mut prev: Option<u64> = None;
