@@ -32,7 +32,7 @@ fn check(name: &str, ext: &str, got: &str) {
             .lines()
             .zip(want.lines())
             .position(|(a, b)| a != b)
-            .map_or_else(|| got.lines().count().min(want.lines().count()), |i| i);
+            .unwrap_or_else(|| got.lines().count().min(want.lines().count()));
         panic!(
             "{}: differs at line {}\n  expected: {:?}\n  rendered: {:?}",
             path.display(),
