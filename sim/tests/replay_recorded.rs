@@ -180,7 +180,15 @@ fn inconsistent_fates_are_refused_naming_line_and_key() {
         &'static str,
         &'static str,
     );
-    let cases: [Case; 11] = [
+    let cases: [Case; 12] = [
+        (
+            lost,
+            |v| {
+                v.as_object_mut().unwrap().remove("reason");
+            },
+            "reason",
+            "missing",
+        ),
         (
             delivered,
             |v| v["arrive"] = (v["t"].as_u64().unwrap() - 1).into(),
@@ -223,7 +231,7 @@ fn inconsistent_fates_are_refused_naming_line_and_key() {
             lost,
             |v| v["reason"] = "cosmic rays".into(),
             "reason",
-            "expected \"loss\"",
+            "not one of \"loss\"",
         ),
         (
             lost,
@@ -283,4 +291,61 @@ fn errors_and_divergences_name_file_lines_counting_blank_ones() {
     let t = Trace::parse("blank.jsonl", &text.join("\n")).unwrap();
     let e = replay(&t, Mode::RecordedFates).unwrap_err();
     assert_eq!((e.line, e.key.as_str()), (i + 2, "fate"), "{e}");
+}
+
+#[test]
+fn segments_beyond_the_recording_meet_a_quiet_network() {
+    // An empty recording: every segment is beyond it. A quiet network keeps the scenario's
+    // partitions and rules, loses nothing at random and takes the shortest delay: the same run
+    // as the quiet overrides give, whatever the seed.
+    for (name, delay) in [
+        ("handshake-close-under-loss", 5),
+        ("connect-timeout-partition", 1),
+    ] {
+        let sc = builtin(name).unwrap();
+        let quiet = NetOverride {
+            loss: Some(0.0),
+            duplicate: Some(0.0),
+            reorder: Some(0.0),
+            delay: Some((delay, delay)),
+        };
+        let want = record(&sc, 1, quiet);
+        let opts = RunOptions {
+            seed: 99,
+            trace: true,
+            recorded: Some(Default::default()),
+            ..Default::default()
+        };
+        let r = run(&sc, &opts);
+        assert_eq!(r.unrecorded, r.segments, "{name}");
+        assert_eq!(r.trace.unwrap()[1..], want[1..], "{name}");
+    }
+}
+
+#[test]
+fn a_delivery_edited_into_a_drop_runs_past_the_recording() {
+    let sc = builtin("rfc9293-fig6-handshake").unwrap();
+    let mut lines = record(&sc, 1, NetOverride::default());
+    let i = lines.iter().position(|l| l.contains("\"send\"")).unwrap();
+    let mut v: Value = serde_json::from_str(&lines[i]).unwrap();
+    let o = v.as_object_mut().unwrap();
+    o.remove("arrive");
+    o.insert("fate".into(), "lost".into());
+    o.insert("reason".into(), "loss".into());
+    lines[i] = v.to_string();
+    // The SYN's arrival line now names a lost segment: an output the replay will not produce,
+    // so it is where the replay departs.
+    let r = replay(&parse(&lines), Mode::RecordedFates).unwrap();
+    let d = r.divergence.expect("diverges");
+    assert!(d.recorded.contains("\"arrive\""), "{d:?}");
+    // The SYN is retransmitted: A sends one segment more than was recorded.
+    assert_eq!(r.run.unrecorded, 1);
+    assert!(r
+        .run
+        .trace
+        .as_ref()
+        .unwrap()
+        .iter()
+        .any(|l| l.contains("\"timer\"")));
+    assert!(!r.run.oracle_fired(), "{:?}", r.run.failures);
 }

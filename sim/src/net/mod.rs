@@ -157,9 +157,10 @@ impl Net {
     /// Decides the fate of the next segment `from → to` sent at `now`. Always draws five values
     /// (loss, duplicate, reorder, delay, duplicate's delay), in that order.
     pub fn decide(&mut self, from: HostId, to: HostId, now: u64, rng: &mut ChaCha8Rng) -> Fate {
-        let d = Draws::from_rng(&self.spec.params(from, to), rng);
+        let p = self.spec.params(from, to);
+        let d = Draws::from_rng(&p, rng);
         let n = self.next_nth(from, to);
-        self.decide_nth(from, to, now, n, d)
+        self.decide_nth(from, to, now, n, &p, d)
     }
 
     /// Counts one more segment `from → to` and returns its number in that direction (from 1),
@@ -170,10 +171,18 @@ impl Net {
         *c
     }
 
-    /// The fate of the `n`-th segment `from → to`, sent at `now`, given the random values `d`:
-    /// a partition drops it, then its rule decides, then the draws.
-    pub fn decide_nth(&self, from: HostId, to: HostId, now: u64, n: u64, d: Draws) -> Fate {
-        let p = self.spec.params(from, to);
+    /// The fate of the `n`-th segment `from → to`, sent at `now`, given its direction's
+    /// parameters `p` and the random values `d`: a partition drops it, then its rule decides,
+    /// then the draws.
+    pub fn decide_nth(
+        &self,
+        from: HostId,
+        to: HostId,
+        now: u64,
+        n: u64,
+        p: &LinkParams,
+        d: Draws,
+    ) -> Fate {
         let rule = self
             .spec
             .rules

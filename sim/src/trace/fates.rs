@@ -2,7 +2,7 @@
 //! RNG, and refuses a trace whose fates cannot be (a typed error naming the line and key).
 //!
 //! What is read:
-//! - every `send` line's fate: `"fate":"lost"` (optional `reason`: `loss`, `partition` or
+//! - every `send` line's fate: `"fate":"lost"` with its `reason` (`loss`, `partition` or
 //!   `rule`), `"fate":"delivered"` with `arrive` (and `dup_arrive` for a network duplicate), or
 //!   `"fate":"held"` (held back behind the next segment of its direction) with `arrive` (its
 //!   arrival had it not been held) and `release_at` (the latest it is released); times are
@@ -157,14 +157,14 @@ impl Reader<'_> {
         match fate {
             "lost" => {
                 self.only(v, fate, &["reason"])?;
-                let why = match v.get("reason").map(|r| r.as_str()) {
-                    None | Some(Some("loss")) => Loss::Random,
-                    Some(Some("partition")) => Loss::Partition,
-                    Some(Some("rule")) => Loss::Rule,
-                    Some(_) => {
+                let why = match v["reason"].as_str() {
+                    Some("loss") => Loss::Random,
+                    Some("partition") => Loss::Partition,
+                    Some("rule") => Loss::Rule,
+                    _ => {
                         return Err(self.err(
                             "reason",
-                            "expected \"loss\", \"partition\" or \"rule\"".into(),
+                            "missing or not one of \"loss\", \"partition\", \"rule\"".into(),
                         ))
                     }
                 };

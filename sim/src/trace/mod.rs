@@ -5,6 +5,13 @@
 //! caused (`send` with the network's verdict, `state`, `error`, `return`, `oracle`); the last
 //! line is `end` with the verdict.
 //!
+//! The network's verdict on a `send` line is its `fate`: `"lost"` with a `reason` (`loss`,
+//! `partition`, `rule`); `"delivered"` with `arrive` (virtual ms) and, for a network duplicate,
+//! `dup_arrive`; or `"held"` (held back behind the next segment of its direction) with
+//! `arrive` and `release_at`, the latest it is let go. A connection whose ISS was drawn from the
+//! seed (not taken from the scenario's `isn` list) has it as `iss` on its first `state` line.
+//! These are all the choices a run makes, so a replay needs no RNG ([`replay::Mode`]).
+//!
 //! - [`replay`]: re-executes a trace (against its recorded network, or from its seed) and diffs
 //!   every line; [`fates`] reads the recorded network and refuses inconsistent fates;
 //! - [`ladder`]: the trace as rows of a ladder (sequence) diagram;

@@ -51,8 +51,8 @@ impl Chance {
             Some(f) => f.at(now),
             None => {
                 self.unrecorded += 1;
-                let quiet = Draws::quiet(&net.spec.params(from, to));
-                net.decide_nth(from, to, now, n, quiet)
+                let p = net.spec.params(from, to);
+                net.decide_nth(from, to, now, n, &p, Draws::quiet(&p))
             }
         }
     }
