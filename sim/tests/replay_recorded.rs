@@ -33,12 +33,11 @@ fn parse(lines: &[String]) -> Trace {
 /// Runs the trace's scenario with its recorded choices but another seed.
 fn rerun_with_seed(t: &Trace, seed: u64, net: NetOverride) -> Vec<String> {
     let sc = scenario_of(t).unwrap();
-    let hosts: Vec<String> = sc.hosts.iter().map(|h| h.name.clone()).collect();
     let opts = RunOptions {
         seed,
         net,
         trace: true,
-        recorded: Some(fates::recording(t, &hosts).expect("fates read")),
+        recorded: Some(fates::recording(t, &sc).expect("fates read")),
     };
     let r = run(&sc, &opts);
     assert_eq!(r.unrecorded, 0);
@@ -103,9 +102,36 @@ fn traces_recorded_before_fates_were_replayable_replay_from_their_fates() {
     let path = format!("{}/tests/golden/{name}.jsonl", env!("CARGO_MANIFEST_DIR"));
     let text = std::fs::read_to_string(&path).unwrap();
     let held = 1 + text.lines().position(|l| l.contains("\"held\"")).unwrap();
-    let e = replay(&Trace::parse(&path, &text).unwrap(), Mode::RecordedFates).unwrap_err();
+    let old = Trace::parse(&path, &text).unwrap();
+    let e = replay(&old, Mode::RecordedFates).unwrap_err();
     assert_eq!((e.line, e.key.as_str()), (held, "arrive"), "{e}");
     assert!(e.to_string().contains("--from-seed"), "{e}");
+    // From the seed it replays: the held line's new keys are not a divergence.
+    let r = replay(&old, Mode::FromSeed).unwrap();
+    assert_eq!(r.divergence, None);
+}
+
+#[test]
+fn a_trace_without_the_iss_it_drew_is_refused_but_replays_from_the_seed() {
+    let sc = without_isns("rfc9293-fig6-handshake");
+    let lines: Vec<String> = record(&sc, 5, NetOverride::default())
+        .into_iter()
+        .map(|l| {
+            // As an older build wrote it.
+            let mut v: Value = serde_json::from_str(&l).unwrap();
+            v.as_object_mut().unwrap().remove("iss");
+            v.to_string()
+        })
+        .collect();
+    let first = 1 + lines
+        .iter()
+        .position(|l| l.contains("\"from\":\"CLOSED\""))
+        .unwrap();
+    let e = replay(&parse(&lines), Mode::RecordedFates).unwrap_err();
+    assert_eq!((e.line, e.key.as_str()), (first, "iss"), "{e}");
+    assert!(e.message.contains("--from-seed"), "{e}");
+    let r = replay(&parse(&lines), Mode::FromSeed).unwrap();
+    assert_eq!(r.divergence, None);
 }
 
 #[test]

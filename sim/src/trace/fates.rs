@@ -7,7 +7,8 @@
 //!   `"fate":"held"` (held back behind the next segment of its direction) with `arrive` (its
 //!   arrival had it not been held) and `release_at` (the latest it is released); times are
 //!   virtual ms and none may precede the line's `t`; keys of another fate are refused;
-//! - `iss` on a `state` line: the ISS a connection drew (its first state line carries it).
+//! - `iss` on a `state` line: the ISS a connection drew (its first state line carries it; one
+//!   that drew, i.e. is past its host's `isn` list, must have it).
 //!
 //! Also checked, so a hand edit cannot make the replay meaningless: send times never go back,
 //! segment ids are unique, and an `arrive` line names a segment an earlier `send` line sent.
@@ -16,14 +17,19 @@
 use super::{Trace, TraceError};
 use crate::net::recorded::RecordedFate;
 use crate::net::{Fate, Loss};
+use crate::scenario::{HostSpec, Scenario};
 use crate::socket::HostId;
 use crate::world::Recording;
 use serde_json::Value;
 use std::collections::HashMap;
 
-/// Reads the recording of `t`, whose hosts are `hosts` (in scenario order).
-pub fn recording(t: &Trace, hosts: &[String]) -> Result<Recording, TraceError> {
-    let mut r = Reader { t, hosts, line: 0 };
+/// Reads the recording of `t`, a trace of scenario `sc`.
+pub fn recording(t: &Trace, sc: &Scenario) -> Result<Recording, TraceError> {
+    let mut r = Reader {
+        t,
+        hosts: &sc.hosts,
+        line: 0,
+    };
     let mut rec = Recording::default();
     // Segment (and injection) id -> the line that sent it.
     let mut sent: HashMap<u64, usize> = HashMap::new();
@@ -58,6 +64,22 @@ pub fn recording(t: &Trace, hosts: &[String]) -> Result<Recording, TraceError> {
                     ));
                 }
             }
+            "state" if v.get("iss").is_none() && v["from"] == "CLOSED" => {
+                // A connection past its host's `isn` list drew its ISS: the trace must say it.
+                let host = r.host(v, "host")?;
+                let conn = r.u64(v, "conn")?;
+                if conn >= sc.hosts[host].isn.len() as u64 {
+                    return Err(r.err(
+                        "iss",
+                        format!(
+                            "missing: connection {conn} of {} drew its ISS from the seed (a \
+                             trace recorded before `iss` was added replays only with \
+                             --from-seed)",
+                            sc.hosts[host].name
+                        ),
+                    ));
+                }
+            }
             "state" if v.get("iss").is_some() => {
                 let iss = r.u64(v, "iss")?;
                 let iss = u32::try_from(iss)
@@ -83,7 +105,7 @@ pub fn recording(t: &Trace, hosts: &[String]) -> Result<Recording, TraceError> {
 /// The line being read.
 struct Reader<'a> {
     t: &'a Trace,
-    hosts: &'a [String],
+    hosts: &'a [HostSpec],
     line: usize,
 }
 
@@ -116,7 +138,7 @@ impl Reader<'_> {
             .ok_or_else(|| self.err(key, "missing or not a string".into()))?;
         self.hosts
             .iter()
-            .position(|h| h == name)
+            .position(|h| h.name == name)
             .ok_or_else(|| self.err(key, format!("no host {name:?} in the scenario")))
     }
 
@@ -189,8 +211,8 @@ impl Reader<'_> {
                     };
                     return Err(self.err(
                         key,
-                        "missing: a held segment needs `arrive` and `release_at` (traces \
-                         recorded before they were added replay only with --from-seed)"
+                        "missing: a held segment needs `arrive` and `release_at` (a trace \
+                         recorded before they were added replays only with --from-seed)"
                             .into(),
                     ));
                 }

@@ -13,10 +13,12 @@
 //! These are all the choices a run makes, so a replay needs no RNG ([`replay::Mode`]).
 //!
 //! - [`replay`]: re-executes a trace (against its recorded network, or from its seed) and diffs
-//!   every line; [`fates`] reads the recorded network and refuses inconsistent fates;
+//!   every line ([`diff`]); [`fates`] reads the recorded network and refuses inconsistent
+//!   fates;
 //! - [`ladder`]: the trace as rows of a ladder (sequence) diagram;
 //! - [`text`], [`svg`]: that diagram for the terminal and as an SVG file.
 
+pub mod diff;
 pub mod fates;
 pub mod ladder;
 pub mod replay;

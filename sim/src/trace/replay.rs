@@ -1,5 +1,6 @@
 //! Replay: re-execute a trace and diff the outputs line by line; the first differing line is
-//! the divergence.
+//! the divergence (lines compare byte for byte, but a trace from an older build may lack keys
+//! added since: [`super::diff`]).
 //!
 //! Two modes ([`Mode`]):
 //! - [`Mode::RecordedFates`] (the default): the network's decisions come from the trace, not
@@ -13,7 +14,7 @@
 //!   overrides, drawing every choice from the RNG again (what replay did at first; it checks
 //!   that the seed still gives the same run, e.g. after a change to the RNG's use).
 
-use super::{fates, Trace, TraceError};
+use super::{diff, fates, Trace, TraceError};
 use crate::scenario::{parse_scenario, Scenario};
 use crate::world::{run, NetOverride, RunOptions, RunResult};
 use serde_json::Value;
@@ -100,10 +101,7 @@ pub fn scenario_of(t: &Trace) -> Result<Scenario, TraceError> {
 pub fn replay(t: &Trace, mode: Mode) -> Result<Replay, TraceError> {
     let sc = scenario_of(t)?;
     let recorded = match mode {
-        Mode::RecordedFates => {
-            let hosts: Vec<String> = sc.hosts.iter().map(|h| h.name.clone()).collect();
-            Some(fates::recording(t, &hosts)?)
-        }
+        Mode::RecordedFates => Some(fates::recording(t, &sc)?),
         Mode::FromSeed => None,
     };
     let opts = RunOptions {
@@ -119,7 +117,8 @@ pub fn replay(t: &Trace, mode: Mode) -> Result<Replay, TraceError> {
     let divergence = (0..n).find_map(|i| {
         let rec = t.lines.get(i);
         let rep = got.get(i);
-        (rec != rep).then(|| Divergence {
+        let same = matches!((rec, rep), (Some(a), Some(b)) if diff::same(a, b));
+        (!same).then(|| Divergence {
             line: t.line_no.get(i).copied().unwrap_or(past_end),
             recorded: rec.cloned().unwrap_or_else(|| "(end of trace)".into()),
             replayed: rep.cloned().unwrap_or_else(|| "(end of trace)".into()),
