@@ -43,6 +43,7 @@ fn main() {
                         seed,
                         net: *net,
                         trace: false,
+                        ..Default::default()
                     },
                 );
                 runs += 1;

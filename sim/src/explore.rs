@@ -75,6 +75,7 @@ pub fn sweep(scenarios: &[Scenario], first: u64, count: u64, net: NetOverride) -
                     seed,
                     net,
                     trace: false,
+                    ..Default::default()
                 },
             );
             out.runs += 1;

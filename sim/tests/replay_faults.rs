@@ -1,9 +1,11 @@
 //! Determinism and robustness: every built-in under 20 seeds with faults (`--loss 0.2 --dup 0.1
-//! --reorder 0.1`): no oracle fires, and replaying the trace reproduces it line for line.
+//! --reorder 0.1`): no oracle fires, and replaying the trace reproduces it line for line, both
+//! against its recorded fates and from its seed.
 //! (Expectations such as exact wires are not checked here: faults change the wire.)
 
 use synclab_sim::scenario::builtin;
-use synclab_sim::trace::{replay::replay, Trace};
+use synclab_sim::trace::replay::{replay, Mode};
+use synclab_sim::trace::Trace;
 use synclab_sim::{run, NetOverride, RunOptions};
 
 const FAULTS: NetOverride = NetOverride {
@@ -22,6 +24,7 @@ fn every_builtin_20_seeds_with_faults_replays_without_divergence_or_oracle() {
                 seed,
                 net: FAULTS,
                 trace: true,
+                ..Default::default()
             };
             let r = run(&sc, &opts);
             assert!(
@@ -36,8 +39,11 @@ fn every_builtin_20_seeds_with_faults_replays_without_divergence_or_oracle() {
             );
             let text = r.trace.clone().expect("traced").join("\n");
             let t = Trace::parse("mem", &text).expect("trace parses");
-            let rep = replay(&t).expect("replays");
-            assert_eq!(rep.divergence, None, "{} seed {seed}", sc.name);
+            for mode in [Mode::RecordedFates, Mode::FromSeed] {
+                let rep = replay(&t, mode).expect("replays");
+                assert_eq!(rep.divergence, None, "{} seed {seed} {mode:?}", sc.name);
+                assert_eq!(rep.run.unrecorded, 0, "{} seed {seed} {mode:?}", sc.name);
+            }
             runs += 1;
         }
     }
@@ -51,13 +57,14 @@ fn same_seed_same_trace_bytes() {
             seed: 7,
             net: FAULTS,
             trace: true,
+            ..Default::default()
         };
         assert_eq!(run(&sc, &opts).trace, run(&sc, &opts).trace, "{}", sc.name);
     }
 }
 
 #[test]
-fn a_tampered_trace_diverges_at_the_tampered_line() {
+fn a_tampered_output_diverges_at_the_tampered_line() {
     let sc = builtin::builtin("rfc9293-fig6-handshake").unwrap();
     let r = run(
         &sc,
@@ -71,8 +78,10 @@ fn a_tampered_trace_diverges_at_the_tampered_line() {
     let i = lines.iter().position(|l| l.contains("\"send\"")).unwrap();
     lines[i] = lines[i].replace("seq=100", "seq=101");
     let t = Trace::parse("mem", &lines.join("\n")).unwrap();
-    let d = replay(&t).unwrap().divergence.expect("diverges");
-    assert_eq!(d.line, i + 1);
+    for mode in [Mode::RecordedFates, Mode::FromSeed] {
+        let d = replay(&t, mode).unwrap().divergence.expect("diverges");
+        assert_eq!(d.line, i + 1, "{mode:?}");
+    }
 }
 
 #[test]
@@ -88,6 +97,7 @@ fn oracles_hold_over_100_seeds_of_every_builtin() {
                         seed,
                         net,
                         trace: false,
+                        ..Default::default()
                     },
                 );
                 assert!(

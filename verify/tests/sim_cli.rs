@@ -93,9 +93,20 @@ fn replay_matches_and_detects_divergence() {
         t.to_str().unwrap(),
     ]);
     assert_ne!(code(&o), 2);
-    let o = synclab(&["sim", "replay", t.to_str().unwrap(), "--json"]);
-    assert_eq!(code(&o), 0);
-    assert_eq!(json(&o)["divergence"], serde_json::Value::Null);
+    for extra in [None, Some("--from-seed")] {
+        let mut args = vec!["sim", "replay", t.to_str().unwrap(), "--json"];
+        args.extend(extra);
+        let o = synclab(&args);
+        assert_eq!(code(&o), 0, "{extra:?}");
+        let v = json(&o);
+        assert_eq!(v["divergence"], serde_json::Value::Null);
+        let mode = if extra.is_some() {
+            "from-seed"
+        } else {
+            "recorded-fates"
+        };
+        assert_eq!(v["mode"], mode);
+    }
 
     let body = std::fs::read_to_string(&t).unwrap();
     let tampered: Vec<String> = body
@@ -120,6 +131,84 @@ fn replay_matches_and_detects_divergence() {
     let o = synclab(&["sim", "replay", junk.to_str().unwrap()]);
     assert_eq!(code(&o), 2);
     assert!(String::from_utf8_lossy(&o.stderr).contains("junk.jsonl:1"));
+}
+
+/// A traced run of handshake-close-under-loss, seed 1 (it loses segments), as lines.
+fn lossy_trace(name: &str) -> (PathBuf, Vec<String>) {
+    let t = tmp(name);
+    let o = synclab(&[
+        "sim",
+        "run",
+        "--scenario",
+        "handshake-close-under-loss",
+        "--seed",
+        "1",
+        "--trace",
+        t.to_str().unwrap(),
+    ]);
+    assert_eq!(code(&o), 0);
+    let lines = std::fs::read_to_string(&t)
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect();
+    (t, lines)
+}
+
+#[test]
+fn replay_follows_an_edited_fate_and_writes_the_run_it_led_to() {
+    let (_, mut lines) = lossy_trace("edit.jsonl");
+    let i = lines
+        .iter()
+        .position(|l| l.contains("\"fate\":\"lost\""))
+        .unwrap();
+    let mut v: serde_json::Value = serde_json::from_str(&lines[i]).unwrap();
+    let t = v["t"].as_u64().unwrap();
+    v.as_object_mut().unwrap().remove("reason");
+    v["fate"] = "delivered".into();
+    v["arrive"] = (t + 10).into();
+    lines[i] = v.to_string();
+    let edited = tmp("edited.jsonl");
+    std::fs::write(&edited, lines.join("\n")).unwrap();
+    let out = tmp("what-if.jsonl");
+    let o = synclab(&[
+        "sim",
+        "replay",
+        edited.to_str().unwrap(),
+        "--trace",
+        out.to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(code(&o), 1, "the outputs differ from the recorded ones");
+    let v = json(&o);
+    assert!(v["divergence"]["line"].as_u64().unwrap() > i as u64 + 1);
+    assert_eq!(v["run_ok"], true, "{v}");
+    assert_eq!(v["run"]["failures"], serde_json::json!([]));
+    let o = synclab(&["sim", "replay", out.to_str().unwrap()]);
+    assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stdout));
+}
+
+#[test]
+fn replay_refuses_an_inconsistent_fate_naming_line_and_key() {
+    let (_, mut lines) = lossy_trace("incons.jsonl");
+    let i = lines
+        .iter()
+        .position(|l| l.contains("\"send\"") && l.contains("\"fate\":\"delivered\""))
+        .unwrap();
+    lines[i] = lines[i].replace("\"fate\":\"delivered\"", "\"fate\":\"teleported\"");
+    let bad = tmp("incons-edited.jsonl");
+    std::fs::write(&bad, lines.join("\n")).unwrap();
+    let path = bad.to_str().unwrap();
+    let o = synclab(&["sim", "replay", path]);
+    assert_eq!(code(&o), 2);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains(&format!("{path}:{}: key `fate`", i + 1)),
+        "{err}"
+    );
+    let o = synclab(&["sim", "replay", path, "--json"]);
+    assert_eq!(code(&o), 2);
+    assert!(json(&o)["error"].as_str().unwrap().contains("key `fate`"));
 }
 
 #[test]

@@ -2,7 +2,10 @@
 //! parameters (one-way delay range, loss, duplication, reordering), partitions drop segments
 //! over time windows, and per-segment rules drop, duplicate or delay the n-th segment of a
 //! direction. Random choices draw from the world's one RNG, always the same five draws per
-//! segment in the same order, so a seed fixes every fate.
+//! segment in the same order, so a seed fixes every fate; or, in a replay, every fate comes
+//! from the trace ([`recorded`]).
+
+pub mod recorded;
 
 use crate::fasthash::FastMap;
 use crate::socket::HostId;
@@ -155,16 +158,31 @@ impl Net {
     /// (loss, duplicate, reorder, delay, duplicate's delay), in that order.
     pub fn decide(&mut self, from: HostId, to: HostId, now: u64, rng: &mut ChaCha8Rng) -> Fate {
         let p = self.spec.params(from, to);
-        let u_loss: f64 = rng.gen();
-        let u_dup: f64 = rng.gen();
-        let u_reorder: f64 = rng.gen();
-        let delay = rng.gen_range(p.delay_min..=p.delay_max);
-        let dup_delay = rng.gen_range(p.delay_min..=p.delay_max);
-        let n = {
-            let c = self.counts.entry((from, to)).or_insert(0);
-            *c += 1;
-            *c
-        };
+        let d = Draws::from_rng(&p, rng);
+        let n = self.next_nth(from, to);
+        self.decide_nth(from, to, now, n, &p, d)
+    }
+
+    /// Counts one more segment `from → to` and returns its number in that direction (from 1),
+    /// the `nth` of `[[net.rule]]`.
+    pub fn next_nth(&mut self, from: HostId, to: HostId) -> u64 {
+        let c = self.counts.entry((from, to)).or_insert(0);
+        *c += 1;
+        *c
+    }
+
+    /// The fate of the `n`-th segment `from → to`, sent at `now`, given its direction's
+    /// parameters `p` and the random values `d`: a partition drops it, then its rule decides,
+    /// then the draws.
+    pub fn decide_nth(
+        &self,
+        from: HostId,
+        to: HostId,
+        now: u64,
+        n: u64,
+        p: &LinkParams,
+        d: Draws,
+    ) -> Fate {
         let rule = self
             .spec
             .rules
@@ -175,7 +193,7 @@ impl Net {
             return Fate::Lost(Loss::Partition);
         }
         let mut extra = 0;
-        let mut dup = u_dup < p.duplicate;
+        let mut dup = d.u_dup < p.duplicate;
         let mut dup_extra = 0;
         match rule {
             Some(RuleAction::Drop) => return Fate::Lost(Loss::Rule),
@@ -186,11 +204,11 @@ impl Net {
             Some(RuleAction::Delay(ms)) => extra = ms,
             None => {}
         }
-        if rule.is_none() && u_loss < p.loss {
+        if rule.is_none() && d.u_loss < p.loss {
             return Fate::Lost(Loss::Random);
         }
-        let at = now + delay + extra;
-        if rule.is_none() && u_reorder < p.reorder {
+        let at = now + d.delay + extra;
+        if rule.is_none() && d.u_reorder < p.reorder {
             return Fate::Held {
                 at,
                 release_at: at + 2 * p.delay_max + 10,
@@ -198,7 +216,46 @@ impl Net {
         }
         Fate::Delivered {
             at,
-            dup_at: dup.then_some(now + dup_delay + extra + dup_extra),
+            dup_at: dup.then_some(now + d.dup_delay + extra + dup_extra),
+        }
+    }
+}
+
+/// The random values behind one segment's fate.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Draws {
+    /// Lost if below the loss probability.
+    pub u_loss: f64,
+    /// Duplicated if below the duplication probability.
+    pub u_dup: f64,
+    /// Held back if below the reordering probability.
+    pub u_reorder: f64,
+    /// One-way delay, ms.
+    pub delay: u64,
+    /// The duplicate's one-way delay, ms.
+    pub dup_delay: u64,
+}
+
+impl Draws {
+    /// Five draws from the seed, in this order: loss, duplicate, reorder, delay, duplicate's delay.
+    pub fn from_rng(p: &LinkParams, rng: &mut ChaCha8Rng) -> Draws {
+        Draws {
+            u_loss: rng.gen(),
+            u_dup: rng.gen(),
+            u_reorder: rng.gen(),
+            delay: rng.gen_range(p.delay_min..=p.delay_max),
+            dup_delay: rng.gen_range(p.delay_min..=p.delay_max),
+        }
+    }
+
+    /// A quiet network: no random loss, duplication or reordering, the shortest delay.
+    pub fn quiet(p: &LinkParams) -> Draws {
+        Draws {
+            u_loss: 1.0,
+            u_dup: 1.0,
+            u_reorder: 1.0,
+            delay: p.delay_min,
+            dup_delay: p.delay_min,
         }
     }
 }

@@ -2,9 +2,8 @@
 //! or blocks (accept, connect, recv) and is polled again after every event until it returns.
 
 use super::host::{Handle, Host, HostOut};
-use super::HostId;
+use super::{HostId, IsnSource};
 use crate::tcp::{Call, Errno, State, Tcb};
-use rand::RngCore;
 
 /// `shutdown`'s `how`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -67,7 +66,7 @@ impl Host {
         call: &SockCall,
         first: bool,
         acc: &mut Vec<u8>,
-        rng: &mut impl RngCore,
+        isns: &mut impl IsnSource,
         out: &mut HostOut,
     ) -> Option<CallResult> {
         match call {
@@ -75,7 +74,7 @@ impl Host {
             SockCall::Accept { as_ } => self.accept(now, sock, as_),
             SockCall::Connect { port, to } => {
                 if first {
-                    if let Err(e) = self.connect(now, sock, *port, *to, rng, out) {
+                    if let Err(e) = self.connect(now, sock, *port, *to, isns, out) {
                         return Some(Err(e));
                     }
                 }
@@ -162,7 +161,7 @@ impl Host {
         sock: &str,
         port: Option<u16>,
         to: (HostId, u16),
-        rng: &mut impl RngCore,
+        isns: &mut impl IsnSource,
         out: &mut HostOut,
     ) -> Result<(), Errno> {
         let lport = match port {
@@ -174,9 +173,10 @@ impl Host {
             }
             None => self.ephemeral_port(),
         };
-        let iss = self.next_isn(rng);
+        let (iss, drawn) = self.next_isn(isns);
         let (tcb, o) = Tcb::connect(self.cfg, lport, to.1, iss, now);
         let c = self.add_conn(tcb, to.0, now, None);
+        self.conns[c].iss_drawn = drawn;
         self.conns[c].handle = Some(sock.to_string());
         self.bind(sock, Handle::Conn(c));
         self.absorb(c, o, now, out);

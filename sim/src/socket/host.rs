@@ -1,11 +1,10 @@
 //! One simulated host: its connections (every one it ever had, for trajectories and oracles),
 //! listeners, handle names, the demultiplexing of arriving segments, and crash.
 
-use super::{ConnId, HostId};
+use super::{ConnId, HostId, IsnSource};
 use crate::fasthash::FastMap;
 use crate::tcp::reset::reset_for;
 use crate::tcp::{Errno, Event, Flags, Outputs, Segment, State, Tcb, TcpConfig};
-use rand::RngCore;
 use std::collections::{BTreeMap, VecDeque};
 
 /// A connection and what the simulator records about it.
@@ -32,6 +31,9 @@ pub struct Conn {
     /// An injected segment reached it: outside the agreement oracle.
     pub injected: bool,
     pub created_at: u64,
+    /// Its ISS was drawn (from the seed, or a trace's record of it), not taken from the
+    /// scenario's `isn` list.
+    pub iss_drawn: bool,
 }
 
 /// A listening socket.
@@ -130,13 +132,14 @@ impl Host {
             .map(|(_, h)| h)
     }
 
-    /// The next ISN: from the scenario's list, then from the seed.
-    pub(crate) fn next_isn(&mut self, rng: &mut impl RngCore) -> u32 {
+    /// The ISN of the connection about to be created: from the scenario's list, then drawn
+    /// from `src`; and whether it was drawn.
+    pub(crate) fn next_isn(&mut self, src: &mut impl IsnSource) -> (u32, bool) {
         let i = self.isn_next;
         self.isn_next += 1;
         match self.isn.get(i) {
-            Some(&v) => v,
-            None => rng.next_u32(),
+            Some(&v) => (v, false),
+            None => (src.draw_isn(self.id, self.conns.len()), true),
         }
     }
 
@@ -180,6 +183,7 @@ impl Host {
             read_shut: false,
             injected: false,
             created_at: now,
+            iss_drawn: false,
         });
         c
     }
@@ -225,7 +229,7 @@ impl Host {
         from: HostId,
         seg: &Segment,
         injected: bool,
-        rng: &mut impl RngCore,
+        isns: &mut impl IsnSource,
         out: &mut HostOut,
     ) {
         if let Some(&c) = self.demux.get(&(seg.dst_port, from, seg.src_port)) {
@@ -252,10 +256,11 @@ impl Host {
             if lst.queue.len() >= lst.backlog {
                 return; // backlog full: drop silently, the peer retries
             }
-            let iss = self.next_isn(rng);
+            let (iss, drawn) = self.next_isn(isns);
             let (tcb, o) = Tcb::from_syn(self.cfg, seg, iss, now);
             let c = self.add_conn(tcb, from, now, Some(l));
             self.conns[c].injected = injected;
+            self.conns[c].iss_drawn = drawn;
             self.listeners[l].queue.push_back(c);
             self.absorb(c, o, now, out);
             return;

@@ -16,3 +16,16 @@ pub use host::{Conn, Handle, Host, HostOut, Listener, Note};
 pub type HostId = usize;
 /// Index of a connection in its host.
 pub type ConnId = usize;
+
+/// Where a host's ISNs come from once its scenario's `isn` list is used up: the seed, or in a
+/// replay, the trace.
+pub trait IsnSource {
+    /// The ISN of connection `conn` (its index in the host) of host `host`.
+    fn draw_isn(&mut self, host: HostId, conn: ConnId) -> u32;
+}
+
+impl IsnSource for rand_chacha::ChaCha8Rng {
+    fn draw_isn(&mut self, _: HostId, _: ConnId) -> u32 {
+        rand::RngCore::next_u32(self)
+    }
+}

@@ -6,11 +6,13 @@ use super::Trace;
 use serde_json::Value;
 use std::collections::HashMap;
 
-/// What became of a segment.
+/// How a segment's arrow ends: the one reading of a segment's fate both renderers draw.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Fate {
-    Delivered,
+pub enum End {
+    /// Dropped by the network.
     Lost,
+    /// Arrived at this virtual time.
+    At(u64),
     /// Still in flight when the run ended.
     InFlight,
 }
@@ -20,11 +22,10 @@ pub enum Fate {
 pub enum Row {
     Seg {
         t: u64,
-        arrive: Option<u64>,
+        end: End,
         /// Sent by the left host.
         from_left: bool,
         label: String,
-        fate: Fate,
         sender_state: String,
         receiver_state: String,
         injected: bool,
@@ -118,15 +119,14 @@ pub fn build(t: &Trace) -> Ladder {
                     let mut idx = i;
                     if v["copy"].as_bool() == Some(true) {
                         let mut dup = rows[i].clone();
-                        if let Row::Seg { dup: d, arrive, .. } = &mut dup {
+                        if let Row::Seg { dup: d, end, .. } = &mut dup {
                             *d = true;
-                            *arrive = Some(time);
+                            *end = End::At(time);
                         }
                         rows.push(dup);
                         idx = rows.len() - 1;
-                    } else if let Row::Seg { arrive, fate, .. } = &mut rows[i] {
-                        *arrive = Some(time);
-                        *fate = Fate::Delivered;
+                    } else if let Row::Seg { end, .. } = &mut rows[i] {
+                        *end = End::At(time);
                     }
                     if let Row::Seg { receiver_state, .. } = &mut rows[idx] {
                         *receiver_state = cur.get(&h).cloned().unwrap_or_else(|| "CLOSED".into());
@@ -146,16 +146,18 @@ pub fn build(t: &Trace) -> Ladder {
                 let injected = ev == "inject";
                 // A pending state of the sender is shown on this row instead.
                 pending.retain(|(_, h, _, _)| *h != from);
-                let fate = match v["fate"].as_str() {
-                    Some("lost") => Fate::Lost,
-                    _ => Fate::InFlight,
+                let end = if injected {
+                    End::At(time) // delivered at once
+                } else if v["fate"] == "lost" {
+                    End::Lost
+                } else {
+                    End::InFlight
                 };
                 rows.push(Row::Seg {
                     t: time,
-                    arrive: None,
+                    end,
                     from_left: fl,
                     label: s(v, "label"),
-                    fate,
                     sender_state: if injected {
                         "(old duplicate)".into()
                     } else {
@@ -168,10 +170,6 @@ pub fn build(t: &Trace) -> Ladder {
                 by_id.insert(id, rows.len() - 1);
                 if injected {
                     arrival = Some((rows.len() - 1, to));
-                    if let Some(Row::Seg { arrive, fate, .. }) = rows.last_mut() {
-                        *arrive = Some(time);
-                        *fate = Fate::Delivered;
-                    }
                 }
             }
             "state" => {

@@ -5,10 +5,21 @@
 //! caused (`send` with the network's verdict, `state`, `error`, `return`, `oracle`); the last
 //! line is `end` with the verdict.
 //!
-//! - [`replay`]: re-runs a trace's inputs and diffs every line;
+//! The network's verdict on a `send` line is its `fate`: `"lost"` with a `reason` (`loss`,
+//! `partition`, `rule`); `"delivered"` with `arrive` (virtual ms) and, for a network duplicate,
+//! `dup_arrive`; or `"held"` (held back behind the next segment of its direction) with
+//! `arrive` and `release_at`, the latest it is let go. A connection whose ISS was drawn from the
+//! seed (not taken from the scenario's `isn` list) has it as `iss` on its first `state` line.
+//! These are all the choices a run makes, so a replay needs no RNG ([`replay::Mode`]).
+//!
+//! - [`replay`]: re-executes a trace (against its recorded network, or from its seed) and diffs
+//!   every line ([`diff`]); [`fates`] reads the recorded network and refuses inconsistent
+//!   fates;
 //! - [`ladder`]: the trace as rows of a ladder (sequence) diagram;
 //! - [`text`], [`svg`]: that diagram for the terminal and as an SVG file.
 
+pub mod diff;
+pub mod fates;
 pub mod ladder;
 pub mod replay;
 pub mod svg;
@@ -42,12 +53,14 @@ impl fmt::Display for TraceError {
 
 impl std::error::Error for TraceError {}
 
-/// A parsed trace: its lines as text and as JSON.
+/// A parsed trace: its lines as text and as JSON (blank lines skipped).
 #[derive(Clone, Debug)]
 pub struct Trace {
     pub file: String,
     pub lines: Vec<String>,
     pub values: Vec<Value>,
+    /// The 1-based line of the file each entry of `lines` came from.
+    pub line_no: Vec<usize>,
 }
 
 impl Trace {
@@ -59,45 +72,52 @@ impl Trace {
             key: key.to_string(),
             message,
         };
-        let lines: Vec<String> = text
+        let (line_no, lines): (Vec<usize>, Vec<String>) = text
             .lines()
-            .filter(|l| !l.trim().is_empty())
-            .map(str::to_string)
-            .collect();
+            .enumerate()
+            .filter(|(_, l)| !l.trim().is_empty())
+            .map(|(i, l)| (i + 1, l.to_string()))
+            .unzip();
         let mut values = Vec::with_capacity(lines.len());
-        for (i, l) in lines.iter().enumerate() {
+        for (&n, l) in line_no.iter().zip(&lines) {
             let v: Value =
-                serde_json::from_str(l).map_err(|e| err(i + 1, "", format!("not JSON: {e}")))?;
+                serde_json::from_str(l).map_err(|e| err(n, "", format!("not JSON: {e}")))?;
             if !v.get("ev").is_some_and(Value::is_string) {
-                return Err(err(i + 1, "ev", "missing or not a string".into()));
+                return Err(err(n, "ev", "missing or not a string".into()));
             }
             values.push(v);
         }
+        let first = line_no.first().copied().unwrap_or(1);
         let Some(meta) = values.first() else {
             return Err(err(1, "", "empty trace".into()));
         };
         if meta["ev"] != "meta" {
             return Err(err(
-                1,
+                first,
                 "ev",
                 "the first line must be the \"meta\" header".into(),
             ));
         }
         for key in ["source", "file"] {
             if !meta[key].is_string() {
-                return Err(err(1, key, "missing or not a string".into()));
+                return Err(err(first, key, "missing or not a string".into()));
             }
         }
         if !meta["seed"].is_u64() {
-            return Err(err(1, "seed", "missing or not an unsigned integer".into()));
+            return Err(err(
+                first,
+                "seed",
+                "missing or not an unsigned integer".into(),
+            ));
         }
         if !meta["hosts"].is_array() {
-            return Err(err(1, "hosts", "missing or not an array".into()));
+            return Err(err(first, "hosts", "missing or not an array".into()));
         }
         Ok(Trace {
             file: file.to_string(),
             lines,
             values,
+            line_no,
         })
     }
 

@@ -4,7 +4,7 @@
 //! distinct instant gets its own band (long idle gaps are cut and marked), so the figure reads
 //! like the RFC's.
 
-use super::ladder::{Fate, Ladder, Row};
+use super::ladder::{End, Ladder, Row};
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 
@@ -29,7 +29,7 @@ pub fn render(l: &Ladder) -> String {
         match r {
             Row::Seg {
                 t,
-                arrive,
+                end,
                 from_left,
                 dup,
                 ..
@@ -44,7 +44,7 @@ pub fn render(l: &Ladder) -> String {
                 seg_k.push(k);
                 let e = need.entry(*t).or_insert(1);
                 *e = (*e).max(k + 1);
-                if let Some(a) = arrive {
+                if let End::At(a) = end {
                     let e = need.entry(*a).or_insert(1);
                     *e = (*e).max(k + 1);
                 }
@@ -56,7 +56,9 @@ pub fn render(l: &Ladder) -> String {
         }
     }
     // y of each instant, cutting long gaps.
-    let mut y_of: HashMap<u64, f64> = HashMap::new();
+    // A BTreeMap: the `t=` labels below are written in time order (a HashMap made the SVG
+    // differ from run to run).
+    let mut y_of: BTreeMap<u64, f64> = BTreeMap::new();
     let mut breaks: Vec<(f64, u64)> = Vec::new();
     let mut y = 110.0;
     let mut prev: Option<u64> = None;
@@ -124,10 +126,9 @@ pub fn render(l: &Ladder) -> String {
         match r {
             Row::Seg {
                 t,
-                arrive,
+                end,
                 from_left,
                 label,
-                fate,
                 sender_state,
                 receiver_state,
                 injected,
@@ -135,9 +136,9 @@ pub fn render(l: &Ladder) -> String {
             } => {
                 let (xs, xa) = if *from_left { (XL, XR) } else { (XR, XL) };
                 let ys = y_of[t] + SUB * k as f64;
-                let ya = match (fate, arrive) {
-                    (Fate::Lost, _) | (_, None) => ys + 24.0,
-                    (_, Some(a)) => y_of[a] + SUB * k as f64,
+                let ya = match end {
+                    End::At(a) => y_of[a] + SUB * k as f64,
+                    End::Lost | End::InFlight => ys + 24.0,
                 };
                 if !injected {
                     state_label(&mut out, *from_left, ys, sender_state, "");
@@ -155,7 +156,7 @@ pub fn render(l: &Ladder) -> String {
                 };
                 let (ex, ey);
                 let first;
-                if *fate == Fate::Lost {
+                if *end == End::Lost {
                     let (xe, ye) = (xs + (xa - xs) * 0.6, ys + (ya - ys) * 0.6);
                     let _ = writeln!(
                         out,

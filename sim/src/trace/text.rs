@@ -7,7 +7,7 @@
 //! ```
 //! A lost segment ends in `X`; `@N` is its arrival time.
 
-use super::ladder::{Fate, Ladder, Row};
+use super::ladder::{End, Ladder, Row};
 use std::fmt::Write as _;
 
 /// Renders the diagram.
@@ -40,10 +40,9 @@ pub fn render(l: &Ladder) -> String {
         match r {
             Row::Seg {
                 t,
-                arrive,
+                end,
                 from_left,
                 label,
-                fate,
                 sender_state,
                 receiver_state,
                 injected,
@@ -56,25 +55,25 @@ pub fn render(l: &Ladder) -> String {
                 };
                 let label = format!("{label:<w_label$}");
                 let (ls, rs, mid) = if *from_left {
-                    let end = if *fate == Fate::Lost { " X " } else { "-->" };
+                    let head = if *end == End::Lost { " X " } else { "-->" };
                     (
                         sender_state.as_str(),
                         receiver_state.as_str(),
-                        format!("--> {label} {end}"),
+                        format!("--> {label} {head}"),
                     )
                 } else {
-                    let start = if *fate == Fate::Lost { " X " } else { "<--" };
+                    let start = if *end == End::Lost { " X " } else { "<--" };
                     (
                         receiver_state.as_str(),
                         sender_state.as_str(),
                         format!("{start} {label} <--"),
                     )
                 };
-                let note = match (fate, arrive) {
-                    (Fate::Lost, _) => "lost".to_string(),
-                    (_, Some(a)) if *dup => format!("@{a} (duplicate)"),
-                    (_, Some(a)) => format!("@{a}"),
-                    (_, None) => "in flight".to_string(),
+                let note = match end {
+                    End::Lost => "lost".to_string(),
+                    End::At(a) if *dup => format!("@{a} (duplicate)"),
+                    End::At(a) => format!("@{a}"),
+                    End::InFlight => "in flight".to_string(),
                 };
                 let _ = writeln!(out, "{t:>7}  {ls:<w_state$} {mid} {rs:<w_state$} {note}");
             }

@@ -2,14 +2,19 @@
 //! [`World::run`] pops events in `(time, insertion)` order, feeds each to its host, sends what
 //! comes out through the network, advances the hosts' scenario steps, and runs the oracles after
 //! every event. Nothing here reads a clock or draws randomness except from the seeded
-//! `ChaCha8Rng`, so a scenario and a seed give one run and one trace.
+//! `ChaCha8Rng`, so a scenario and a seed give one run and one trace; a replay takes those
+//! choices from a trace instead ([`Recording`]).
 //!
+//! - `chance.rs`: where the choices come from (the seed, or a recording);
 //! - `queue.rs`: the event queue;
 //! - `steps.rs`: the scenario steps each host runs, in file order, blocking calls polled;
 //! - this file: the loop, segment transmission and delivery, timers, oracles.
 
+mod chance;
 mod queue;
 mod steps;
+
+pub use chance::Recording;
 
 use crate::fasthash::FastMap;
 use crate::net::{Fate, Net, NetSpec};
@@ -18,9 +23,8 @@ use crate::oracle::{invariants, Failure};
 use crate::scenario::Scenario;
 use crate::socket::{ConnId, Host, HostId, HostOut, Note};
 use crate::tcp::{Segment, State};
+use chance::Chance;
 use queue::{Ev, Packet, Queue};
-use rand::SeedableRng;
-use rand_chacha::ChaCha8Rng;
 use serde_json::{json, Value};
 use steps::Runner;
 
@@ -90,6 +94,8 @@ pub struct RunOptions {
     pub net: NetOverride,
     /// Record the JSON Lines trace.
     pub trace: bool,
+    /// Take segment fates and drawn ISNs from this recording instead of the seed (replay).
+    pub recorded: Option<Recording>,
 }
 
 /// What a run did.
@@ -108,6 +114,8 @@ pub struct RunResult {
     pub failures: Vec<Failure>,
     /// The trace, one JSON object a line, if asked for.
     pub trace: Option<Vec<String>>,
+    /// With a recording: segments it had no fate for (they met a quiet network).
+    pub unrecorded: u64,
 }
 
 impl RunResult {
@@ -136,7 +144,7 @@ pub struct World<'s> {
     sc: &'s Scenario,
     seed: u64,
     now: u64,
-    rng: ChaCha8Rng,
+    chance: Chance,
     queue: Queue,
     hosts: Vec<Host>,
     net: Net,
@@ -186,7 +194,7 @@ impl<'s> World<'s> {
             sc,
             seed: opts.seed,
             now: 0,
-            rng: ChaCha8Rng::seed_from_u64(opts.seed),
+            chance: Chance::new(opts.seed, opts.recorded.clone()),
             queue: Queue::default(),
             sched: vec![Vec::new(); hosts.len()],
             hosts,
@@ -291,6 +299,7 @@ impl<'s> World<'s> {
             virtual_ms: self.last_t,
             failures: self.failures,
             trace: self.trace,
+            unrecorded: self.chance.unrecorded,
         }
     }
 
@@ -313,7 +322,7 @@ impl<'s> World<'s> {
                     });
                 }
                 let mut out = self.out_buf();
-                self.hosts[p.to].on_segment(now, p.from, &p.seg, false, &mut self.rng, &mut out);
+                self.hosts[p.to].on_segment(now, p.from, &p.seg, false, &mut self.chance, &mut out);
                 self.take(p.to, out);
                 true
             }
@@ -339,7 +348,7 @@ impl<'s> World<'s> {
                     inj.from,
                     &inj.seg,
                     true,
-                    &mut self.rng,
+                    &mut self.chance,
                     &mut out,
                 );
                 self.take(inj.to, out);
@@ -392,9 +401,17 @@ impl<'s> World<'s> {
                         let c = &self.hosts[h].conns[conn];
                         let (l, r) = c.tcb.ports();
                         let remote = format!("{}:{r}", self.hosts[c.remote_host].name);
+                        // A connection's first state line says its ISS when it was drawn (a
+                        // scenario's `isn` list is in the trace already).
+                        let iss = (from == State::Closed && c.iss_drawn).then(|| c.tcb.iss());
                         self.record(|| {
-                            json!({"t": now, "ev": "state", "host": host, "conn": conn, "port": l,
-                                   "remote": remote, "from": from.name(), "to": to.name()})
+                            let mut v = json!({"t": now, "ev": "state", "host": host, "conn": conn,
+                                               "port": l, "remote": remote, "from": from.name(),
+                                               "to": to.name()});
+                            if let Some(iss) = iss {
+                                v["iss"] = json!(iss);
+                            }
+                            v
                         });
                     }
                     if let Some(f) =
@@ -451,7 +468,7 @@ impl<'s> World<'s> {
         let now = self.now;
         let id = self.next_id;
         self.next_id += 1;
-        let fate = self.net.decide(from, to, now, &mut self.rng);
+        let fate = self.chance.fate(&mut self.net, from, to, now);
         if self.trace.is_some() {
             let rec = WireRec {
                 t: now,
@@ -480,7 +497,11 @@ impl<'s> World<'s> {
                         v["dup_arrive"] = json!(d);
                     }
                 }
-                Fate::Held { .. } => v["fate"] = json!("held"),
+                Fate::Held { at, release_at } => {
+                    v["fate"] = json!("held");
+                    v["arrive"] = json!(at);
+                    v["release_at"] = json!(release_at);
+                }
             }
             self.record(|| v);
         }

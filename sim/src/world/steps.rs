@@ -69,7 +69,7 @@ impl World<'_> {
                 &step.call,
                 first,
                 &mut acc,
-                &mut self.rng,
+                &mut self.chance,
                 &mut out,
             );
             self.runners[h].acc = acc;

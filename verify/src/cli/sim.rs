@@ -4,8 +4,9 @@
 use super::output::{bad_input, Exit, Outcome};
 use serde_json::json;
 use synclab_sim::scenario::{builtin, load};
-use synclab_sim::trace::{ladder, replay, svg, text, Trace};
-use synclab_sim::{run as run_scenario, NetOverride, RunOptions};
+use synclab_sim::trace::replay::{self, Mode};
+use synclab_sim::trace::{ladder, svg, text, Trace};
+use synclab_sim::{run as run_scenario, NetOverride, RunOptions, Scenario};
 
 /// Options of `synclab sim`.
 #[derive(clap::Args, Debug)]
@@ -18,7 +19,8 @@ pub struct SimArgs {
 enum SimCommand {
     /// Run a scenario (a built-in name or a TOML file) and check it.
     Run(RunArgs),
-    /// Re-run a trace's inputs and diff its outputs step by step.
+    /// Re-execute a trace against its recorded network (or --from-seed) and diff its outputs
+    /// step by step.
     Replay(ReplayArgs),
     /// Draw a trace's ladder diagram (text, or SVG with --svg).
     Diagram(DiagramArgs),
@@ -39,18 +41,8 @@ struct ExploreArgs {
     /// First seed.
     #[arg(long, default_value_t = 0)]
     first_seed: u64,
-    /// Loss probability on every direction (overrides [net]).
-    #[arg(long)]
-    loss: Option<f64>,
-    /// Duplication probability (overrides [net]).
-    #[arg(long)]
-    dup: Option<f64>,
-    /// Reordering probability (overrides [net]).
-    #[arg(long)]
-    reorder: Option<f64>,
-    /// One-way delay range in ms, `A..B` (overrides [net]).
-    #[arg(long = "delay-ms")]
-    delay_ms: Option<String>,
+    #[command(flatten)]
+    net: NetFlags,
     /// Print one JSON object.
     #[arg(long)]
     json: bool,
@@ -64,6 +56,19 @@ struct RunArgs {
     /// RNG seed.
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    #[command(flatten)]
+    net: NetFlags,
+    /// Write the JSON Lines trace here.
+    #[arg(long)]
+    trace: Option<String>,
+    /// Print one JSON object.
+    #[arg(long)]
+    json: bool,
+}
+
+/// The network overrides of `run` and `explore`.
+#[derive(clap::Args, Debug)]
+struct NetFlags {
     /// Loss probability on every direction (overrides the scenario's [net]).
     #[arg(long)]
     loss: Option<f64>,
@@ -76,18 +81,19 @@ struct RunArgs {
     /// One-way delay range in ms, `A..B` (overrides [net]).
     #[arg(long = "delay-ms")]
     delay_ms: Option<String>,
-    /// Write the JSON Lines trace here.
-    #[arg(long)]
-    trace: Option<String>,
-    /// Print one JSON object.
-    #[arg(long)]
-    json: bool,
 }
 
 #[derive(clap::Args, Debug)]
 struct ReplayArgs {
     /// Trace file (JSON Lines, from `sim run --trace`).
     file: String,
+    /// Re-run from the recorded seed (every choice drawn from the RNG again) instead of
+    /// taking the segments' fates and drawn ISNs from the trace.
+    #[arg(long = "from-seed")]
+    from_seed: bool,
+    /// Write the replayed run's own trace here (after a hand-edited fate: the run it led to).
+    #[arg(long)]
+    trace: Option<String>,
     /// Print one JSON object.
     #[arg(long)]
     json: bool,
@@ -146,32 +152,44 @@ fn delay(v: Option<&str>) -> Result<Option<(u64, u64)>, String> {
     }
 }
 
-fn overrides(
-    loss: Option<f64>,
-    dup: Option<f64>,
-    reorder: Option<f64>,
-    delay_ms: Option<&str>,
-) -> Result<NetOverride, String> {
-    Ok(NetOverride {
-        loss: prob("loss", loss)?,
-        duplicate: prob("dup", dup)?,
-        reorder: prob("reorder", reorder)?,
-        delay: delay(delay_ms)?,
-    })
+impl NetFlags {
+    fn overrides(&self) -> Result<NetOverride, String> {
+        Ok(NetOverride {
+            loss: prob("loss", self.loss)?,
+            duplicate: prob("dup", self.dup)?,
+            reorder: prob("reorder", self.reorder)?,
+            delay: delay(self.delay_ms.as_deref())?,
+        })
+    }
+}
+
+/// The prologue of `run` and `explore`: the network flags checked, then the scenarios loaded
+/// (`all` is every built-in when `all_allowed`).
+fn scenarios(
+    scenario: &str,
+    all_allowed: bool,
+    net: &NetFlags,
+) -> Result<(Vec<Scenario>, NetOverride), String> {
+    let net = net.overrides()?;
+    let scenarios = if all_allowed && scenario == "all" {
+        builtin::all()
+    } else {
+        vec![load(scenario).map_err(|e| e.to_string())?]
+    };
+    Ok((scenarios, net))
+}
+
+/// Writes trace lines to `path`, one a line.
+fn write_trace(path: &str, lines: &[String]) -> Result<(), String> {
+    let mut body = lines.join("\n");
+    body.push('\n');
+    std::fs::write(path, body).map_err(|e| format!("{path}: cannot write the trace: {e}"))
 }
 
 fn sim_explore(a: ExploreArgs) -> Exit {
-    let net = match overrides(a.loss, a.dup, a.reorder, a.delay_ms.as_deref()) {
-        Ok(n) => n,
+    let (scenarios, net) = match scenarios(&a.scenario, true, &a.net) {
+        Ok(x) => x,
         Err(e) => return bad_input(a.json, e),
-    };
-    let scenarios = if a.scenario == "all" {
-        builtin::all()
-    } else {
-        match load(&a.scenario) {
-            Ok(sc) => vec![sc],
-            Err(e) => return bad_input(a.json, e),
-        }
     };
     let s = synclab_sim::explore::sweep(&scenarios, a.first_seed, a.seeds, net);
     Outcome {
@@ -183,27 +201,22 @@ fn sim_explore(a: ExploreArgs) -> Exit {
 }
 
 fn sim_run(a: RunArgs) -> Exit {
-    let net = match overrides(a.loss, a.dup, a.reorder, a.delay_ms.as_deref()) {
-        Ok(n) => n,
-        Err(e) => return bad_input(a.json, e),
-    };
-    let sc = match load(&a.scenario) {
-        Ok(sc) => sc,
+    let (scenarios, net) = match scenarios(&a.scenario, false, &a.net) {
+        Ok(x) => x,
         Err(e) => return bad_input(a.json, e),
     };
     let r = run_scenario(
-        &sc,
+        &scenarios[0],
         &RunOptions {
             seed: a.seed,
             net,
             trace: a.trace.is_some(),
+            ..Default::default()
         },
     );
     if let (Some(path), Some(lines)) = (&a.trace, &r.trace) {
-        let mut body = lines.join("\n");
-        body.push('\n');
-        if let Err(e) = std::fs::write(path, body) {
-            return bad_input(a.json, format!("{path}: cannot write the trace: {e}"));
+        if let Err(e) = write_trace(path, lines) {
+            return bad_input(a.json, e);
         }
     }
     let mut text = format!(
@@ -242,29 +255,60 @@ fn sim_replay(a: ReplayArgs) -> Exit {
         Ok(t) => t,
         Err(e) => return bad_input(a.json, e),
     };
-    let r = match replay::replay(&t) {
+    let mode = if a.from_seed {
+        Mode::FromSeed
+    } else {
+        Mode::RecordedFates
+    };
+    let r = match replay::replay(&t, mode) {
         Ok(r) => r,
         Err(e) => return bad_input(a.json, e),
     };
-    let (json, text) = match &r.divergence {
-        None => (
-            json!({"ok": true, "lines": r.lines, "run_ok": r.run.ok, "divergence": null}),
-            format!(
-                "replay of {}: {} lines, no divergence (the run itself {})\n",
-                a.file,
-                r.lines,
-                if r.run.ok { "passed" } else { "failed" }
-            ),
+    if let (Some(path), Some(lines)) = (&a.trace, &r.run.trace) {
+        if let Err(e) = write_trace(path, lines) {
+            return bad_input(a.json, e);
+        }
+    }
+    let mode_name = match mode {
+        Mode::RecordedFates => "recorded-fates",
+        Mode::FromSeed => "from-seed",
+    };
+    let divergence = r.divergence.as_ref().map_or(
+        serde_json::Value::Null,
+        |d| json!({"line": d.line, "recorded": d.recorded, "replayed": d.replayed}),
+    );
+    let json = json!({"ok": r.divergence.is_none(), "mode": mode_name, "lines": r.lines,
+                      "divergence": divergence, "run_ok": r.run.ok,
+                      "unrecorded": r.run.unrecorded, "run": r.run.to_json()});
+    let mut text = match &r.divergence {
+        None => format!(
+            "replay of {} ({mode_name}): {} lines, no divergence\n",
+            a.file, r.lines
         ),
-        Some(d) => (
-            json!({"ok": false, "lines": r.lines, "run_ok": r.run.ok,
-                   "divergence": {"line": d.line, "recorded": d.recorded, "replayed": d.replayed}}),
-            format!(
-                "replay of {}: DIVERGES at line {}\n  recorded: {}\n  replayed: {}\n",
-                a.file, d.line, d.recorded, d.replayed
-            ),
+        Some(d) => format!(
+            "replay of {} ({mode_name}): DIVERGES at line {}\n  recorded: {}\n  replayed: {}\n",
+            a.file, d.line, d.recorded, d.replayed
         ),
     };
+    text.push_str(&format!(
+        "  the replayed run {}",
+        if r.run.ok { "passed" } else { "FAILED" }
+    ));
+    if r.run.unrecorded > 0 {
+        text.push_str(&format!(
+            "; {} segments had no recorded fate (they met a quiet network)",
+            r.run.unrecorded
+        ));
+    }
+    text.push('\n');
+    for f in &r.run.failures {
+        text.push_str("    ");
+        text.push_str(&f.text().replace('\n', "\n    "));
+        text.push('\n');
+    }
+    if let Some(p) = &a.trace {
+        text.push_str(&format!("  its trace: {p}\n"));
+    }
     Outcome {
         json,
         text,
