@@ -502,6 +502,6 @@ proptest! {
 fn sem_header(sem: &Semaphore) -> RegionHeader {
     match &sem.backing {
         Backing::Region(r) => r.header(),
-        Backing::Boxed(_) => unreachable!(),
+        Backing::Local(_) => unreachable!(),
     }
 }
