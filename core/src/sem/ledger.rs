@@ -8,8 +8,9 @@
 //! # Invariants
 //!
 //! - **One slot per process.** A process claims a free slot with a CAS `0 → key` before its
-//!   first acquire and keeps it for its lifetime; all its threads and handles share it. Only
-//!   recovery frees a slot.
+//!   first acquire and keeps it for its lifetime; all its threads and handles share it. Claims
+//!   are serialised per process ([`ProcessEnv::claim_locked`]), so two threads' first acquires
+//!   cannot claim two slots. Only recovery frees a slot.
 //! - **Never more recorded than held.** `acquire` takes permits and then records them;
 //!   `release` un-records and then returns them; so a process killed in between leaks, it never
 //!   creates, permits. The count plus every entry's permits never exceeds the maximum.
@@ -160,10 +161,14 @@ impl<M: Memory> LedgerView<M> {
         Err(SemError::LedgerFull { slots: self.len })
     }
 
-    /// The slot this process already owns (claimed by another thread or handle), else a free
-    /// slot claimed now.
+    /// Under this process's claim lock: the slot it already owns (claimed by another thread or
+    /// handle), else a free slot claimed now. Without the lock, two threads that both found no
+    /// slot of theirs would claim one each and split the process's permits between them.
     fn find_or_claim(&self) -> Option<usize> {
-        self.find_owned().or_else(|| self.claim_free())
+        let mut found = None;
+        self.env
+            .claim_locked(&mut || found = self.find_owned().or_else(|| self.claim_free()));
+        found
     }
 
     /// The first slot owned by this process's key.

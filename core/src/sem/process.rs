@@ -2,13 +2,14 @@
 //! about processes, behind the [`ProcessEnv`] trait.
 //!
 //! The ledger's algorithm (`ledger.rs`) never reads `/proc` itself. It asks a `ProcessEnv` for
-//! this process's [`ProcessKey`] and for the [`PidStatus`] of a pid, and it judges liveness
-//! itself from those answers
+//! this process's [`ProcessKey`], for the [`PidStatus`] of a pid, and for a lock that serialises
+//! this process's slot claims, and it judges liveness itself from those answers
 //! (`ledger::is_alive`). [`ProcFs`] answers for real processes from `/proc`; the loom models in
 //! `synclab-verify` answer from a table the model controls, so the shipped judgement (start times
 //! compared, pid reuse detected, unreadable entries counted as alive) is the modelled one.
 
 use super::SemError;
+use std::sync::{Mutex, PoisonError};
 
 /// A process identity that survives pid reuse: the pid and the low 32 bits of its start time
 /// (clock ticks since boot, field 22 of `/proc/PID/stat`).
@@ -67,9 +68,13 @@ pub trait ProcessEnv: Send + Sync {
     /// What the system says about `pid` now. `Err` when it cannot tell (the ledger then counts
     /// the process as alive).
     fn status(&self, pid: u32) -> Result<PidStatus, SemError>;
+
+    /// Runs `f` holding this process's ledger-claim lock: one lock per process, shared by all
+    /// its threads and handles, so that a process claims at most one ledger slot.
+    fn claim_locked(&self, f: &mut dyn FnMut());
 }
 
-/// The real process environment: this process and `/proc`.
+/// The real process environment: this process, `/proc`, and a process-wide claim lock.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct ProcFs;
 
@@ -80,6 +85,15 @@ impl ProcessEnv for ProcFs {
 
     fn status(&self, pid: u32) -> Result<PidStatus, SemError> {
         read_stat(pid)
+    }
+
+    fn claim_locked(&self, f: &mut dyn FnMut()) {
+        // One per process, whatever the region: claiming happens once per handle, so sharing
+        // the lock between regions costs nothing. A panic under it cannot leave the ledger
+        // half-updated (a claim is one CAS), so a poisoned lock is still good.
+        static CLAIM: Mutex<()> = Mutex::new(());
+        let _guard = CLAIM.lock().unwrap_or_else(PoisonError::into_inner);
+        f();
     }
 }
 
