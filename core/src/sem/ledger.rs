@@ -23,11 +23,11 @@
 //!   pid is a different process) and counts a process it cannot judge as alive ([`is_alive`]).
 //!
 //! The algorithm is generic over [`Memory`] and asks about processes through [`ProcessEnv`], so
-//! a model checker can run this very code and decide who is dead.
+//! the loom models in `synclab-verify` (`models::sem_ledger`) run this very code.
 
 use super::process::{PidStatus, ProcessEnv, ProcessKey};
 use super::SemError;
-use crate::mem::{Atomic, Memory};
+use crate::mem::{Atomic, Memory, Mutant};
 use std::ptr::NonNull;
 use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release};
 use std::sync::{Arc, OnceLock};
@@ -71,14 +71,16 @@ impl ProcessKey {
 /// a process with that pid runs and started at the key's start time; dead if the pid is gone,
 /// exited (a zombie) or now names a process with another start time (reuse); alive if `env`
 /// cannot tell, so a recovery never takes the permits of a process it could not judge.
-pub(crate) fn is_alive(key: ProcessKey, env: &dyn ProcessEnv) -> bool {
+pub(crate) fn is_alive<M: Memory>(key: ProcessKey, env: &dyn ProcessEnv) -> bool {
     if key.pid == 0 {
         return false;
     }
     match env.status(key.pid) {
-        Ok(PidStatus::Running { start }) => start as u32 == key.start,
+        Ok(PidStatus::Running { start }) => {
+            start as u32 == key.start || M::mutant(Mutant::SemLedgerPidOnly)
+        }
         Ok(PidStatus::Gone | PidStatus::Exited) => false,
-        Err(_) => true,
+        Err(_) => !M::mutant(Mutant::SemLedgerUnknownIsDead),
     }
 }
 
@@ -129,7 +131,7 @@ impl<M: Memory> LedgerView<M> {
 
     /// Whether the process `key` is alive, asked through this view's environment.
     pub(crate) fn judges_alive(&self, key: ProcessKey) -> bool {
-        is_alive(key, &*self.env)
+        is_alive::<M>(key, &*self.env)
     }
 
     pub(crate) fn slot(&self, i: usize) -> &LedgerSlot<M> {
@@ -166,8 +168,12 @@ impl<M: Memory> LedgerView<M> {
     /// slot of theirs would claim one each and split the process's permits between them.
     fn find_or_claim(&self) -> Option<usize> {
         let mut found = None;
-        self.env
-            .claim_locked(&mut || found = self.find_owned().or_else(|| self.claim_free()));
+        let mut body = || found = self.find_owned().or_else(|| self.claim_free());
+        if M::mutant(Mutant::SemLedgerClaimUnlocked) {
+            body();
+        } else {
+            self.env.claim_locked(&mut body);
+        }
         found
     }
 
@@ -229,6 +235,10 @@ impl<M: Memory> LedgerView<M> {
                     requested: n,
                 });
             }
+            if M::mutant(Mutant::SemLedgerReleaseWithoutCas) {
+                slot.permits.store(cur - u64::from(n), Relaxed);
+                return Ok(());
+            }
             // Relaxed: see `record_acquire`.
             match slot
                 .permits
@@ -273,7 +283,9 @@ impl<M: Memory> LedgerView<M> {
             // liveness after it started: the pid table cannot show us the pid's previous
             // process, whose start time would make a live owner look dead (pid reuse). The claim
             // CAS below re-reads the word, so this value is otherwise only a candidate.
-            let owner = slot.owner.load(Acquire);
+            let owner = slot
+                .owner
+                .load(M::order(Mutant::SemLedgerRelaxedOwnerLoad, Acquire));
             if owner == 0 || owner == me || owner == me | RECOVERING {
                 continue;
             }
@@ -283,13 +295,17 @@ impl<M: Memory> LedgerView<M> {
             if self.judges_alive(ProcessKey::from_word(owner)) {
                 continue;
             }
-            // AcqRel: the CAS's atomicity is what makes one recoverer win; Acquire also orders
-            // the previous owner's claim (and a dead recoverer's) before our emptying, Release
-            // our claim before the slot's later owners.
-            let claimed = slot
-                .owner
-                .compare_exchange(owner, me | RECOVERING, AcqRel, Relaxed)
-                .is_ok();
+            let claimed = if M::mutant(Mutant::SemLedgerClaimWithoutCas) {
+                slot.owner.store(me | RECOVERING, Release);
+                true
+            } else {
+                // AcqRel: the CAS's atomicity is what makes one recoverer win; Acquire also
+                // orders the previous owner's claim (and a dead recoverer's) before our
+                // emptying, Release our claim before the slot's later owners.
+                slot.owner
+                    .compare_exchange(owner, me | RECOVERING, AcqRel, Relaxed)
+                    .is_ok()
+            };
             if !claimed {
                 continue; // another recoverer won, or the slot changed
             }
@@ -299,7 +315,10 @@ impl<M: Memory> LedgerView<M> {
             let permits = slot.permits.swap(0, AcqRel);
             // Release: a claimer's AcqRel CAS 0 → key acquires the zeroed permits (without it,
             // the next owner may read, or in C++ terms even add to, the dead holder's count).
-            let free = |slot: &LedgerSlot<M>| slot.owner.store(0, Release);
+            let free = |slot: &LedgerSlot<M>| {
+                slot.owner
+                    .store(0, M::order(Mutant::SemLedgerRelaxedFree, Release))
+            };
             if permits > u64::from(self.max) {
                 free(slot);
                 return Err(SemError::Corrupt {

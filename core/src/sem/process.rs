@@ -41,7 +41,7 @@ impl ProcessKey {
     /// Unexpected errors count as alive, so a recovery never takes the permits of a process it
     /// could not judge. (The ledger makes the same judgement through its [`ProcessEnv`].)
     pub fn is_alive(self) -> bool {
-        super::ledger::is_alive(self, &ProcFs)
+        super::ledger::is_alive::<crate::mem::RealMemory>(self, &ProcFs)
     }
 }
 

@@ -507,10 +507,10 @@ fn sem_header(sem: &Semaphore) -> RegionHeader {
 }
 
 /// Two handles of one process whose first acquires race share one ledger slot: the permits taken
-/// through either are the process's, seen and releasable through both. (Unserialised claims,
-/// this code before the fix, gave each racing handle a slot of its own; the window is a few
-/// loads wide, and 20,000 rounds of this test on real memory never hit it. The loom model
-/// `semaphore-ledger-process` finds it at once.)
+/// through either are the process's, seen and releasable through both. (Unserialised claims, the
+/// mutant `sem-ledger-claim-unlocked` and this code before the fix, gave each racing handle a
+/// slot of its own; the window is a few loads wide, and 20,000 rounds of this test on real
+/// memory never hit it. The loom model `semaphore-ledger-process` finds it at once.)
 #[test]
 fn racing_first_acquires_of_two_handles_share_one_slot() {
     for round in 0..200 {
