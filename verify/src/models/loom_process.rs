@@ -44,16 +44,19 @@ impl PidTable {
     /// The process `key` starts (or its pid becomes `key`'s after a death: pid reuse).
     pub fn start(&self, key: ProcessKey) {
         assert!(key.start != 0, "start time 0 means no process in the table");
+        // Release: see the module docs (what the process did before is visible with its start).
         self.entry(key.pid).store(u64::from(key.start), Release);
     }
 
     /// The process with `pid` dies and its pid stays unused.
     pub fn kill(&self, pid: u32) {
+        // Release: see the module docs (death is observed after the process's last action).
         self.entry(pid).store(NONE, Release);
     }
 
     /// `/proc` cannot be read for `pid` from now on (the process lives on).
     pub fn hide(&self, pid: u32) {
+        // Release: as `start` (the table is the model's kernel; see the module docs).
         self.entry(pid).store(UNREADABLE, Release);
     }
 
