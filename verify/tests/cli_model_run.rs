@@ -54,6 +54,53 @@ fn model_spsc_passes_and_its_mutant_is_caught() {
     assert!(v["message"].as_str().is_some_and(|m| !m.is_empty()));
 }
 
+/// The ledger models are registered: listed with their mutants, runnable by name (the main
+/// spec: every ledger scenario at bound 2, about 2 s in a debug build), mutants caught.
+#[test]
+fn model_semaphore_ledger_is_listed_passes_and_catches_its_mutants() {
+    let (code, v, _) = synclab(&["model", "--list", "--json"]);
+    assert_eq!(code, 0);
+    let models = v["models"].as_array().expect("models array");
+    let ledger = models
+        .iter()
+        .find(|m| m["name"] == "semaphore-ledger")
+        .expect("semaphore-ledger listed");
+    let mutants = ledger["mutants"].as_array().unwrap();
+    assert_eq!(mutants.len(), 7, "{mutants:?}");
+    assert!(mutants.contains(&Value::from("sem-ledger-claim-without-cas")));
+    for name in [
+        "semaphore-ledger-recover",
+        "semaphore-ledger-reuse",
+        "semaphore-ledger-process",
+    ] {
+        assert!(models.iter().any(|m| m["name"] == name), "{name} missing");
+    }
+    let (code, v, _) = synclab(&["model", "semaphore-ledger", "--json"]);
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v["ok"], true);
+    assert_eq!(v["model"], "semaphore-ledger");
+    let (code, v, _) = synclab(&[
+        "model",
+        "semaphore-ledger",
+        "--mutant",
+        "sem-ledger-relaxed-free",
+        "--json",
+    ]);
+    assert_eq!(code, 1, "{v}");
+    assert_eq!(v["ok"], false);
+    assert!(v["message"]
+        .as_str()
+        .is_some_and(|m| m.contains("start empty")));
+    let (code, _, _) = synclab(&[
+        "model",
+        "semaphore-ledger-reuse",
+        "--mutant",
+        "sem-ledger-unknown-is-dead",
+        "--json",
+    ]);
+    assert_eq!(code, 2, "not a mutant of that model");
+}
+
 #[test]
 fn model_bad_names_exit_2() {
     assert_eq!(synclab(&["model", "nope", "--json"]).0, 2);

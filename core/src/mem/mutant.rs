@@ -46,6 +46,31 @@ pub enum Mutant {
     /// sem: the compare-and-swap that takes a permit uses `Relaxed` instead of `Acquire`, so a
     /// new holder's critical section is not ordered after the previous holder's `release`.
     SemRelaxedAcquire = 12,
+    /// sem ledger: `recover` claims a dead holder's entry with a plain store instead of a
+    /// compare-and-swap, so a recoverer that judged the entry dead earlier overwrites whoever
+    /// owns the slot now (a new live holder that reused it) and takes that holder's permits.
+    SemLedgerClaimWithoutCas = 13,
+    /// sem ledger: liveness looks at the pid only and ignores the start time, so a dead holder
+    /// whose pid was reused by a new process looks alive and its permits are never recovered.
+    SemLedgerPidOnly = 14,
+    /// sem ledger: the recoverer frees an emptied slot with a `Relaxed` store instead of
+    /// `Release`, so the next process to claim the slot need not see it emptied (it may read
+    /// the dead holder's permits as its own).
+    SemLedgerRelaxedFree = 15,
+    /// sem ledger: `release` un-records its permits with a load and a store instead of a
+    /// compare-and-swap, so two threads of one process releasing at once lose an un-record and
+    /// the ledger claims permits the process no longer holds (recovered twice after it dies).
+    SemLedgerReleaseWithoutCas = 16,
+    /// sem ledger: a process's first-use slot claims are not serialised, so two of its threads
+    /// (or handles) claim two slots and split its permits between them.
+    SemLedgerClaimUnlocked = 17,
+    /// sem ledger: liveness counts a process it cannot judge (its `/proc` entry unreadable) as
+    /// dead instead of alive, so a recovery takes the permits of a live holder.
+    SemLedgerUnknownIsDead = 18,
+    /// sem ledger: `recover` reads a slot's owner word `Relaxed` instead of `Acquire`, so it may
+    /// judge the owner's liveness from a pid table older than the owner, see the pid's previous
+    /// process there (another start time) and recover a live holder whose pid was reused.
+    SemLedgerRelaxedOwnerLoad = 19,
     /// eventcount: a waiter announces itself and re-checks its condition without the heavy half
     /// of the barrier between the two (the mirror image of `EventcountNoFence`).
     EventcountNoHeavyFence = 20,
@@ -84,6 +109,13 @@ impl Mutant {
             Mutant::SemSplitWordsRelaxed => "sem-split-words-relaxed",
             Mutant::SemTimeoutSwallowsWake => "sem-timeout-swallows-wake",
             Mutant::SemRelaxedAcquire => "sem-relaxed-acquire",
+            Mutant::SemLedgerClaimWithoutCas => "sem-ledger-claim-without-cas",
+            Mutant::SemLedgerPidOnly => "sem-ledger-pid-only",
+            Mutant::SemLedgerRelaxedFree => "sem-ledger-relaxed-free",
+            Mutant::SemLedgerReleaseWithoutCas => "sem-ledger-release-without-cas",
+            Mutant::SemLedgerClaimUnlocked => "sem-ledger-claim-unlocked",
+            Mutant::SemLedgerUnknownIsDead => "sem-ledger-unknown-is-dead",
+            Mutant::SemLedgerRelaxedOwnerLoad => "sem-ledger-relaxed-owner-load",
         }
     }
 
@@ -104,5 +136,12 @@ impl Mutant {
         Mutant::SemSplitWordsRelaxed,
         Mutant::SemTimeoutSwallowsWake,
         Mutant::SemRelaxedAcquire,
+        Mutant::SemLedgerClaimWithoutCas,
+        Mutant::SemLedgerPidOnly,
+        Mutant::SemLedgerRelaxedFree,
+        Mutant::SemLedgerReleaseWithoutCas,
+        Mutant::SemLedgerClaimUnlocked,
+        Mutant::SemLedgerUnknownIsDead,
+        Mutant::SemLedgerRelaxedOwnerLoad,
     ];
 }

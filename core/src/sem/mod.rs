@@ -62,7 +62,11 @@
 //! entries keyed by pid plus the process's start time (field 22 of `/proc/PID/stat`), so a
 //! reused pid is not mistaken for the dead holder. [`Semaphore::recover`] returns the permits of
 //! dead processes (zombies count as dead); exactly one recoverer wins each entry by a CAS on its
-//! owner word. [`Semaphore::recover`] documents the crash windows.
+//! owner word. [`Semaphore::recover`] documents the crash windows; `ledger.rs` states the
+//! ledger's invariants. The ledger asks about processes through a [`ProcessEnv`] ([`ProcFs`] for
+//! real processes), so its loom models (`synclab-verify`'s `models::sem_ledger`, with
+//! [`Semaphore::new_local_with_ledger`] and [`Semaphore::handle_as`]) decide who is dead and run
+//! this very code; they find all seven `sem-ledger-*` mutants.
 //!
 //! # glibc bug 12674
 //!
@@ -96,11 +100,12 @@
 
 mod error;
 mod ledger;
+mod process;
 #[cfg(test)]
 mod tests;
 
 pub use error::SemError;
-pub use ledger::ProcessKey;
+pub use process::{PidStatus, ProcFs, ProcessEnv, ProcessKey};
 
 use crate::mem::{Atomic, Deadline, Memory, Mutant, RealMemory, WaitOutcome};
 use crate::shm::{Region, RegionHeader, RegionKind, RegionLayout, ShmError, ShmName};
@@ -223,9 +228,28 @@ impl<M: Memory> SemCore<M> {
     }
 }
 
+/// What keeps a handle's memory alive: a shared-memory region, or (for `new_local*`, the
+/// constructors loom models use) a heap block shared by every handle made with
+/// [`Semaphore::handle_as`].
 enum Backing<M: Memory> {
+    /// Only ever in a `Semaphore<RealMemory>`.
     Region(Arc<Region>),
-    Boxed(NonNull<SemCore<M>>),
+    Local(Arc<LocalBlock<M>>),
+}
+
+impl<M: Memory> Clone for Backing<M> {
+    fn clone(&self) -> Self {
+        match self {
+            Backing::Region(r) => Backing::Region(Arc::clone(r)),
+            Backing::Local(b) => Backing::Local(Arc::clone(b)),
+        }
+    }
+}
+
+/// The heap form of a region body: the control block and the ledger slots.
+struct LocalBlock<M: Memory> {
+    core: SemCore<M>,
+    slots: Box<[LedgerSlot<M>]>,
 }
 
 /// A handle to a counting semaphore. Cheap to share between threads (`Send + Sync`); every
@@ -250,15 +274,6 @@ const _: () = {
     const fn send_sync<T: Send + Sync>() {}
     send_sync::<Semaphore>();
 };
-
-impl<M: Memory> Drop for Semaphore<M> {
-    fn drop(&mut self) {
-        if let Backing::Boxed(p) = self.backing {
-            // SAFETY: created by `Box::into_raw` in `new_local` and freed only here.
-            drop(unsafe { Box::from_raw(p.as_ptr()) });
-        }
-    }
-}
 
 impl<M: Memory> std::fmt::Debug for Semaphore<M> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -320,16 +335,69 @@ impl<M: Memory> Semaphore<M> {
     /// `permits` free permits out of `max`. No ledger.
     pub fn new_local(permits: u32, max: u32) -> Result<Self, SemError> {
         check_params(permits, max)?;
-        let p = Box::into_raw(Box::new(SemCore::<M>::new(permits)));
-        // SAFETY: Box::into_raw never returns null.
-        let core = unsafe { NonNull::new_unchecked(p) };
-        Ok(Semaphore {
+        let block = Arc::new(LocalBlock {
+            core: SemCore::<M>::new(permits),
+            slots: Box::new([]),
+        });
+        Ok(Self::with_backing(Backing::Local(block), max, None))
+    }
+
+    /// A semaphore in this process's heap on memory `M` with a holder ledger of `slots` entries
+    /// (the constructor the ledger's loom models use); this handle acts as the process `env`
+    /// describes. More processes join with [`Semaphore::handle_as`].
+    pub fn new_local_with_ledger(
+        permits: u32,
+        max: u32,
+        slots: u32,
+        env: Arc<dyn ProcessEnv>,
+    ) -> Result<Self, SemError> {
+        check_params(permits, max)?;
+        if slots == 0 || slots > MAX_LEDGER_SLOTS {
+            return Err(SemError::InvalidArgument(format!(
+                "ledger_slots must be in 1..={MAX_LEDGER_SLOTS}, not {slots}"
+            )));
+        }
+        let block = Arc::new(LocalBlock {
+            core: SemCore::<M>::new(permits),
+            slots: (0..slots).map(|_| LedgerSlot::free()).collect(),
+        });
+        let ledger = Some(LedgerView::attach(
+            NonNull::from(&*block.slots).cast::<LedgerSlot<M>>(),
+            slots,
+            max,
+            env,
+        )?);
+        Ok(Self::with_backing(Backing::Local(block), max, ledger))
+    }
+
+    /// Another handle on the same semaphore that acts as the process `env` describes: in
+    /// ledger mode it records its permits under that process's key, judges liveness and
+    /// serialises slot claims through `env`. For models and tests that play several processes
+    /// in one (a real process opens the region and is described by [`ProcFs`]).
+    pub fn handle_as(&self, env: Arc<dyn ProcessEnv>) -> Result<Self, SemError> {
+        let ledger = match &self.ledger {
+            Some(view) => Some(view.attach_again(env)?),
+            None => None,
+        };
+        Ok(Self::with_backing(self.backing.clone(), self.max, ledger))
+    }
+
+    /// A handle on `backing` (whose control block must be initialised, and whose ledger slots
+    /// `ledger` must point into).
+    fn with_backing(backing: Backing<M>, max: u32, ledger: Option<LedgerView<M>>) -> Self {
+        let core = match &backing {
+            // A region backs only `Semaphore<RealMemory>` (see `from_region`), whose control block
+            // starts the body.
+            Backing::Region(r) => r.body().cast::<SemCore<M>>(),
+            Backing::Local(block) => NonNull::from(&block.core),
+        };
+        Semaphore {
             core,
             max,
-            ledger: None,
+            ledger,
             spin_budget: std::sync::atomic::AtomicU32::new(spin_limit::<M>()),
-            backing: Backing::Boxed(core),
-        })
+            backing,
+        }
     }
 
     #[inline(always)]
@@ -641,9 +709,12 @@ impl<M: Memory> Semaphore<M> {
     /// Clears the priority token of a holder that died while waiting (and its registration),
     /// then wakes everyone. Exactly one caller wins, by a CAS on `token_owner`.
     fn recover_token(&self) -> Result<bool, SemError> {
+        let Some(ledger) = &self.ledger else {
+            return Ok(false);
+        };
         // Acquire: see `note_token_owner`.
         let owner = self.core().token_owner.load(Acquire);
-        if owner == 0 || ProcessKey::from_word(owner).is_alive() {
+        if owner == 0 || ledger.judges_alive(ProcessKey::from_word(owner)) {
             return Ok(false);
         }
         // AcqRel: one recoverer wins; a dead owner never writes its key again.
@@ -827,6 +898,9 @@ impl<M: Memory> Semaphore<M> {
     /// most the permits of that one call, and a recovery never returns permits twice or returns
     /// permits nobody held. (SEM_UNDO avoids the window with the kernel's help; we have none.)
     ///
+    /// An entry that a live recoverer is emptying stays taken until it is done: a process that
+    /// needs a slot meanwhile, with every other slot taken, gets [`SemError::LedgerFull`].
+    ///
     /// It also clears the priority token of a multi-permit waiter that died while holding it
     /// (otherwise single acquirers would wait forever), and that waiter's registration. The
     /// token's owner is recorded just after the token is taken and cleared just before it is
@@ -988,29 +1062,31 @@ impl Semaphore<RealMemory> {
         }
         let max = layout.capacity as u32;
         let body = region.body();
-        let core = body.cast::<SemCore<RealMemory>>();
         let ledger = if layout.params[1] & FLAG_LEDGER != 0 {
             // SAFETY: the body is at least CORE_LEN + slots * size_of::<LedgerSlot>() bytes (checked
             // above), 128-aligned, and the slots follow the control block.
             let slots = unsafe { body.add(CORE_LEN) }.cast::<LedgerSlot<RealMemory>>();
-            Some(LedgerView::attach(slots, layout.params[2] as u32, max)?)
+            Some(LedgerView::attach(
+                slots,
+                layout.params[2] as u32,
+                max,
+                Arc::new(ProcFs),
+            )?)
         } else {
             None
         };
-        Ok(Semaphore {
-            core,
+        Ok(Self::with_backing(
+            Backing::Region(Arc::new(region)),
             max,
             ledger,
-            spin_budget: std::sync::atomic::AtomicU32::new(spin_limit::<RealMemory>()),
-            backing: Backing::Region(Arc::new(region)),
-        })
+        ))
     }
 
     /// The region's fd (named or memfd), to hand to a child process.
     pub fn fd(&self) -> Option<BorrowedFd<'_>> {
         match &self.backing {
             Backing::Region(r) => r.fd(),
-            Backing::Boxed(_) => None,
+            Backing::Local(_) => None,
         }
     }
 
@@ -1018,7 +1094,7 @@ impl Semaphore<RealMemory> {
     pub fn name(&self) -> Option<&ShmName> {
         match &self.backing {
             Backing::Region(r) => r.name(),
-            Backing::Boxed(_) => None,
+            Backing::Local(_) => None,
         }
     }
 
@@ -1033,7 +1109,7 @@ impl Semaphore<RealMemory> {
                 }
                 None => false,
             },
-            Backing::Boxed(_) => false,
+            Backing::Local(_) => false,
         }
     }
 }

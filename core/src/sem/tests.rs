@@ -502,6 +502,33 @@ proptest! {
 fn sem_header(sem: &Semaphore) -> RegionHeader {
     match &sem.backing {
         Backing::Region(r) => r.header(),
-        Backing::Boxed(_) => unreachable!(),
+        Backing::Local(_) => unreachable!(),
+    }
+}
+
+/// Two handles of one process whose first acquires race share one ledger slot: the permits taken
+/// through either are the process's, seen and releasable through both. (Unserialised claims, the
+/// mutant `sem-ledger-claim-unlocked` and this code before the fix, gave each racing handle a
+/// slot of its own; the window is a few loads wide, and 20,000 rounds of this test on real
+/// memory never hit it. The loom model `semaphore-ledger-process` finds it at once.)
+#[test]
+fn racing_first_acquires_of_two_handles_share_one_slot() {
+    for round in 0..200 {
+        let h1 = Semaphore::create_heap(2, 2, SemOptions::with_ledger()).unwrap();
+        let h2 = h1.handle_as(Arc::new(ProcFs)).unwrap();
+        let barrier = std::sync::Barrier::new(2);
+        std::thread::scope(|s| {
+            for h in [&h1, &h2] {
+                let barrier = &barrier;
+                s.spawn(move || {
+                    barrier.wait();
+                    h.acquire().unwrap().forget();
+                });
+            }
+        });
+        assert_eq!(h1.held_by_me().unwrap(), 2, "round {round}: handle 1");
+        assert_eq!(h2.held_by_me().unwrap(), 2, "round {round}: handle 2");
+        h2.release(2).unwrap();
+        assert_eq!(h1.held_by_me().unwrap(), 0);
     }
 }

@@ -128,9 +128,9 @@ fn list() -> Outcome {
         .collect();
     let mut text = String::from("models (run one with `synclab model NAME [--mutant M]`):\n");
     for m in models::MODELS {
-        text.push_str(&format!("  {:<16} {}\n", m.name, m.about));
+        text.push_str(&format!("  {:<24} {}\n", m.name, m.about));
         for x in m.mutants {
-            text.push_str(&format!("  {:<16}   --mutant {}\n", "", x.name()));
+            text.push_str(&format!("  {:<24}   --mutant {}\n", "", x.name()));
         }
     }
     Outcome {

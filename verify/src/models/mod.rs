@@ -8,8 +8,10 @@ pub mod eventcount;
 pub mod frames;
 pub mod harness;
 pub mod loom_memory;
+pub mod loom_process;
 pub mod mpmc;
 pub mod sem;
+pub mod sem_ledger;
 pub mod spsc;
 
 pub use harness::{explore, ModelOptions, ModelReport, ModelSpec};
@@ -31,6 +33,10 @@ pub static MODELS: &[&ModelSpec] = &[
     &sem::SEMAPHORE_CLOSE,
     &sem::SEMAPHORE_MANY,
     &sem::SEMAPHORE_TOKEN,
+    &sem_ledger::SEMAPHORE_LEDGER,
+    &sem_ledger::SEMAPHORE_LEDGER_RECOVER,
+    &sem_ledger::SEMAPHORE_LEDGER_REUSE,
+    &sem_ledger::SEMAPHORE_LEDGER_PROCESS,
 ];
 
 /// The model called `name`.

@@ -1,0 +1,286 @@
+//! Loom models of the semaphore's holder ledger and `recover()` (`synclab_core::sem`, ledger
+//! mode), run on the shipped code through `LoomMemory` and a model-controlled process table
+//! (`loom_process`): a "process" is a key with its own handles; a "dead" process is one that
+//! acquired, recorded and then stopped without releasing, after which the model marks its pid
+//! gone (or reused).
+//!
+//! Scenarios (actors in spawned loom threads; main spawns, joins and checks the end state):
+//! - **recover**: max 2, 2 permits, 2 slots. Thread A is process D (pid 1), which takes a
+//!   permit and dies; its pid is reused at once by process L (pid 1, a later start time), which
+//!   then takes a permit and releases it. Threads R1 and R2 (pids 2 and 3) call `recover()`
+//!   meanwhile. At most one of them returns D's permit; with a final `recover()` after the
+//!   joins, exactly one permit was returned in all; L's release succeeds (its entry was never
+//!   recovered) and the count ends at 2.
+//! - **reuse**: max 2, 1 permit, **1 slot**, so the slot must be recovered and reused. Process D
+//!   (pid 1) takes the permit and dies before the others start. Process N starts (with D's pid,
+//!   reused, and a later start time) and needs the slot: `try_acquire_many(2)` claims it
+//!   (recovering D's entry itself if it gets there first) and takes nothing, so `held_by_me()`
+//!   must be 0 (a reused slot starts empty); then it
+//!   acquires and releases one permit. Process R (pid 2) calls `recover()` meanwhile: a
+//!   recoverer that judged D's entry dead before N reclaimed the slot must not touch N's entry.
+//!   N may find the slot busy (`LedgerFull`) while R empties it. The count ends at 1.
+//! - **process**: max 2, 2 permits, 2 slots. Process P (pid 1, whose `/proc` entry cannot be
+//!   read) has two handles; two threads each acquire a permit through one handle (first use
+//!   included, so both may try to claim P's slot) and release it through the other, while
+//!   process R (pid 2) calls `recover()`. Both handles see P's permits (one slot per process,
+//!   not one per handle), every release succeeds, R returns nothing (a process it cannot judge
+//!   counts as alive), and P ends holding 0 with the count back at 2.
+//!
+//! Bounds (debug build, this 2-core VM): recover at preemption bound 3 (55,154 interleavings,
+//! ~6 s), reuse unbounded (exhaustive: 3,177, ~0.3 s), process at bound 3 (84,617, ~7 s); the
+//! combined `semaphore-ledger` runs all three at bound 2 (19,799, ~1.5 s). Loom cannot stop a
+//! thread inside an operation, so deaths between the two steps of acquire/release/recover (the
+//! crash windows `Semaphore::recover` documents) and a dead priority-token holder are not
+//! modelled here; `tests/tests/sem_kill_recover.rs` kills real processes.
+
+use super::harness::{explore, Explored, ModelOptions, ModelSpec};
+use super::loom_process::PidTable;
+use crate::mutant_dispatch;
+use loom::thread;
+use std::sync::Arc;
+use synclab_core::mem::{Memory, Mutant};
+use synclab_core::sem::{ProcessKey, SemError, Semaphore};
+
+/// Every ledger mutant.
+pub const LEDGER_MUTANTS: &[Mutant] = &[
+    Mutant::SemLedgerClaimWithoutCas,
+    Mutant::SemLedgerPidOnly,
+    Mutant::SemLedgerRelaxedFree,
+    Mutant::SemLedgerReleaseWithoutCas,
+    Mutant::SemLedgerClaimUnlocked,
+    Mutant::SemLedgerUnknownIsDead,
+    Mutant::SemLedgerRelaxedOwnerLoad,
+];
+
+fn key(pid: u32, start: u32) -> ProcessKey {
+    ProcessKey { pid, start }
+}
+
+fn recover_model<M: Memory>(opts: &ModelOptions) -> Explored {
+    explore(opts, || {
+        let table = PidTable::new();
+        let r1 = table.spawn(key(2, 1));
+        let r2 = table.spawn(key(3, 1));
+        let d = table.spawn(key(1, 1));
+        let sem = Arc::new(Semaphore::<M>::new_local_with_ledger(2, 2, 2, r1).unwrap());
+        let d_sem = sem.handle_as(d).unwrap();
+        let t = Arc::clone(&table);
+        let holders = thread::spawn(move || {
+            d_sem.acquire().unwrap().forget();
+            // D dies; its pid goes at once to L, a new process (later start time).
+            let l = t.spawn(key(1, 2));
+            let l_sem = d_sem.handle_as(l).unwrap();
+            l_sem.acquire().unwrap().forget();
+            assert_eq!(l_sem.held_by_me().unwrap(), 1, "L holds its permit");
+            l_sem
+                .release(1)
+                .expect("L's entry must never be recovered: it is alive");
+            assert_eq!(l_sem.held_by_me().unwrap(), 0);
+        });
+        let s1 = Arc::clone(&sem);
+        let rec1 = thread::spawn(move || s1.recover().unwrap());
+        let s2 = sem.handle_as(r2).unwrap();
+        let rec2 = thread::spawn(move || s2.recover().unwrap());
+        holders.join().unwrap();
+        let (a, b) = (rec1.join().unwrap(), rec2.join().unwrap());
+        assert!(
+            a <= 1 && b <= 1 && a + b <= 1,
+            "D's 1 permit returned {a} + {b} times"
+        );
+        let last = sem.recover().unwrap();
+        assert_eq!(a + b + last, 1, "D's permit must be returned exactly once");
+        assert_eq!(sem.value().unwrap(), 2, "count must be exact");
+    })
+}
+
+fn reuse_model<M: Memory>(opts: &ModelOptions) -> Explored {
+    explore(opts, || {
+        let table = PidTable::new();
+        let d = table.spawn(key(1, 1));
+        let r = table.spawn(key(2, 1));
+        let sem = Arc::new(Semaphore::<M>::new_local_with_ledger(1, 2, 1, d).unwrap());
+        let s = Arc::clone(&sem);
+        let t = Arc::clone(&table);
+        thread::spawn(move || {
+            s.acquire().unwrap().forget();
+            t.kill(1);
+        })
+        .join()
+        .unwrap();
+        let (s, t) = (Arc::clone(&sem), Arc::clone(&table));
+        let newcomer = thread::spawn(move || {
+            // N starts with D's pid (reused) and a later start time.
+            let n_sem = s.handle_as(t.spawn(key(1, 2))).unwrap();
+            match n_sem.try_acquire_many(2) {
+                Err(SemError::WouldBlock | SemError::LedgerFull { .. }) => {}
+                other => panic!("only 1 permit exists: {:?}", other.map(|p| p.forget())),
+            }
+            assert_eq!(
+                n_sem.held_by_me().unwrap(),
+                0,
+                "a reused slot must start empty"
+            );
+            match n_sem.acquire() {
+                Ok(p) => {
+                    p.forget();
+                    assert_eq!(n_sem.held_by_me().unwrap(), 1);
+                    n_sem
+                        .release(1)
+                        .expect("N's entry must not be touched: N is alive");
+                    assert_eq!(n_sem.held_by_me().unwrap(), 0);
+                }
+                // The one slot is being emptied by R (a live recoverer).
+                Err(SemError::LedgerFull { .. }) => {}
+                Err(e) => panic!("{e}"),
+            };
+        });
+        let r_sem = sem.handle_as(r).unwrap();
+        let recoverer = thread::spawn(move || r_sem.recover().unwrap());
+        newcomer.join().unwrap();
+        let got = recoverer.join().unwrap();
+        assert!(got <= 1, "R returned {got} permits; D held 1");
+        sem.recover().unwrap();
+        assert_eq!(sem.value().unwrap(), 1, "count must be exact");
+    })
+}
+
+fn process_model<M: Memory>(opts: &ModelOptions) -> Explored {
+    explore(opts, || {
+        let table = PidTable::new();
+        let p = table.spawn(key(1, 1));
+        let r = table.spawn(key(2, 1));
+        table.hide(1);
+        let h1 = Arc::new(Semaphore::<M>::new_local_with_ledger(2, 2, 2, p.clone()).unwrap());
+        let h2 = Arc::new(h1.handle_as(p).unwrap());
+        // Each thread acquires through its own handle (its first use: it may claim the slot)
+        // and releases through the other one.
+        let thread_of_p = |mine: &Arc<Semaphore<M>>, other: &Arc<Semaphore<M>>| {
+            let (mine, other) = (Arc::clone(mine), Arc::clone(other));
+            thread::spawn(move || {
+                mine.acquire().unwrap().forget();
+                let held = other.held_by_me().unwrap();
+                assert!(held >= 1, "both handles must see P's one slot: {held}");
+                other
+                    .release(1)
+                    .expect("P holds this permit and its entry must stay");
+            })
+        };
+        let t1 = thread_of_p(&h1, &h2);
+        let t2 = thread_of_p(&h2, &h1);
+        let r_sem = h1.handle_as(r).unwrap();
+        let recoverer = thread::spawn(move || r_sem.recover().unwrap());
+        t1.join().unwrap();
+        t2.join().unwrap();
+        assert_eq!(recoverer.join().unwrap(), 0, "P is alive (unjudgeable)");
+        assert_eq!(h1.held_by_me().unwrap(), 0, "every un-record must land");
+        assert_eq!(h2.held_by_me().unwrap(), 0, "every un-record must land");
+        assert_eq!(h1.value().unwrap(), 2, "count must be exact");
+    })
+}
+
+macro_rules! dispatch {
+    ($m:expr, $opts:expr, $model:ident) => {
+        mutant_dispatch!(
+            $m,
+            $opts,
+            $model,
+            [
+                SemLedgerClaimWithoutCas,
+                SemLedgerPidOnly,
+                SemLedgerRelaxedFree,
+                SemLedgerReleaseWithoutCas,
+                SemLedgerClaimUnlocked,
+                SemLedgerUnknownIsDead,
+                SemLedgerRelaxedOwnerLoad
+            ]
+        )
+    };
+}
+
+fn run_recover(m: Mutant, opts: &ModelOptions) -> Explored {
+    dispatch!(m, opts, recover_model)
+}
+fn run_reuse(m: Mutant, opts: &ModelOptions) -> Explored {
+    dispatch!(m, opts, reuse_model)
+}
+fn run_process(m: Mutant, opts: &ModelOptions) -> Explored {
+    dispatch!(m, opts, process_model)
+}
+
+fn run_all(m: Mutant, opts: &ModelOptions) -> Explored {
+    let mut total = 0;
+    let scenarios: [fn(Mutant, &ModelOptions) -> Explored; 3] =
+        [run_reuse, run_process, run_recover];
+    for run in scenarios {
+        let e = run(m, opts);
+        total += e.interleavings;
+        if !e.ok {
+            return Explored {
+                interleavings: total,
+                ..e
+            };
+        }
+    }
+    Explored {
+        ok: true,
+        interleavings: total,
+        message: None,
+    }
+}
+
+/// All ledger scenarios in turn (reuse, process, recover: cheapest first); every ledger mutant.
+pub static SEMAPHORE_LEDGER: ModelSpec = ModelSpec {
+    name: "semaphore-ledger",
+    about: "holder ledger + recover(): every ledger scenario below in turn (reuse, process, \
+            recover), all at preemption bound 2",
+    default_preemptions: Some(2),
+    mutants: LEDGER_MUTANTS,
+    run: run_all,
+};
+
+/// Two recoverers race a dying holder whose pid is reused by a live holder.
+pub static SEMAPHORE_LEDGER_RECOVER: ModelSpec = ModelSpec {
+    name: "semaphore-ledger-recover",
+    about: "max 2, 2 slots: D takes a permit and dies, its pid reused by live L (acquire + \
+            release), while 2 recoverers race: D's permit returned exactly once, L's entry \
+            never recovered, count ends 2; 3 threads, preemption bound 3",
+    default_preemptions: Some(3),
+    mutants: &[
+        Mutant::SemLedgerClaimWithoutCas,
+        Mutant::SemLedgerPidOnly,
+        Mutant::SemLedgerRelaxedOwnerLoad,
+    ],
+    run: run_recover,
+};
+
+/// Slot reuse against a stale recoverer.
+pub static SEMAPHORE_LEDGER_REUSE: ModelSpec = ModelSpec {
+    name: "semaphore-ledger-reuse",
+    about: "max 2, 1 slot: dead D's entry; newcomer N with D's reused pid (recovers, reclaims \
+            the slot, checks it starts empty, acquire + release) races recoverer R: one return, \
+            N's entry never touched, count ends 1; 2 threads, unbounded (exhaustive)",
+    default_preemptions: None,
+    mutants: &[
+        Mutant::SemLedgerClaimWithoutCas,
+        Mutant::SemLedgerPidOnly,
+        Mutant::SemLedgerRelaxedFree,
+        Mutant::SemLedgerRelaxedOwnerLoad,
+    ],
+    run: run_reuse,
+};
+
+/// One process, two threads and handles, and a recoverer that cannot judge it.
+pub static SEMAPHORE_LEDGER_PROCESS: ModelSpec = ModelSpec {
+    name: "semaphore-ledger-process",
+    about: "max 2, 2 slots: one process whose /proc entry is unreadable, 2 threads each \
+            acquiring through one handle (first use) and releasing through the other, while a \
+            recoverer runs: one slot, every un-record lands, nothing recovered, count ends 2; \
+            3 threads, preemption bound 3",
+    default_preemptions: Some(3),
+    mutants: &[
+        Mutant::SemLedgerClaimUnlocked,
+        Mutant::SemLedgerReleaseWithoutCas,
+        Mutant::SemLedgerUnknownIsDead,
+    ],
+    run: run_process,
+};
