@@ -42,8 +42,15 @@ pub(crate) struct MpmcControl<M: Memory> {
     dequeue_pos: Line<M::U64>,
     not_empty: Line<EventCount<M>>,
     not_full: Line<EventCount<M>>,
+    /// [`CLOSED`] and, set at creation, [`ASYMMETRIC`].
     closed: Line<M::U32>,
 }
+
+/// Bit of `closed`: `close` was called.
+const CLOSED: u32 = 1;
+/// Bit of `closed` (set at creation): the eventcounts use asymmetric barriers, so every process
+/// that opens the queue must join them ([`Memory::join_asymmetric`]).
+const ASYMMETRIC: u32 = 2;
 
 /// One slot: sequence number and record.
 #[repr(C)]
@@ -74,7 +81,11 @@ fn new_control<M: Memory>() -> MpmcControl<M> {
         dequeue_pos: Line(M::U64::new(0)),
         not_empty: Line(EventCount::new()),
         not_full: Line(EventCount::new()),
-        closed: Line(M::U32::new(0)),
+        closed: Line(M::U32::new(if M::join_asymmetric() {
+            ASYMMETRIC
+        } else {
+            0
+        })),
     }
 }
 
@@ -108,6 +119,30 @@ impl<T: Pod + Send, M: Memory> Mpmc<T, M> {
     #[inline(always)]
     fn ctrl(&self) -> &MpmcControl<M> {
         self.storage.ctrl()
+    }
+
+    /// The eventcounts' fences, as recorded at creation.
+    #[inline(always)]
+    fn fences(&self) -> Fences {
+        // Relaxed: the bit is written at creation, before the queue is shared (the region's ready
+        // flag or the handle's construction publishes it), and never changes. A hostile peer
+        // that flips it can only cost wakeups (liveness), never memory safety.
+        if self.ctrl().closed.load(Relaxed) & ASYMMETRIC != 0 {
+            Fences::Asymmetric
+        } else {
+            Fences::Symmetric
+        }
+    }
+
+    /// An opened queue, after joining asymmetric barriers if it uses them.
+    fn joined(storage: Storage<MpmcControl<M>, MpmcSlot<M, T>>) -> Result<Self, RingError> {
+        let q = Self::from_storage(storage);
+        if q.fences() == Fences::Asymmetric && !M::join_asymmetric() {
+            return Err(RingError::Unsupported(
+                "the queue was created to use membarrier(2), which this process cannot use",
+            ));
+        }
+        Ok(q)
     }
 
     /// Pushes `value` if a slot is free now: `Err(Full)` otherwise, `Err(Closed)` after `close`.
@@ -149,7 +184,7 @@ impl<T: Pod + Send, M: Memory> Mpmc<T, M> {
                 // Release: the record write happens-before the consumer's Acquire load of `seq`.
                 slot.seq
                     .store(pos + 1, M::order(Mutant::MpmcRelaxedPublish, Release));
-                ctrl.not_empty.notify_all(Fences::Symmetric);
+                ctrl.not_empty.notify_all(self.fences());
                 return Ok(());
             } else if diff < 0 {
                 // The slot still holds the record of the previous lap: full.
@@ -193,7 +228,7 @@ impl<T: Pod + Send, M: Memory> Mpmc<T, M> {
                 let value = unsafe { slot.value.read() };
                 // Release: our read happens-before the next lap's producer writes the slot.
                 slot.seq.store(pos.wrapping_add(cap), Release);
-                ctrl.not_full.notify_all(Fences::Symmetric);
+                ctrl.not_full.notify_all(self.fences());
                 return Ok(value);
             } else if diff < 0 {
                 if !self.is_closed() {
@@ -225,7 +260,7 @@ impl<T: Pod + Send, M: Memory> Mpmc<T, M> {
                 other => return other,
             }
             if !self.ctrl().not_full.wait_until(
-                Fences::Symmetric,
+                self.fences(),
                 || !self.looks_full() || self.is_closed(),
                 deadline,
             ) {
@@ -247,7 +282,7 @@ impl<T: Pod + Send, M: Memory> Mpmc<T, M> {
                 other => return other,
             }
             if !self.ctrl().not_empty.wait_until(
-                Fences::Symmetric,
+                self.fences(),
                 || !self.looks_empty() || self.is_closed(),
                 deadline,
             ) {
@@ -291,15 +326,15 @@ impl<T: Pod + Send, M: Memory> Mpmc<T, M> {
     /// `Closed`; every parked waiter wakes.
     pub fn close(&self) {
         // AcqRel: Release so a waiter seeing the flag also sees records published before it.
-        self.ctrl().closed.fetch_or(1, AcqRel);
-        self.ctrl().not_empty.notify_all(Fences::Symmetric);
-        self.ctrl().not_full.notify_all(Fences::Symmetric);
+        self.ctrl().closed.fetch_or(CLOSED, AcqRel);
+        self.ctrl().not_empty.notify_all(self.fences());
+        self.ctrl().not_full.notify_all(self.fences());
     }
 
     /// Whether `close` was called (by any process).
     pub fn is_closed(&self) -> bool {
         // Acquire: pairs with `close`.
-        self.ctrl().closed.load(Acquire) != 0
+        self.ctrl().closed.load(Acquire) & CLOSED != 0
     }
 
     /// Approximate number of records (exact when quiescent).
@@ -345,20 +380,16 @@ impl<T: Pod + Send> Mpmc<T, RealMemory> {
 
     /// Opens the queue in the named region, checking kind, record type and layout.
     pub fn open(name: &ShmName) -> Result<Self, RingError> {
-        Ok(Self::from_storage(Storage::open_named(
+        Self::joined(Storage::open_named(
             name,
             RegionKind::MpmcRing,
             expected::<T>,
-        )?))
+        )?)
     }
 
     /// Opens the queue in the region behind `fd`.
     pub fn open_fd(fd: OwnedFd) -> Result<Self, RingError> {
-        Ok(Self::from_storage(Storage::open_fd(
-            fd,
-            RegionKind::MpmcRing,
-            expected::<T>,
-        )?))
+        Self::joined(Storage::open_fd(fd, RegionKind::MpmcRing, expected::<T>)?)
     }
 
     /// The region the queue lives in.
