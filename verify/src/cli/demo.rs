@@ -61,7 +61,9 @@ pub fn run(args: DemoArgs) -> Exit {
         procs: 4,
         messages,
         capacity,
-        stop_rate: 20.0,
+        // These runs last tens of milliseconds: a rate this high (a stop every ~1 ms, each
+        // 0.1-2 ms long) makes sure a handful of stops land inside them.
+        stop_rate: 1000.0,
         seed: args.seed,
         kills: 0,
         history: None,
