@@ -406,3 +406,36 @@ fn run_semaphore_survivors_wait_for_a_dead_holder_of_the_only_permit() {
     assert_eq!(v["recovered_permits"], 2, "{v}");
     assert_eq!(v["unknown_outcomes"], 2, "{v}");
 }
+
+/// README's first command, on small counts: every part of the demo runs and its checks hold.
+#[test]
+fn demo_runs_every_part_and_its_checks_hold() {
+    let (code, v, err) = synclab(&[
+        "demo",
+        "--records",
+        "20000",
+        "--frames",
+        "5000",
+        "--mpmc",
+        "5000",
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{v} {err}");
+    assert_eq!(v["ok"], true, "{v}");
+    for part in [
+        "spsc",
+        "frames",
+        "mpmc",
+        "semaphore",
+        "model",
+        "mutant",
+        "simulation",
+    ] {
+        assert!(!v[part].is_null(), "demo JSON lacks {part}: {v}");
+    }
+    assert_eq!(v["model"]["ok"], true, "{v}");
+    assert_eq!(
+        v["mutant"]["ok"], false,
+        "the demo's mutant must be caught: {v}"
+    );
+}
