@@ -6,8 +6,9 @@
 //! loads `tail` with `Acquire` before reading. Symmetrically for `head`. Each side caches the
 //! other's index and reloads it only when the cache says full/empty, so the fast path makes one
 //! store to a line the other side only reads, and no system call: the eventcount `notify_all` is
-//! one fence and one load while nobody is parked. Batch operations publish many records with one
-//! store and one notify.
+//! one load while nobody is parked (plus a `SeqCst` fence on a [`Wakeups::FutexFenced`] ring, or
+//! one created where `membarrier` is unavailable; nothing at all on a [`Wakeups::Spin`] ring).
+//! Batch operations publish many records with one store and one notify.
 //!
 //! Works across processes: create the ring in a named or anonymous region, open it in the other
 //! process, and take the producer in one and the consumer in the other. The roles are claimed in
@@ -172,7 +173,9 @@ fn slot_of(index: u64, capacity: usize) -> usize {
 }
 
 /// The slot after `slot`. Kept incrementally because a 64-bit division per record (`index %
-/// capacity` for an arbitrary capacity) costs more than the rest of a push.
+/// capacity`: the capacity is a power of two, but only at run time, so the compiler emits a
+/// division) costs more than the rest of a push. `slot < capacity` holds by construction
+/// ([`slot_of`] at attach, then only this), whatever a peer writes to the region.
 #[inline(always)]
 fn next_slot(slot: usize, capacity: usize) -> usize {
     if slot + 1 == capacity {

@@ -264,8 +264,9 @@ pub struct Semaphore<M: Memory = RealMemory> {
     backing: Backing<M>,
 }
 
-// SAFETY: the handle points at atomics (in a region kept alive by the Arc, or in a box this
-// handle owns); all access goes through `&` to those atomics, which are `Sync`.
+// SAFETY: the handle points at atomics (in a region or a heap block, either kept alive by the
+// Arc in `backing`, which every handle made by `handle_as` shares); all access goes through `&`
+// to those atomics, which are `Sync`, and the ledger's `ProcessEnv` is `Send + Sync`.
 unsafe impl<M: Memory> Send for Semaphore<M> {}
 // SAFETY: as above.
 unsafe impl<M: Memory> Sync for Semaphore<M> {}

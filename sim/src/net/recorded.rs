@@ -17,9 +17,11 @@ pub struct RecordedFate {
 }
 
 impl RecordedFate {
-    /// The fate of a segment sent at `now`: the recorded one, moved by `now - sent_at`.
+    /// The fate of a segment sent at `now`: the recorded one, moved by `now - sent_at`. A time
+    /// past the end of virtual time stays at its end (a hand-edited `arrive` near `u64::MAX`,
+    /// sent later than recorded, must not overflow).
     pub fn at(&self, now: u64) -> Fate {
-        let shift = |t: u64| now + (t - self.sent_at);
+        let shift = |t: u64| now.saturating_add(t - self.sent_at);
         match self.fate {
             Fate::Lost(why) => Fate::Lost(why),
             Fate::Delivered { at, dup_at } => Fate::Delivered {
@@ -118,5 +120,37 @@ mod tests {
             }
         );
         assert_eq!(r.len(), 2);
+    }
+
+    #[test]
+    fn a_fate_at_the_end_of_time_sent_later_stays_there() {
+        let far = RecordedFate {
+            sent_at: 7,
+            fate: Fate::Delivered {
+                at: u64::MAX,
+                dup_at: Some(u64::MAX - 1),
+            },
+        };
+        assert_eq!(
+            far.at(1000),
+            Fate::Delivered {
+                at: u64::MAX,
+                dup_at: Some(u64::MAX)
+            }
+        );
+        let held = RecordedFate {
+            sent_at: 0,
+            fate: Fate::Held {
+                at: 5,
+                release_at: u64::MAX,
+            },
+        };
+        assert_eq!(
+            held.at(3),
+            Fate::Held {
+                at: 8,
+                release_at: u64::MAX
+            }
+        );
     }
 }

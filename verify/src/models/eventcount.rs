@@ -24,22 +24,20 @@ use std::sync::Arc;
 use synclab_core::mem::{Atomic, Memory, Mutant};
 use synclab_core::ring::eventcount::{EventCount, Fences};
 
-/// Two waiters, one notifier.
-pub static WAKEUP: ModelSpec = ModelSpec {
-    name: "eventcount",
-    about: "eventcount: 2 waiters park until a flag is set, 1 notifier sets it and notifies",
-    default_preemptions: Some(2),
-    mutants: &[
-        Mutant::EventcountNoRecheck,
-        Mutant::EventcountNoFence,
-        Mutant::EventcountNoHeavyFence,
-        Mutant::EventcountSleeperWithoutCas,
-    ],
-    run: |m, o| {
+/// Every eventcount mutant; both models must catch each.
+const MUTANTS: &[Mutant] = &[
+    Mutant::EventcountNoRecheck,
+    Mutant::EventcountNoFence,
+    Mutant::EventcountNoHeavyFence,
+    Mutant::EventcountSleeperWithoutCas,
+];
+
+macro_rules! dispatch {
+    ($m:expr, $opts:expr, $model:ident) => {
         mutant_dispatch!(
-            m,
-            o,
-            wakeup,
+            $m,
+            $opts,
+            $model,
             [
                 EventcountNoRecheck,
                 EventcountNoFence,
@@ -47,7 +45,16 @@ pub static WAKEUP: ModelSpec = ModelSpec {
                 EventcountSleeperWithoutCas
             ]
         )
-    },
+    };
+}
+
+/// Two waiters, one notifier.
+pub static WAKEUP: ModelSpec = ModelSpec {
+    name: "eventcount",
+    about: "eventcount: 2 waiters park until a flag is set, 1 notifier sets it and notifies",
+    default_preemptions: Some(2),
+    mutants: MUTANTS,
+    run: |m, o| dispatch!(m, o, wakeup),
 };
 
 /// One waiter, one notifier, three rounds.
@@ -56,25 +63,8 @@ pub static ROUNDS: ModelSpec = ModelSpec {
     about:
         "eventcount: 1 waiter waits for 3 successive counter values, 1 notifier raises it 3 times",
     default_preemptions: Some(3),
-    mutants: &[
-        Mutant::EventcountNoRecheck,
-        Mutant::EventcountNoFence,
-        Mutant::EventcountNoHeavyFence,
-        Mutant::EventcountSleeperWithoutCas,
-    ],
-    run: |m, o| {
-        mutant_dispatch!(
-            m,
-            o,
-            rounds,
-            [
-                EventcountNoRecheck,
-                EventcountNoFence,
-                EventcountNoHeavyFence,
-                EventcountSleeperWithoutCas
-            ]
-        )
-    },
+    mutants: MUTANTS,
+    run: |m, o| dispatch!(m, o, rounds),
 };
 
 const ROUND_COUNT: u32 = 3;

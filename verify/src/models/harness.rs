@@ -115,6 +115,32 @@ where
     }
 }
 
+/// Runs each of `scenarios` for `mutant` in turn, stopping at the first failure; the
+/// interleavings add up. What a model that combines several scenarios (`semaphore`,
+/// `semaphore-ledger`) runs.
+pub fn in_turn(
+    scenarios: &[fn(Mutant, &ModelOptions) -> Explored],
+    mutant: Mutant,
+    options: &ModelOptions,
+) -> Explored {
+    let mut total = 0;
+    for run in scenarios {
+        let e = run(mutant, options);
+        total += e.interleavings;
+        if !e.ok {
+            return Explored {
+                interleavings: total,
+                ..e
+            };
+        }
+    }
+    Explored {
+        ok: true,
+        interleavings: total,
+        message: None,
+    }
+}
+
 fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
     if let Some(s) = payload.downcast_ref::<String>() {
         s.clone()

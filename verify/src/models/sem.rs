@@ -17,7 +17,7 @@
 //! - **many**: count 2 (max 2): `acquire_many(2)`/`release(2)` against two `acquire()`/`release(1)`
 //!   threads: occupancy (weighted by permits) never exceeds 2, and the count ends at 2.
 
-use super::harness::{explore, Explored, ModelOptions, ModelSpec};
+use super::harness::{explore, in_turn, Explored, ModelOptions, ModelSpec};
 use super::loom_memory::LoomCell;
 use crate::mutant_dispatch;
 use loom::sync::atomic::AtomicU32;
@@ -222,30 +222,18 @@ macro_rules! dispatch {
 }
 
 fn run_all(m: Mutant, opts: &ModelOptions) -> Explored {
-    let mut total = 0;
-    let scenarios: [fn(Mutant, &ModelOptions) -> Explored; 6] = [
-        run_mutex,
-        run_timeout,
-        run_wake,
-        run_close,
-        run_many,
-        run_token,
-    ];
-    for run in scenarios {
-        let e = run(m, opts);
-        total += e.interleavings;
-        if !e.ok {
-            return Explored {
-                interleavings: total,
-                ..e
-            };
-        }
-    }
-    Explored {
-        ok: true,
-        interleavings: total,
-        message: None,
-    }
+    in_turn(
+        &[
+            run_mutex,
+            run_timeout,
+            run_wake,
+            run_close,
+            run_many,
+            run_token,
+        ],
+        m,
+        opts,
+    )
 }
 
 fn run_wake(m: Mutant, opts: &ModelOptions) -> Explored {

@@ -33,7 +33,7 @@
 //! crash windows `Semaphore::recover` documents) and a dead priority-token holder are not
 //! modelled here; `tests/tests/sem_kill_recover.rs` kills real processes.
 
-use super::harness::{explore, Explored, ModelOptions, ModelSpec};
+use super::harness::{explore, in_turn, Explored, ModelOptions, ModelSpec};
 use super::loom_process::PidTable;
 use crate::mutant_dispatch;
 use loom::thread;
@@ -208,24 +208,7 @@ fn run_process(m: Mutant, opts: &ModelOptions) -> Explored {
 }
 
 fn run_all(m: Mutant, opts: &ModelOptions) -> Explored {
-    let mut total = 0;
-    let scenarios: [fn(Mutant, &ModelOptions) -> Explored; 3] =
-        [run_reuse, run_process, run_recover];
-    for run in scenarios {
-        let e = run(m, opts);
-        total += e.interleavings;
-        if !e.ok {
-            return Explored {
-                interleavings: total,
-                ..e
-            };
-        }
-    }
-    Explored {
-        ok: true,
-        interleavings: total,
-        message: None,
-    }
+    in_turn(&[run_reuse, run_process, run_recover], m, opts)
 }
 
 /// All ledger scenarios in turn (reuse, process, recover: cheapest first); every ledger mutant.
