@@ -3,6 +3,7 @@
 
 use super::*;
 use proptest::prelude::*;
+use proptest::test_runner::RngSeed;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering::SeqCst};
 use std::time::Instant;
 
@@ -371,7 +372,7 @@ fn run_real(sem: &Semaphore, op: &Op) -> Outcome {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(256))]
+    #![proptest_config(ProptestConfig { cases: 256, rng_seed: RngSeed::Fixed(0x5e3a_0001), ..ProptestConfig::default() })]
 
     /// Every sequence of operations behaves as the sequential counter model, overflow and close
     /// included, and leaves no waiter registered.
@@ -446,7 +447,7 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(24))]
+    #![proptest_config(ProptestConfig { cases: 24, rng_seed: RngSeed::Fixed(0x5e3a_0002), ..ProptestConfig::default() })]
 
     /// Threads run random programs of (timed) acquires of 1..=max permits, holding them or
     /// releasing them at random, with an optional close in the middle. Whatever the schedule:
@@ -506,13 +507,15 @@ fn sem_header(sem: &Semaphore) -> RegionHeader {
     }
 }
 
-/// Two handles of one process whose first acquires race share one ledger slot: the permits taken
-/// through either are the process's, seen and releasable through both. (Unserialised claims, the
-/// mutant `sem-ledger-claim-unlocked` and this code before the fix, gave each racing handle a
-/// slot of its own; the window is a few loads wide, and 20,000 rounds of this test on real
-/// memory never hit it. The loom model `semaphore-ledger-process` finds it at once.)
+/// Two handles of one process, first acquiring from two threads at once, share one ledger slot:
+/// the permits taken through either are the process's, seen and releasable through both. This
+/// checks the sharing on real memory; it does not catch the race it is about. (Unserialised
+/// claims, the mutant `sem-ledger-claim-unlocked` and this code before the fix, gave each racing
+/// handle a slot of its own; the window is a few loads wide, and 20,000 rounds of this test on
+/// real memory never hit it. The loom model `semaphore-ledger-process` finds it at once, and
+/// `loom_sem_ledger_*` asserts that.)
 #[test]
-fn racing_first_acquires_of_two_handles_share_one_slot() {
+fn two_handles_acquiring_at_once_share_one_slot() {
     for round in 0..200 {
         let h1 = Semaphore::create_heap(2, 2, SemOptions::with_ledger()).unwrap();
         let h2 = h1.handle_as(Arc::new(ProcFs)).unwrap();

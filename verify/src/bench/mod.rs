@@ -173,7 +173,7 @@ fn benches(exe: &WorkerExe, quick: bool) -> Vec<Bench<'_>> {
 
 /// How a figure names a ring's waiting discipline. A `Futex` ring falls back to the fenced path
 /// where `membarrier` is unavailable, and then says so.
-fn label(w: Wakeups) -> &'static str {
+pub fn label(w: Wakeups) -> &'static str {
     match w {
         Wakeups::Futex if RealMemory::join_asymmetric() => "Futex, membarrier",
         Wakeups::Futex => "Futex, no membarrier here: fenced",

@@ -64,18 +64,25 @@ pub fn run(args: BenchArgs) -> Exit {
             .emit(args.json)
         }
     };
-    let get = |needle: &str| {
+    // Figures by their exact names (as `bench::run_all` makes them).
+    let get = |name: &str| {
         figures
             .iter()
-            .find(|f| f.name.starts_with(needle))
+            .find(|f| f.name == name)
             .map_or(f64::NAN, |f| f.value)
     };
+    let batches = get("synclab spsc, 2 processes, batches of 256");
+    let single = get(&format!(
+        "synclab spsc ({}), 2 processes, single push/pop",
+        bench::label(synclab_core::ring::Wakeups::Futex)
+    ));
+    let rtrb = get("rtrb, 2 threads, single push/pop");
     let ratios = json!({
-        "spsc_2proc_over_rtrb_threads": get("synclab spsc, 2 processes") / get("rtrb"),
-        "spsc_2proc_single_over_rtrb_threads":
-            get("synclab spsc (Futex") / get("rtrb"),
-        "spsc_2proc_over_crossbeam_threads": get("synclab spsc, 2 processes") / get("crossbeam"),
-        "round_trip_over_cacheline": get("synclab spsc round trip") / get("bare cache-line"),
+        "spsc_2proc_over_rtrb_threads": batches / rtrb,
+        "spsc_2proc_single_over_rtrb_threads": single / rtrb,
+        "spsc_2proc_over_crossbeam_threads": batches / get("crossbeam ArrayQueue, 2 threads"),
+        "round_trip_over_cacheline": get("synclab spsc round trip, 2 processes (Wakeups::Spin)")
+            / get("bare cache-line ping-pong, 2 processes"),
     });
     let mut text = String::new();
     for f in &figures {
