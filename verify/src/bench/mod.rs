@@ -3,7 +3,8 @@
 //!
 //! - throughput: our `spsc` and `frames` across two processes (batches and single operations,
 //!   under each waiting discipline) vs `rtrb` and crossbeam's `ArrayQueue` between two threads,
-//!   and our `spsc` between two threads;
+//!   and our `spsc` between two threads; every consumer, ours and the peers', reads and checks
+//!   each record it receives (see `inproc.rs` for why a figure without that means nothing);
 //! - round trip: a request/response over two `spsc` rings between two processes (spinning
 //!   `try_pop`, no parking) vs a bare cache-line ping-pong between the same two processes.
 
@@ -134,29 +135,29 @@ fn benches(exe: &WorkerExe, quick: bool) -> Vec<Bench<'_>> {
     add(
         "synclab spsc, 2 threads, batches of 256".into(),
         MSGS,
-        Box::new(move || Ok(inproc::spsc_threads(n, 256))),
+        Box::new(move || inproc::spsc_threads(n, 256)),
     );
     for w in [Wakeups::Futex, Wakeups::FutexFenced, Wakeups::Spin] {
         add(
             format!("synclab spsc ({}), 2 threads, single push/pop", label(w)),
             MSGS,
-            Box::new(move || Ok(inproc::spsc_threads_with(n, 1, w))),
+            Box::new(move || inproc::spsc_threads_with(n, 1, w)),
         );
     }
     add(
         "synclab spsc, 2 threads, try_push/try_pop spinning".into(),
         MSGS,
-        Box::new(move || Ok(inproc::spsc_threads_try(n))),
+        Box::new(move || inproc::spsc_threads_try(n)),
     );
     add(
         "rtrb, 2 threads, single push/pop".into(),
         MSGS,
-        Box::new(move || Ok(inproc::rtrb_threads(n))),
+        Box::new(move || inproc::rtrb_threads(n)),
     );
     add(
         "crossbeam ArrayQueue, 2 threads".into(),
         MSGS,
-        Box::new(move || Ok(inproc::crossbeam_threads(n))),
+        Box::new(move || inproc::crossbeam_threads(n)),
     );
     add(
         "synclab spsc round trip, 2 processes (Wakeups::Spin)".into(),

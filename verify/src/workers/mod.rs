@@ -182,13 +182,18 @@ impl SequenceCheck {
         self.next = seq.wrapping_add(1);
     }
 
+    /// Whether exactly the `expected` messages `0..expected` arrived, in order and intact.
+    pub(crate) fn ok(&self, expected: u64) -> bool {
+        self.received == expected
+            && self.out_of_order == 0
+            && self.corrupt == 0
+            && self.seen_twice == 0
+    }
+
     /// The report fields: received, lost, duplicated, out_of_order, corrupt, ok.
     pub(crate) fn json(&self, expected: u64) -> serde_json::Value {
         let lost = expected.saturating_sub(self.received - self.seen_twice);
-        let ok = self.received == expected
-            && self.out_of_order == 0
-            && self.corrupt == 0
-            && self.seen_twice == 0;
+        let ok = self.ok(expected);
         serde_json::json!({
             "received": self.received,
             "lost": lost,
