@@ -16,7 +16,7 @@
 //! hostile peer yields `RingError::Corrupt`, never an out-of-bounds access.
 
 use super::pair::{PairControl, Side, Wakeups};
-use super::storage::{check_capacity, header_capacity, layout_for, Placement, Storage};
+use super::storage::{check_capacity, header_capacity, layout_for, wrap, Placement, Storage};
 use super::RingError;
 use crate::mem::{Atomic, Deadline, Memory, Mutant, RealMemory, SlotCell};
 use crate::shm::{Region, RegionHeader, RegionKind, RegionLayout, ShmError, ShmName};
@@ -192,7 +192,7 @@ impl<M: Memory> FrameProducer<M> {
     /// Where a frame of `len` bytes goes: `(padding before it, total bytes to publish)`.
     fn placement(&self, len: usize) -> (usize, usize) {
         let cap = self.ring.capacity();
-        let off = (self.tail % cap as u64) as usize;
+        let off = wrap(self.tail, cap);
         let total = padded(len);
         if cap - off >= total {
             (0, total)
@@ -229,7 +229,7 @@ impl<M: Memory> FrameProducer<M> {
 
     /// The grant for a frame of `len` bytes after `pad` bytes of padding (room checked).
     fn grant(&mut self, pad: usize, len: usize) -> Grant<'_, M> {
-        let start = (self.tail as usize + pad) % self.ring.capacity();
+        let start = wrap(self.tail + pad as u64, self.ring.capacity());
         let cells = &self.ring.cells()[start + HEADER..start + HEADER + len];
         // SAFETY: the cells live in the ring's storage, which `self.ring` keeps alive at least as
         // long as the producer, which the grant borrows mutably for its whole life; we only
@@ -334,11 +334,15 @@ impl<M: Memory> Grant<'_, M> {
         drop(self.view.take());
         let p = &mut *self.producer;
         let cap = p.ring.capacity();
-        let off = (p.tail % cap as u64) as usize;
+        let off = wrap(p.tail, cap);
         if self.pad > 0 {
             p.write_header(off, (self.pad - HEADER) as u32, TAG_PAD);
         }
-        p.write_header((off + self.pad) % cap, self.len as u32, TAG_FRAME);
+        p.write_header(
+            wrap((off + self.pad) as u64, cap),
+            self.len as u32,
+            TAG_FRAME,
+        );
         p.tail += (self.pad + padded(self.len)) as u64;
         // Release: the header and payload writes happen-before the consumer's Acquire load of
         // `tail`.
@@ -393,7 +397,7 @@ impl<M: Memory> FrameConsumer<M> {
                     }
                 }
             }
-            let off = (self.head % cap as u64) as usize;
+            let off = wrap(self.head, cap);
             let published = (self.cached_tail - self.head) as usize;
             if published < HEADER || off + HEADER > cap {
                 return Err(self.corrupt(format!("only {published} bytes published")));

@@ -22,7 +22,7 @@
 
 use super::eventcount::{EventCount, Fences};
 use super::line::Line;
-use super::storage::{check_capacity, header_capacity, layout_for, Placement, Storage};
+use super::storage::{check_capacity, header_capacity, layout_for, wrap, Placement, Storage};
 use super::RingError;
 use crate::mem::{Atomic, Deadline, Memory, Mutant, RealMemory, SlotCell};
 use crate::shm::{Region, RegionHeader, RegionKind, RegionLayout, ShmError, ShmName};
@@ -148,7 +148,6 @@ impl<T: Pod + Send, M: Memory> Mpmc<T, M> {
     /// Pushes `value` if a slot is free now: `Err(Full)` otherwise, `Err(Closed)` after `close`.
     pub fn try_push(&self, value: T) -> Result<(), RingError> {
         let slots = self.storage.slots();
-        let cap = slots.len() as u64;
         let ctrl = self.ctrl();
         // The `closed` line is written once, so this load hits a shared cache line.
         if self.is_closed() {
@@ -158,7 +157,7 @@ impl<T: Pod + Send, M: Memory> Mpmc<T, M> {
         // decides, and the CAS below makes the claim exclusive.
         let mut pos = ctrl.enqueue_pos.load(Relaxed);
         loop {
-            let slot = &slots[(pos % cap) as usize];
+            let slot = &slots[wrap(pos, slots.len())];
             // Acquire: pairs with the consumer's Release store that freed this slot, so its read
             // of the old record happens-before our write.
             let seq = slot.seq.load(Acquire);
@@ -210,7 +209,7 @@ impl<T: Pod + Send, M: Memory> Mpmc<T, M> {
         let mut pos = ctrl.dequeue_pos.load(Relaxed);
         let mut rechecked = false;
         loop {
-            let slot = &slots[(pos % cap) as usize];
+            let slot = &slots[wrap(pos, slots.len())];
             // Acquire: pairs with the producer's Release publish of `seq`.
             let seq = slot.seq.load(Acquire);
             let diff = seq.wrapping_sub(pos.wrapping_add(1)) as i64;
@@ -299,10 +298,9 @@ impl<T: Pod + Send, M: Memory> Mpmc<T, M> {
     /// Whether the slot at the current enqueue position still holds last lap's record.
     fn looks_full(&self) -> bool {
         let slots = self.storage.slots();
-        let cap = slots.len() as u64;
         // Relaxed: a readiness hint; `try_push` decides with the proper orderings.
         let pos = self.ctrl().enqueue_pos.load(Relaxed);
-        (slots[(pos % cap) as usize]
+        (slots[wrap(pos, slots.len())]
             .seq
             .load(Acquire)
             .wrapping_sub(pos) as i64)
@@ -312,10 +310,9 @@ impl<T: Pod + Send, M: Memory> Mpmc<T, M> {
     /// Whether the slot at the current dequeue position is not yet published.
     fn looks_empty(&self) -> bool {
         let slots = self.storage.slots();
-        let cap = slots.len() as u64;
         // Relaxed: a readiness hint; `try_pop` decides with the proper orderings.
         let pos = self.ctrl().dequeue_pos.load(Relaxed);
-        (slots[(pos % cap) as usize]
+        (slots[wrap(pos, slots.len())]
             .seq
             .load(Acquire)
             .wrapping_sub(pos.wrapping_add(1)) as i64)

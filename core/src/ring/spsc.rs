@@ -15,7 +15,7 @@
 //! the region, so a second producer (in any process) is refused.
 
 use super::pair::{PairControl, Side, Wakeups};
-use super::storage::{check_capacity, header_capacity, layout_for, Placement, Storage};
+use super::storage::{check_capacity, header_capacity, layout_for, wrap, Placement, Storage};
 use super::RingError;
 use crate::mem::{Atomic, Deadline, Memory, Mutant, RealMemory, SlotCell};
 use crate::shm::{Region, RegionHeader, RegionKind, RegionLayout, ShmError, ShmName};
@@ -169,7 +169,7 @@ fn expected<T: Pod + Send>(header: &RegionHeader) -> Result<RegionLayout, ShmErr
 
 /// The slot of position `index`: computed once, when a handle attaches.
 fn slot_of(index: u64, capacity: usize) -> usize {
-    (index % capacity as u64) as usize
+    wrap(index, capacity)
 }
 
 /// The slot after `slot`. Kept incrementally because a 64-bit division per record (`index %
