@@ -2,14 +2,18 @@
 //! run (this machine is noisy; only ratios measured together mean anything).
 //!
 //! - throughput: our `spsc` and `frames` across two processes (batches and single operations,
-//!   under each waiting discipline) vs `rtrb` and crossbeam's `ArrayQueue` between two threads,
-//!   and our `spsc` between two threads; every consumer, ours and the peers', reads and checks
-//!   each record it receives (see `inproc.rs` for why a figure without that means nothing);
+//!   under each waiting discipline) vs a Unix-domain stream socket between two processes (one
+//!   16-byte `write` per record, see `unix_socket.rs`), `rtrb` and crossbeam's `ArrayQueue`
+//!   between two threads, and our `spsc` between two threads; every consumer, ours and the
+//!   peers', reads and checks each record it receives (see `inproc.rs` for why a figure without
+//!   that means nothing);
 //! - round trip: a request/response over two `spsc` rings between two processes (spinning
-//!   `try_pop`, no parking) vs a bare cache-line ping-pong between the same two processes.
+//!   `try_pop`, no parking) vs a bare cache-line ping-pong between the same two processes and a
+//!   request/response over a Unix socket between two processes.
 
 mod inproc;
 pub mod pingpong;
+pub mod unix_socket;
 
 use crate::procs::WorkerExe;
 use crate::runs::{frames_transfer_with, spsc_transfer, spsc_transfer_with};
@@ -98,6 +102,8 @@ fn benches(exe: &WorkerExe, quick: bool) -> Vec<Bench<'_>> {
     let n: u64 = if quick { 2_000_000 } else { 20_000_000 };
     let frames: u64 = n / 4;
     let trips: u64 = if quick { 20_000 } else { 200_000 };
+    // About 1 M msgs/s: a tenth of the rings' count keeps a round of it well under a second.
+    let socket_msgs: u64 = n / 10;
     let long = Duration::from_secs(300);
     let mut v: Vec<Bench<'_>> = Vec::new();
     let mut add = |name: String, unit, sample: Box<dyn FnMut() -> Result<f64, String>>| {
@@ -132,6 +138,11 @@ fn benches(exe: &WorkerExe, quick: bool) -> Vec<Bench<'_>> {
             }),
         );
     }
+    add(
+        unix_socket::THROUGHPUT.into(),
+        MSGS,
+        Box::new(move || unix_socket::throughput(exe, socket_msgs)),
+    );
     add(
         "synclab spsc, 2 threads, batches of 256".into(),
         MSGS,
@@ -168,6 +179,11 @@ fn benches(exe: &WorkerExe, quick: bool) -> Vec<Bench<'_>> {
         "bare cache-line ping-pong, 2 processes".into(),
         NS_TRIP,
         Box::new(move || pingpong::round_trip(exe, pingpong::Kind::CacheLine, trips)),
+    );
+    add(
+        unix_socket::ROUND_TRIP.into(),
+        NS_TRIP,
+        Box::new(move || pingpong::round_trip(exe, pingpong::Kind::UnixSocket, trips)),
     );
     v
 }

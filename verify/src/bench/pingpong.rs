@@ -1,6 +1,7 @@
 //! Round trips between two processes: over two spsc rings created with `Wakeups::Spin`
-//! (request, response; both sides spin on `try_pop`), and over one bare cache line (each side waits for the other's value), the
-//! floor any shared-memory round trip pays.
+//! (request, response; both sides spin on `try_pop`), over one bare cache line (each side waits
+//! for the other's value), the floor any shared-memory round trip pays, and over a Unix socket
+//! (both sides block in `read`; see `unix_socket.rs`), what a user would use instead.
 
 use crate::procs::{reap_all, WorkerExe};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -15,6 +16,8 @@ pub enum Kind {
     Rings,
     /// One cache line.
     CacheLine,
+    /// A Unix-domain stream socket.
+    UnixSocket,
 }
 
 const LINE_BODY: u64 = 128;
@@ -97,6 +100,7 @@ pub fn round_trip(exe: &WorkerExe, kind: Kind, trips: u64) -> Result<f64, String
             }
             reap_all(vec![child], Duration::from_secs(30));
         }
+        Kind::UnixSocket => samples = super::unix_socket::round_trips(exe, trips)?,
     }
     let mut s: Vec<u64> = samples.split_off(samples.len() / 10);
     s.sort_unstable();

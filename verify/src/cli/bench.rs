@@ -77,12 +77,14 @@ pub fn run(args: BenchArgs) -> Exit {
         bench::label(synclab_core::ring::Wakeups::Futex)
     ));
     let rtrb = get("rtrb, 2 threads, single push/pop");
+    let rings_trip = get("synclab spsc round trip, 2 processes (Wakeups::Spin)");
     let ratios = json!({
         "spsc_2proc_over_rtrb_threads": batches / rtrb,
         "spsc_2proc_single_over_rtrb_threads": single / rtrb,
         "spsc_2proc_over_crossbeam_threads": batches / get("crossbeam ArrayQueue, 2 threads"),
-        "round_trip_over_cacheline": get("synclab spsc round trip, 2 processes (Wakeups::Spin)")
-            / get("bare cache-line ping-pong, 2 processes"),
+        "round_trip_over_cacheline": rings_trip / get("bare cache-line ping-pong, 2 processes"),
+        "spsc_2proc_single_over_unix_socket": single / get(bench::unix_socket::THROUGHPUT),
+        "round_trip_over_unix_socket": rings_trip / get(bench::unix_socket::ROUND_TRIP),
     });
     let mut text = String::new();
     for f in &figures {
@@ -109,7 +111,9 @@ pub fn run(args: BenchArgs) -> Exit {
         text,
         "\nratios (same run): spsc across processes / rtrb in-process = {:.2} (batches), {:.2} \
          (single push/pop, default Wakeups::Futex); / crossbeam = {:.2}; \
-         round trip / bare cache line = {:.2}",
+         round trip / bare cache line = {:.2}\n\
+         against a Unix socket (same run): spsc single push/pop across processes / one write per \
+         message = {:.2}; spsc round trip / socket round trip = {:.3}",
         ratios["spsc_2proc_over_rtrb_threads"].as_f64().unwrap_or(f64::NAN),
         ratios["spsc_2proc_single_over_rtrb_threads"]
             .as_f64()
@@ -118,6 +122,12 @@ pub fn run(args: BenchArgs) -> Exit {
             .as_f64()
             .unwrap_or(f64::NAN),
         ratios["round_trip_over_cacheline"].as_f64().unwrap_or(f64::NAN),
+        ratios["spsc_2proc_single_over_unix_socket"]
+            .as_f64()
+            .unwrap_or(f64::NAN),
+        ratios["round_trip_over_unix_socket"]
+            .as_f64()
+            .unwrap_or(f64::NAN),
     );
     Outcome {
         json: json!({"ok": true, "figures": figures, "ratios": ratios}),

@@ -61,6 +61,20 @@ pub enum Role {
         /// Round trips.
         trips: u64,
     },
+    /// Bench: connect to the Unix socket at PATH and write records `0..COUNT`, one `write` each.
+    SocketProduce {
+        /// The listening socket's path.
+        path: std::path::PathBuf,
+        /// Records to send.
+        count: u64,
+    },
+    /// Bench: connect to the Unix socket at PATH and echo TRIPS `u64` requests.
+    EchoSocket {
+        /// The listening socket's path.
+        path: std::path::PathBuf,
+        /// Round trips.
+        trips: u64,
+    },
 }
 
 /// Arguments of a two-process transfer role.
@@ -136,6 +150,12 @@ where
         }
         Role::EchoLine { name, trips } => {
             bench_result(crate::bench::pingpong::echo_line(&name, trips))
+        }
+        Role::SocketProduce { path, count } => {
+            bench_result(crate::bench::unix_socket::produce(&path, count))
+        }
+        Role::EchoSocket { path, trips } => {
+            bench_result(crate::bench::unix_socket::echo(&path, trips))
         }
     };
     let ok = report.get("ok").and_then(|v| v.as_bool()) == Some(true);
