@@ -12,33 +12,11 @@ fn spec(name: &str) -> &'static ModelSpec {
 }
 
 fn passes(name: &str) {
-    let r = spec(name).check_default(Mutant::None);
-    assert!(r.ok, "model {name} failed: {:?}", r.message);
-    assert!(
-        r.interleavings > 1,
-        "model {name} explored only {}",
-        r.interleavings
-    );
-    eprintln!(
-        "{name}: {} interleavings in {:.2}s",
-        r.interleavings, r.seconds
-    );
+    spec(name).assert_passes();
 }
 
 fn catches(name: &str, mutant: Mutant) {
-    let s = spec(name);
-    assert!(
-        s.mutants.contains(&mutant),
-        "{name} does not list {mutant:?}"
-    );
-    let r = s.check_default(mutant);
-    assert!(!r.ok, "model {name} did NOT catch mutant {}", mutant.name());
-    eprintln!(
-        "{name}/{}: caught after {} interleavings: {}",
-        mutant.name(),
-        r.interleavings,
-        r.message.unwrap_or_default()
-    );
+    spec(name).assert_catches(mutant);
 }
 
 /// spsc, blocking push/pop: capacity 2, 3 records, 1P/1C, preemption bound 2.

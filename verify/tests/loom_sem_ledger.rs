@@ -5,130 +5,101 @@
 //! bound K" is loom's bound), stated per test.
 
 use synclab_core::mem::Mutant;
+use synclab_verify::models::find;
 use synclab_verify::models::sem_ledger::{
     LEDGER_MUTANTS, SEMAPHORE_LEDGER, SEMAPHORE_LEDGER_PROCESS, SEMAPHORE_LEDGER_RECOVER,
     SEMAPHORE_LEDGER_REUSE,
 };
-use synclab_verify::models::{find, ModelReport, ModelSpec};
-
-fn run(spec: &ModelSpec, mutant: Mutant) -> ModelReport {
-    let r = spec.check_default(mutant);
-    eprintln!(
-        "{} / {}: ok={} interleavings={} seconds={:.2} preemptions={:?}",
-        r.model, r.mutant, r.ok, r.interleavings, r.seconds, r.preemptions
-    );
-    r
-}
-
-fn passes(spec: &ModelSpec) {
-    let r = run(spec, Mutant::None);
-    assert!(r.ok, "correct model {} failed: {:?}", spec.name, r.message);
-    assert!(r.interleavings > 1);
-}
-
-fn caught(spec: &ModelSpec, mutant: Mutant) {
-    assert!(spec.mutants.contains(&mutant));
-    let r = run(spec, mutant);
-    assert!(
-        !r.ok,
-        "loom did not find mutant {} in {}",
-        mutant.name(),
-        spec.name
-    );
-}
 
 /// Recover: 3 threads (holder D → dies → its pid reused by live L; 2 recoverers), max 2, 2
 /// slots, preemption bound 3.
 #[test]
 fn loom_sem_ledger_recover_ok() {
-    passes(&SEMAPHORE_LEDGER_RECOVER);
+    SEMAPHORE_LEDGER_RECOVER.assert_passes();
 }
 
 /// Recover scenario (3 threads, bound 3): judging liveness by pid alone, D's reused pid makes D
 /// look alive and its permit is never returned (count not exact).
 #[test]
 fn loom_sem_ledger_recover_catches_pid_only() {
-    caught(&SEMAPHORE_LEDGER_RECOVER, Mutant::SemLedgerPidOnly);
+    SEMAPHORE_LEDGER_RECOVER.assert_catches(Mutant::SemLedgerPidOnly);
 }
 
 /// Recover scenario (3 threads, bound 3): a recoverer that judged D dead and then claims D's freed
 /// and reclaimed slot with a plain store takes live L's permit (L's release: NotHeld).
 #[test]
 fn loom_sem_ledger_recover_catches_claim_without_cas() {
-    caught(&SEMAPHORE_LEDGER_RECOVER, Mutant::SemLedgerClaimWithoutCas);
+    SEMAPHORE_LEDGER_RECOVER.assert_catches(Mutant::SemLedgerClaimWithoutCas);
 }
 
 /// Recover scenario (3 threads, bound 3): a Relaxed owner load lets a recoverer see L's key but a
 /// pid table from before L started (D's start time), so live L is judged dead and recovered.
 #[test]
 fn loom_sem_ledger_recover_catches_relaxed_owner_load() {
-    caught(&SEMAPHORE_LEDGER_RECOVER, Mutant::SemLedgerRelaxedOwnerLoad);
+    SEMAPHORE_LEDGER_RECOVER.assert_catches(Mutant::SemLedgerRelaxedOwnerLoad);
 }
 
 /// Reuse: 1 slot, dead D's entry; newcomer N (D's pid reused) and recoverer R (2 threads),
 /// unbounded: every interleaving.
 #[test]
 fn loom_sem_ledger_reuse_ok() {
-    passes(&SEMAPHORE_LEDGER_REUSE);
+    SEMAPHORE_LEDGER_REUSE.assert_passes();
 }
 
 /// Reuse scenario (2 threads, unbounded): a recoverer that claims with a store instead of a CAS
 /// overwrites N's reclaimed entry and takes N's permit (N's release: NotHeld).
 #[test]
 fn loom_sem_ledger_reuse_catches_claim_without_cas() {
-    caught(&SEMAPHORE_LEDGER_REUSE, Mutant::SemLedgerClaimWithoutCas);
+    SEMAPHORE_LEDGER_REUSE.assert_catches(Mutant::SemLedgerClaimWithoutCas);
 }
 
 /// Reuse scenario (2 threads, unbounded): a slot freed with a Relaxed store hands N the dead
 /// holder's count (N's `held_by_me()` reads 1 before it acquired anything).
 #[test]
 fn loom_sem_ledger_reuse_catches_relaxed_free() {
-    caught(&SEMAPHORE_LEDGER_REUSE, Mutant::SemLedgerRelaxedFree);
+    SEMAPHORE_LEDGER_REUSE.assert_catches(Mutant::SemLedgerRelaxedFree);
 }
 
 /// Reuse scenario (2 threads, unbounded): liveness by pid alone takes N (D's pid, reused) for D,
 /// so D's entry is never recovered and N never gets the slot (count not exact).
 #[test]
 fn loom_sem_ledger_reuse_catches_pid_only() {
-    caught(&SEMAPHORE_LEDGER_REUSE, Mutant::SemLedgerPidOnly);
+    SEMAPHORE_LEDGER_REUSE.assert_catches(Mutant::SemLedgerPidOnly);
 }
 
 /// Reuse scenario (2 threads, unbounded): a Relaxed owner load judges N by the pid table from
 /// before N started (pid gone), so R recovers live N's entry.
 #[test]
 fn loom_sem_ledger_reuse_catches_relaxed_owner_load() {
-    caught(&SEMAPHORE_LEDGER_REUSE, Mutant::SemLedgerRelaxedOwnerLoad);
+    SEMAPHORE_LEDGER_REUSE.assert_catches(Mutant::SemLedgerRelaxedOwnerLoad);
 }
 
 /// Process: one process with 2 handles, 2 threads each acquiring through one handle and
 /// releasing through the other, and a recoverer (3 threads), max 2, 2 slots, preemption bound 3.
 #[test]
 fn loom_sem_ledger_process_ok() {
-    passes(&SEMAPHORE_LEDGER_PROCESS);
+    SEMAPHORE_LEDGER_PROCESS.assert_passes();
 }
 
 /// Process scenario (3 threads, bound 3): unserialised first-use claims give the process two
 /// slots, one per handle, so one handle does not see the permits taken through the other.
 #[test]
 fn loom_sem_ledger_process_catches_claim_unlocked() {
-    caught(&SEMAPHORE_LEDGER_PROCESS, Mutant::SemLedgerClaimUnlocked);
+    SEMAPHORE_LEDGER_PROCESS.assert_catches(Mutant::SemLedgerClaimUnlocked);
 }
 
 /// Process scenario (3 threads, bound 3): an un-record by load + store loses one of two
 /// concurrent releases (the ledger keeps a permit the process no longer holds).
 #[test]
 fn loom_sem_ledger_process_catches_release_without_cas() {
-    caught(
-        &SEMAPHORE_LEDGER_PROCESS,
-        Mutant::SemLedgerReleaseWithoutCas,
-    );
+    SEMAPHORE_LEDGER_PROCESS.assert_catches(Mutant::SemLedgerReleaseWithoutCas);
 }
 
 /// Process scenario (3 threads, bound 3): counting a process that cannot be judged as dead
 /// recovers a live holder's permits while it releases them.
 #[test]
 fn loom_sem_ledger_process_catches_unknown_is_dead() {
-    caught(&SEMAPHORE_LEDGER_PROCESS, Mutant::SemLedgerUnknownIsDead);
+    SEMAPHORE_LEDGER_PROCESS.assert_catches(Mutant::SemLedgerUnknownIsDead);
 }
 
 /// The `semaphore-ledger` spec (what `synclab model semaphore-ledger` runs) is registered, lists
@@ -147,12 +118,12 @@ fn loom_sem_ledger_main_spec_catches_every_mutant() {
     assert_eq!(SEMAPHORE_LEDGER.mutants, all.as_slice());
     assert_eq!(LEDGER_MUTANTS, all.as_slice());
     for m in SEMAPHORE_LEDGER.mutants {
-        caught(&SEMAPHORE_LEDGER, *m);
+        SEMAPHORE_LEDGER.assert_catches(*m);
     }
 }
 
 /// The `semaphore-ledger` spec's correct run: every scenario at bound 2.
 #[test]
 fn loom_sem_ledger_main_spec_ok() {
-    passes(&SEMAPHORE_LEDGER);
+    SEMAPHORE_LEDGER.assert_passes();
 }

@@ -77,6 +77,51 @@ impl ModelSpec {
         }
     }
 
+    /// For tests: runs the correct model with its default bounds and panics unless every
+    /// interleaving passed (and loom explored more than one).
+    pub fn assert_passes(&self) -> ModelReport {
+        let r = self.check_default(Mutant::None);
+        eprintln!(
+            "{} / none: ok={} interleavings={} seconds={:.2} preemptions={:?}",
+            r.model, r.ok, r.interleavings, r.seconds, r.preemptions
+        );
+        assert!(r.ok, "correct model {} failed: {:?}", self.name, r.message);
+        assert!(
+            r.interleavings > 1,
+            "model {} explored only {} interleaving(s)",
+            self.name,
+            r.interleavings
+        );
+        r
+    }
+
+    /// For tests: panics unless `mutant` is one of this model's and loom finds it (some
+    /// interleaving fails).
+    pub fn assert_catches(&self, mutant: Mutant) -> ModelReport {
+        assert!(
+            self.mutants.contains(&mutant),
+            "model {} does not list mutant {}",
+            self.name,
+            mutant.name()
+        );
+        let r = self.check_default(mutant);
+        eprintln!(
+            "{} / {}: caught={} after {} interleavings: {}",
+            r.model,
+            r.mutant,
+            !r.ok,
+            r.interleavings,
+            r.message.as_deref().unwrap_or_default()
+        );
+        assert!(
+            !r.ok,
+            "loom did not find mutant {} in {}",
+            mutant.name(),
+            self.name
+        );
+        r
+    }
+
     /// Runs with the default bounds.
     pub fn check_default(&self, mutant: Mutant) -> ModelReport {
         self.check(
