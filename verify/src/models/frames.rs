@@ -5,7 +5,7 @@
 //! consumer; blocking forms. Checked: frames arrive in order with intact contents, no data race
 //! on any byte cell, no lost wakeup.
 
-use super::harness::{explore, Explored, ModelOptions, ModelSpec};
+use super::harness::{explore, Explored, Held, ModelOptions, ModelSpec};
 use crate::mutant_dispatch;
 use loom::thread;
 use synclab_core::mem::{Memory, Mutant};
@@ -29,8 +29,8 @@ fn frame(i: usize) -> Vec<u8> {
 fn wrap<M: Memory>(o: &ModelOptions) -> Explored {
     explore(o, || {
         let ring = Frames::<M>::boxed(32).unwrap();
-        let mut producer = ring.producer().unwrap();
-        let mut consumer = ring.consumer().unwrap();
+        let mut producer = Held::new(ring.producer().unwrap());
+        let mut consumer = Held::new(ring.consumer().unwrap());
         let p = thread::spawn(move || {
             for i in 0..LENGTHS.len() {
                 producer.send(&frame(i), None).unwrap();

@@ -5,6 +5,7 @@
 //! threads and the model's main thread only spawns and joins (loom issues #392/#166: an actor on
 //! the main thread may be under-explored).
 
+use std::mem::ManuallyDrop;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -130,6 +131,42 @@ impl ModelSpec {
                 preemptions: self.default_preemptions,
             },
         )
+    }
+}
+
+/// A value whose `Drop` runs loom operations (a ring handle closes its side when dropped), held
+/// by a model thread: dropped as usual when the thread finishes, leaked when the thread unwinds
+/// because loom reported a failure (a deadlock, a race). Loom operations during that unwinding
+/// panic again, and a panic in a drop during unwinding aborts the process: a caught bug would
+/// end `synclab model` with a crash instead of a report.
+pub struct Held<T>(ManuallyDrop<T>);
+
+impl<T> Held<T> {
+    /// Holds `value`.
+    pub fn new(value: T) -> Self {
+        Held(ManuallyDrop::new(value))
+    }
+}
+
+impl<T> std::ops::Deref for Held<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T> std::ops::DerefMut for Held<T> {
+    fn deref_mut(&mut self) -> &mut T {
+        &mut self.0
+    }
+}
+
+impl<T> Drop for Held<T> {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            // SAFETY: `drop` runs once and nothing uses the value afterwards.
+            unsafe { ManuallyDrop::drop(&mut self.0) }
+        }
     }
 }
 

@@ -5,7 +5,7 @@
 //! asserts it pops exactly 0, 1, 2), no data race on payload cells (loom tracks each cell), no
 //! lost wakeup (a parked side that is never woken is a loom deadlock).
 
-use super::harness::{explore, Explored, ModelOptions, ModelSpec};
+use super::harness::{explore, Explored, Held, ModelOptions, ModelSpec};
 use crate::mutant_dispatch;
 use loom::thread;
 use synclab_core::mem::{Memory, Mutant};
@@ -52,8 +52,8 @@ fn spin<M: Memory>(o: &ModelOptions) -> Explored {
 fn blocking_with<M: Memory>(o: &ModelOptions, wakeups: Wakeups) -> Explored {
     explore(o, move || {
         let ring = Spsc::<u32, M>::boxed_with(2, wakeups).unwrap();
-        let mut producer = ring.producer().unwrap();
-        let mut consumer = ring.consumer().unwrap();
+        let mut producer = Held::new(ring.producer().unwrap());
+        let mut consumer = Held::new(ring.consumer().unwrap());
         let p = thread::spawn(move || {
             for i in 0..ITEMS {
                 producer.push(i).unwrap();
@@ -72,8 +72,8 @@ fn blocking_with<M: Memory>(o: &ModelOptions, wakeups: Wakeups) -> Explored {
 fn batch<M: Memory>(o: &ModelOptions) -> Explored {
     explore(o, || {
         let ring = Spsc::<u32, M>::boxed(2).unwrap();
-        let mut producer = ring.producer().unwrap();
-        let mut consumer = ring.consumer().unwrap();
+        let mut producer = Held::new(ring.producer().unwrap());
+        let mut consumer = Held::new(ring.consumer().unwrap());
         let p = thread::spawn(move || {
             let items: Vec<u32> = (0..ITEMS).collect();
             let mut sent = 0;
