@@ -3,9 +3,9 @@
 //!
 //! Protocol (a Dekker-style handshake, the two fences pairing up):
 //! - waiter: `waiters += 1`; heavy fence; `key = seq`; re-check the condition; if still false,
-//!   `futex_wait(seq, key)`; `waiters -= 1`.
+//!   mark `seq` slept on and `futex_wait(seq, key | SLEEPER)`; `waiters -= 1`.
 //! - notifier (after publishing the change, e.g. storing `tail`): light fence; if
-//!   `waiters != 0` { `seq += 1`; `futex_wake(seq, all)` }.
+//!   `waiters != 0` { bump `seq`; `futex_wake(seq, all)` if it was slept on }.
 //!
 //! Either the notifier's fence comes first in the single total order of `SeqCst` fences, and then
 //! the waiter's re-check (after its fence) sees the published change; or the waiter's comes first,
@@ -25,11 +25,12 @@
 //! found a lost wakeup in it: one notifier's swap could consume a flag raised for a key its own
 //! bump had already produced, leaving the next notifier nothing to see.)
 //!
-//! The two fences of the handshake on `waiters` are `fence(SeqCst)` on both sides ([`Fences::Symmetric`]), or, where every
-//! process using the eventcount has joined asymmetric barriers ([`Fences::Asymmetric`]), a
-//! compiler fence for the notifier and `membarrier` for the waiter (see `mem/membarrier.rs`): the
-//! notifier's fast path is then one plain load of a line nobody writes while nobody waits, with
-//! no fence at all, and the cost moves to the waiter, which is about to make a system call anyway.
+//! The two fences of the handshake on `waiters` are `fence(SeqCst)` on both sides
+//! ([`Fences::Symmetric`]), or, where every process using the eventcount has joined asymmetric
+//! barriers ([`Fences::Asymmetric`]), a compiler fence for the notifier and `membarrier` for the
+//! waiter (see `mem/membarrier.rs`): the notifier's fast path is then one plain load of a line
+//! nobody writes while nobody waits, with no fence at all, and the cost moves to the waiter,
+//! which is about to make a system call anyway.
 
 use crate::mem::{Atomic, Deadline, Memory, Mutant, WaitOutcome};
 use std::sync::atomic::Ordering::{Acquire, Relaxed, Release, SeqCst};
