@@ -14,7 +14,7 @@
 //!
 //! While a waiter is slow to wake (60-80 µs on this VM), every publish still finds
 //! `waiters != 0`. So that those publishes do not each pay a `futex_wake` system call, the low bit
-//! of `seq` says "someone sleeps on this value" ([`SLEEPER`]; the count itself moves in steps of
+//! of `seq` says "someone sleeps on this value" (`SLEEPER`; the count itself moves in steps of
 //! 2): a waiter about to park sets it with a compare-and-swap on the exact value it read as its
 //! key (if `seq` moved meanwhile, the CAS fails and it re-checks from the top), and parks on
 //! `key | SLEEPER`. A notifier bumps the count and clears the bit in one read-modify-write, and

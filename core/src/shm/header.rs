@@ -107,7 +107,7 @@ pub struct RegionHeader {
     pub params: [u64; 4],
     /// Pid of the creator (informational).
     pub creator_pid: u32,
-    /// [`STATE_READY`] once initialised; written last, with `Release`.
+    /// `STATE_READY` once initialised; written last, with `Release`.
     pub state: u32,
     _reserved: [u64; 6],
 }
