@@ -6,7 +6,7 @@
 //! - [`workers`]: what a worker process does (`synclab worker ROLE …`).
 //! - [`runs`]: the parent side of multi-process runs.
 //! - [`lin`]: linearizability checkers for recorded histories (HISTORY.md).
-//! - [`bench`]: our rings beside their peers, measured in the same run.
+//! - [`bench`](mod@bench): our rings beside their peers, measured in the same run.
 //! - [`cli`]: the clap front end (`demo`, `model`, …).
 
 pub mod bench;

@@ -7,7 +7,7 @@
 //! - throughput: the worker (`synclab worker socket-produce PATH COUNT`) sends the same 16-byte
 //!   [`Record`]s the spsc transfer moves, one `write` call per record (that is what "msgs/s"
 //!   means for a socket user); the bench process reads exactly 16 bytes per record and checks
-//!   each with [`SequenceCheck`], timing from the first record to the last, as the spsc
+//!   each with `SequenceCheck`, timing from the first record to the last, as the spsc
 //!   consumer does. A figure is refused if anything was lost, reordered, torn or extra;
 //! - round trip: the bench process writes one `u64`, the worker
 //!   (`synclab worker echo-socket PATH TRIPS`) reads it and writes it back; each round trip is

@@ -1,5 +1,5 @@
 //! The in-memory form of a history (HISTORY.md): a [`Header`] naming the [`Model`] and a list of
-//! [`Op`]s. The process runner builds these directly and hands them to [`crate::lin::check`];
+//! [`Op`]s. The process runner builds these directly and hands them to [`crate::lin::check`](fn@crate::lin::check);
 //! `synclab check` gets them from [`crate::lin::parse_history`].
 
 /// An integer value stored in a queue or register (the JSON `value`/`expected` fields).

@@ -3,9 +3,9 @@
 //! A map of the files:
 //! - [`history`]: the in-memory types ([`History`], [`Header`], [`Model`], [`Op`], [`OpKind`]);
 //! - [`parse`]: reading a file, with errors naming the line and the field ([`HistoryError`]);
-//! - [`write`]: writing a file ([`write_history`], [`save_history`]);
+//! - [`write`](mod@write): writing a file ([`write_history`], [`save_history`]);
 //! - [`model`]: the [`SequentialModel`] trait; [`queue`], [`semaphore`], [`register`]: the models;
-//! - [`search`]: the general checker (Wing–Gong search with Lowe's memoization);
+//! - [`search`](mod@search): the general checker (Wing–Gong search with Lowe's memoization);
 //! - [`fast_queue`], [`fast_semaphore`]: O(n log n) checkers for the common cases;
 //! - [`simulate`]: seeded generators of linearizable histories (tests, benchmarks);
 //! - [`witness`]: shrinking a violation to a small set of operations;

@@ -5,7 +5,7 @@ use std::hash::Hash;
 
 /// A sequential object: an initial state and a transition per operation.
 ///
-/// The general checker ([`crate::lin::search`]) looks for an order of the operations, consistent
+/// The general checker ([`crate::lin::search`](mod@crate::lin::search)) looks for an order of the operations, consistent
 /// with real time, in which every step is allowed. It handles "outcome unknown" itself: for an
 /// operation with `ok: None` it tries both "took no effect" (skipping `step`) and `step`, so
 /// `step` on such an operation answers only "could it have taken effect here, with some result?".

@@ -1,6 +1,6 @@
 //! Runs one loom model, with or without a mutant, and reports what loom found.
 //!
-//! Every model is a function generic over `M: Memory`; [`mutant_dispatch!`] picks the
+//! Every model is a function generic over `M: Memory`; [`mutant_dispatch!`](crate::mutant_dispatch) picks the
 //! `LoomMemory<N>` instance for a mutant chosen at run time. Actors always run in spawned loom
 //! threads and the model's main thread only spawns and joins (loom issues #392/#166: an actor on
 //! the main thread may be under-explored).
