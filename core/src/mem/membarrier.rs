@@ -17,8 +17,11 @@
 //! `fork` is not registered (the registration belongs to the address space) and must attach anew.
 
 /// `membarrier(2)` commands, from `<linux/membarrier.h>` (the `libc` crate does not export them).
+#[cfg(not(miri))]
 const CMD_QUERY: libc::c_long = 0;
+#[cfg(not(miri))]
 const CMD_GLOBAL_EXPEDITED: libc::c_long = 1 << 1;
+#[cfg(not(miri))]
 const CMD_REGISTER_GLOBAL_EXPEDITED: libc::c_long = 1 << 2;
 
 #[cfg(not(miri))]
