@@ -8,6 +8,8 @@
 //! through spare words in the semaphore's region with futex waits and generous deadlines; no
 //! sleeps stand in for synchronization.
 
+mod runner;
+
 use nix::sys::signal::{kill, sigaction, SaFlags, SigAction, SigHandler, SigSet, Signal};
 use nix::unistd::Pid;
 use std::process::{Child, Command, Stdio};
@@ -438,12 +440,11 @@ fn eintr_restarts_the_wait() -> Result<(), String> {
     Ok(())
 }
 
-fn main() {
+fn main() -> std::process::ExitCode {
     if let Ok(role) = std::env::var(WORKER_ENV) {
         std::process::exit(worker(&role));
     }
-    type Test = fn() -> Result<(), String>;
-    let tests: [(&str, Test); 6] = [
+    let tests: [(&str, runner::TestFn); 6] = [
         ("killed_holder_is_recovered", killed_holder_is_recovered),
         ("live_holder_is_not_recovered", live_holder_is_not_recovered),
         (
@@ -457,21 +458,5 @@ fn main() {
             killed_token_holder_is_recovered,
         ),
     ];
-    let (mut passed, mut failed) = (0, 0);
-    for (name, test) in tests {
-        match test() {
-            Ok(()) => {
-                println!("test {name} ... ok");
-                passed += 1;
-            }
-            Err(e) => {
-                println!("test {name} ... FAILED: {e}");
-                failed += 1;
-            }
-        }
-    }
-    println!("{passed} passed, {failed} failed");
-    if failed > 0 {
-        std::process::exit(1);
-    }
+    runner::run(&tests)
 }

@@ -7,13 +7,12 @@
 //!
 //! `harness = false`: `main` is the test runner, and the worker when `SYNCLAB_TEST_WORKER` is set.
 
+mod runner;
+
 use std::process::ExitCode;
 use std::time::Duration;
 use synclab_verify::procs::WorkerExe;
 use synclab_verify::runs::{frames_transfer, spsc_transfer, TransferReport};
-
-/// A test: `Ok` or what went wrong.
-type TestFn = fn() -> Result<(), String>;
 
 const WORKER_ENV: &str = "SYNCLAB_TEST_WORKER";
 const TIMEOUT: Duration = Duration::from_secs(300);
@@ -44,9 +43,7 @@ fn main() -> ExitCode {
     if std::env::var_os(WORKER_ENV).is_some() {
         return synclab_verify::workers::run(std::env::args().skip(1));
     }
-    // `cargo test -- --list` support: name the tests without running them.
-    let args: Vec<String> = std::env::args().collect();
-    let tests: [(&str, TestFn); 2] = [
+    let tests: [(&str, runner::TestFn); 2] = [
         ("spsc_two_processes_one_million_records", || {
             check(
                 spsc_transfer(&worker_exe(), 1_000_000, 1024, 64, TIMEOUT),
@@ -60,33 +57,5 @@ fn main() -> ExitCode {
             )
         }),
     ];
-    if args.iter().any(|a| a == "--list") {
-        for (name, _) in &tests {
-            println!("{name}: test");
-        }
-        return ExitCode::SUCCESS;
-    }
-    let filter: Option<&String> = args.iter().skip(1).find(|a| !a.starts_with('-'));
-    let (mut passed, mut failed) = (0, 0);
-    for (name, test) in &tests {
-        if filter.is_some_and(|f| !name.contains(f.as_str())) {
-            continue;
-        }
-        match test() {
-            Ok(()) => {
-                println!("test {name} ... ok");
-                passed += 1;
-            }
-            Err(e) => {
-                println!("test {name} ... FAILED: {e}");
-                failed += 1;
-            }
-        }
-    }
-    println!("{passed} passed, {failed} failed");
-    if failed == 0 {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    }
+    runner::run(&tests)
 }
