@@ -84,7 +84,7 @@ pub fn run(args: DemoArgs) -> Exit {
         .iter()
         .all(|t| t.as_ref().is_ok_and(|t| t.ok));
     let runs_ok = [&mpmc, &sem].iter().all(|r| r.as_ref().is_ok_and(|r| r.ok));
-    let ok = transfers_ok && runs_ok && model.ok && !mutant.ok && sim.ok;
+    let ok = transfers_ok && runs_ok && model.ok && mutant.found_failure() && sim.ok;
     let sections = vec![
         transfer_section(
             format!("spsc ring, two processes (named POSIX shm, {SPSC_CAPACITY} slots of 16-byte records, batches of 256)"),

@@ -12,11 +12,13 @@ pub struct ModelArgs {
     #[arg(required_unless_present_any = ["list", "all"])]
     pub name: Option<String>,
     /// Run with this deliberate bug switched on; the model must catch it (exit 1, ok false).
-    #[arg(long)]
+    /// Not with --all (which runs every mutant).
+    #[arg(long, conflicts_with = "all")]
     pub mutant: Option<String>,
-    /// Loom preemption bound (default: the model's own; 0 or more).
-    #[arg(long, conflicts_with = "unbounded")]
-    pub preemptions: Option<usize>,
+    /// Loom preemption bound, 0..=255 (loom's own limit; default: the model's own). Bounds
+    /// above 3 or 4 take hours on most models.
+    #[arg(long, conflicts_with = "unbounded", value_parser = clap::value_parser!(u8))]
+    pub preemptions: Option<u8>,
     /// Explore without a preemption bound.
     #[arg(long)]
     pub unbounded: bool,
@@ -64,6 +66,9 @@ pub fn run(args: ModelArgs) -> Exit {
         },
     };
     let report = check(spec, mutant, &options(&args, spec));
+    if let Some(reason) = &report.refused {
+        return refused(args.json, &report, reason);
+    }
     let text = describe(&report);
     Outcome {
         json: serde_json::to_value(&report).expect("report serialises"),
@@ -73,12 +78,29 @@ pub fn run(args: ModelArgs) -> Exit {
     .emit(args.json)
 }
 
+/// Loom gave no verdict: bad input (exit 2), the report's fields in the JSON beside the error.
+fn refused(json: bool, r: &ModelReport, reason: &str) -> Exit {
+    let message = format!(
+        "model {} / mutant {}: nothing was checked ({} interleavings): {reason}",
+        r.model, r.mutant, r.interleavings
+    );
+    if json {
+        let mut v = serde_json::to_value(r).expect("report serialises");
+        v["error"] = json!(message);
+        println!("{v}");
+    }
+    eprintln!("synclab: error: {message}");
+    Exit::BadInput
+}
+
 fn options(args: &ModelArgs, spec: &ModelSpec) -> ModelOptions {
     ModelOptions {
         preemptions: if args.unbounded {
             None
         } else {
-            args.preemptions.or(spec.default_preemptions)
+            args.preemptions
+                .map(usize::from)
+                .or(spec.default_preemptions)
         },
     }
 }
@@ -98,6 +120,7 @@ pub fn describe(r: &ModelReport) -> String {
         .preemptions
         .map_or("unbounded".to_string(), |b| format!("preemption bound {b}"));
     let verdict = match (r.mutant.as_str(), r.ok) {
+        _ if r.refused.is_some() => "NOT CHECKED: loom gave no verdict".to_string(),
         ("none", true) => "ok: every interleaving passed".to_string(),
         ("none", false) => "FAILED".to_string(),
         (_, false) => "mutant caught (ok: false, as it must be)".to_string(),
@@ -107,7 +130,9 @@ pub fn describe(r: &ModelReport) -> String {
         "model {} / mutant {}: {verdict} — {} interleavings in {:.2} s ({bound})\n",
         r.model, r.mutant, r.interleavings, r.seconds
     );
-    if let Some(m) = &r.message {
+    if let Some(reason) = &r.refused {
+        s.push_str(&format!("  {reason}\n"));
+    } else if let Some(m) = &r.message {
         let first = m.lines().next().unwrap_or_default();
         s.push_str(&format!("  failing interleaving: {first}\n"));
     }
@@ -144,23 +169,34 @@ fn all(args: &ModelArgs) -> Outcome {
     let mut reports = Vec::new();
     let mut text = String::new();
     let mut ok = true;
+    let mut refused = 0;
     for spec in models::MODELS {
         for mutant in std::iter::once(Mutant::None).chain(spec.mutants.iter().copied()) {
             let r = check(spec, mutant, &options(args, spec));
-            let expected = mutant == Mutant::None;
-            ok &= r.ok == expected;
+            refused += usize::from(r.refused.is_some());
+            ok &= if mutant == Mutant::None {
+                r.ok
+            } else {
+                r.found_failure()
+            };
             text.push_str(&describe(&r));
             reports.push(r);
         }
     }
-    text.push_str(if ok {
+    text.push_str(if refused > 0 {
+        "NOT CHECKED: loom gave no verdict on some runs (see above)\n"
+    } else if ok {
         "all models pass and every mutant is caught\n"
     } else {
         "SOME CHECK FAILED (a model failed or a mutant was not caught)\n"
     });
     Outcome {
-        json: json!({ "ok": ok, "reports": reports }),
+        json: json!({ "ok": ok, "refused": refused, "reports": reports }),
         text,
-        exit: Exit::from_ok(ok),
+        exit: if refused > 0 {
+            Exit::BadInput
+        } else {
+            Exit::from_ok(ok)
+        },
     }
 }

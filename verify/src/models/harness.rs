@@ -26,8 +26,11 @@ pub struct ModelReport {
     pub model: String,
     /// Mutant name (`none` for the correct algorithm).
     pub mutant: String,
-    /// True when every explored interleaving passed.
+    /// True when loom explored every interleaving within the bounds and each one passed.
     pub ok: bool,
+    /// Why nothing (or not everything) was checked, when loom refused the setting or stopped on
+    /// a limit of its own (see [`Explored::refused`]): neither a pass nor a finding.
+    pub refused: Option<String>,
     /// Interleavings (loom executions) explored, up to and including a failing one.
     pub interleavings: u64,
     /// Wall-clock seconds.
@@ -36,6 +39,14 @@ pub struct ModelReport {
     pub preemptions: Option<usize>,
     /// The failing interleaving's panic message, when one failed.
     pub message: Option<String>,
+}
+
+impl ModelReport {
+    /// An explored interleaving failed the model's checks (its assertions, or loom's deadlock
+    /// and data-race detection on that interleaving): what catching a mutant means.
+    pub fn found_failure(&self) -> bool {
+        !self.ok && self.refused.is_none()
+    }
 }
 
 /// A model: a name, what it checks, at what bounds, and its mutants.
@@ -54,8 +65,11 @@ pub struct ModelSpec {
 
 /// Raw result of [`explore`].
 pub struct Explored {
-    /// True when every interleaving passed.
+    /// True when every interleaving passed (false when refused).
     pub ok: bool,
+    /// Loom refused the setting, explored nothing, or stopped on one of its own limits (too
+    /// many branches, an internal error): no verdict about the model. The reason.
+    pub refused: Option<String>,
     /// Interleavings explored.
     pub interleavings: u64,
     /// The failure's message.
@@ -70,7 +84,8 @@ impl ModelSpec {
         ModelReport {
             model: self.name.to_string(),
             mutant: mutant.name().to_string(),
-            ok: explored.ok,
+            ok: explored.ok && explored.refused.is_none(),
+            refused: explored.refused,
             interleavings: explored.interleavings,
             seconds: start.elapsed().as_secs_f64(),
             preemptions: options.preemptions,
@@ -86,7 +101,11 @@ impl ModelSpec {
             "{} / none: ok={} interleavings={} seconds={:.2} preemptions={:?}",
             r.model, r.ok, r.interleavings, r.seconds, r.preemptions
         );
-        assert!(r.ok, "correct model {} failed: {:?}", self.name, r.message);
+        assert!(
+            r.ok,
+            "correct model {} failed: {:?} {:?}",
+            self.name, r.message, r.refused
+        );
         assert!(
             r.interleavings > 1,
             "model {} explored only {} interleaving(s)",
@@ -115,10 +134,11 @@ impl ModelSpec {
             r.message.as_deref().unwrap_or_default()
         );
         assert!(
-            !r.ok,
-            "loom did not find mutant {} in {}",
+            r.found_failure(),
+            "loom did not find mutant {} in {} (refused: {:?})",
             mutant.name(),
-            self.name
+            self.name,
+            r.refused
         );
         r
     }
@@ -170,30 +190,60 @@ impl<T> Drop for Held<T> {
     }
 }
 
-/// Explores every interleaving of `body` under loom within `options`; a panic anywhere (an
-/// assertion in the model, a data race, a deadlock, loom's own checks) is a failure.
+/// Messages of loom's own panics that are no finding about the model: a setting loom refuses,
+/// a limit of its own reached, an invalid `LOOM_*` environment variable, an internal error.
+const LOOM_REFUSALS: &[&str] = &[
+    "preemption_bound too big",
+    "Model exceeded maximum number of branches",
+    "invalid value for `LOOM_",
+    "[loom internal bug]",
+    "Is the model fully deterministic?",
+    "cannot access Loom execution state from outside a Loom model",
+];
+
+/// Explores every interleaving of `body` under loom within `options`. A panic inside an explored
+/// interleaving (an assertion in the model, a data race or deadlock loom detects in it) is a
+/// failure; loom refusing the setting, stopping on one of its own limits, or exploring nothing is
+/// a refusal ([`Explored::refused`]), never a pass or a finding. `LOOM_MAX_DURATION`,
+/// `LOOM_MAX_PERMUTATIONS` and `LOOM_CHECKPOINT_FILE` are ignored: they would end an exploration
+/// early and let a partial one pass as complete.
 pub fn explore<F>(options: &ModelOptions, body: F) -> Explored
 where
     F: Fn() + Sync + Send + 'static,
 {
     let count = Arc::new(AtomicU64::new(0));
     let counter = Arc::clone(&count);
-    let mut builder = loom::model::Builder::new();
-    builder.preemption_bound = options.preemptions;
-    // Yield loops (try forms waiting for the other side) add branches per iteration; loom's
-    // default of 1,000 per execution is too tight for them and would report a false failure.
-    builder.max_branches = 20_000;
+    let preemptions = options.preemptions;
     let result = catch_unwind(AssertUnwindSafe(move || {
+        // `Builder::new` reads the `LOOM_*` variables and panics on an invalid one.
+        let mut builder = loom::model::Builder::new();
+        builder.preemption_bound = preemptions;
+        builder.max_permutations = None;
+        builder.max_duration = None;
+        builder.checkpoint_file = None;
+        // Yield loops (try forms waiting for the other side) add branches per iteration; loom's
+        // default of 1,000 per execution is too tight for them and would report a false failure.
+        builder.max_branches = 20_000;
         builder.check(move || {
             // Relaxed: a plain counter read after `check` returns (join of the same thread).
             counter.fetch_add(1, Ordering::Relaxed);
             body();
         })
     }));
+    let interleavings = count.load(Ordering::Relaxed);
+    let message = result.err().map(|payload| panic_message(&*payload));
+    let refused = match &message {
+        Some(m) if LOOM_REFUSALS.iter().any(|r| m.contains(r)) => {
+            Some(format!("loom stopped without a verdict: {m}"))
+        }
+        _ if interleavings == 0 => Some("loom explored no interleaving".to_string()),
+        _ => None,
+    };
     Explored {
-        ok: result.is_ok(),
-        interleavings: count.load(Ordering::Relaxed),
-        message: result.err().map(|payload| panic_message(&*payload)),
+        ok: message.is_none() && refused.is_none(),
+        refused,
+        interleavings,
+        message,
     }
 }
 
@@ -209,7 +259,7 @@ pub fn in_turn(
     for run in scenarios {
         let e = run(mutant, options);
         total += e.interleavings;
-        if !e.ok {
+        if !e.ok || e.refused.is_some() {
             return Explored {
                 interleavings: total,
                 ..e
@@ -218,6 +268,7 @@ pub fn in_turn(
     }
     Explored {
         ok: true,
+        refused: None,
         interleavings: total,
         message: None,
     }
@@ -252,4 +303,64 @@ macro_rules! mutant_dispatch {
             other => panic!("mutant {} does not apply to this model", other.name()),
         }
     };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{explore, ModelOptions};
+
+    fn bound(preemptions: Option<usize>) -> ModelOptions {
+        ModelOptions { preemptions }
+    }
+
+    /// A bound loom cannot represent is refused before anything runs: no pass, no finding.
+    #[test]
+    fn a_bound_loom_refuses_is_no_verdict() {
+        let e = explore(&bound(Some(300)), || {});
+        assert!(!e.ok);
+        assert_eq!(e.interleavings, 0);
+        let reason = e.refused.expect("refused");
+        assert!(reason.contains("preemption_bound too big"), "{reason}");
+    }
+
+    /// A model's own failing assertion in an explored interleaving is a finding, not a refusal.
+    #[test]
+    fn a_failing_assertion_is_a_finding() {
+        let e = explore(&bound(Some(2)), || {
+            let flag = loom::sync::Arc::new(loom::sync::atomic::AtomicBool::new(false));
+            let f = flag.clone();
+            let t = loom::thread::spawn(move || f.store(true, std::sync::atomic::Ordering::SeqCst));
+            let seen = flag.load(std::sync::atomic::Ordering::SeqCst);
+            t.join().unwrap();
+            assert!(seen, "the store had not happened yet");
+        });
+        assert!(!e.ok);
+        assert!(e.refused.is_none(), "{:?}", e.refused);
+        assert!(e.interleavings >= 1);
+        assert!(e
+            .message
+            .unwrap()
+            .contains("the store had not happened yet"));
+    }
+
+    /// Loom's own limit (too many branches in one execution) is no finding either.
+    #[test]
+    fn loom_branch_limit_is_no_verdict() {
+        let e = explore(&bound(Some(1)), || {
+            let x = loom::sync::atomic::AtomicU64::new(0);
+            for _ in 0..30_000 {
+                x.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            }
+        });
+        assert!(!e.ok);
+        let reason = e.refused.expect("refused");
+        assert!(reason.contains("maximum number of branches"), "{reason}");
+    }
+
+    /// A passing body explores at least one interleaving and passes.
+    #[test]
+    fn a_passing_body_passes() {
+        let e = explore(&bound(Some(2)), || {});
+        assert!(e.ok && e.refused.is_none() && e.interleavings >= 1);
+    }
 }

@@ -116,7 +116,7 @@ fn timeout_model<M: Memory>(opts: &ModelOptions) -> Explored {
         sem.release(1).unwrap();
         sem.try_acquire().expect("the token must be gone").forget();
     });
-    if !a.ok {
+    if !a.ok || a.refused.is_some() {
         return a;
     }
     let b = explore(opts, || {
@@ -136,6 +136,7 @@ fn timeout_model<M: Memory>(opts: &ModelOptions) -> Explored {
     });
     Explored {
         ok: b.ok,
+        refused: b.refused,
         interleavings: a.interleavings + b.interleavings,
         message: b.message,
     }
