@@ -108,3 +108,101 @@ fn model_ignores_loom_variables_that_would_cut_exploration_short() {
     assert_eq!(code, 0, "{v} {stderr}");
     assert!(v["interleavings"].as_u64().unwrap() > 1, "{v}");
 }
+
+/// A scratch file under cargo's per-target temporary directory.
+fn scratch(name: &str, body: &str) -> String {
+    let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    std::fs::write(&path, body).expect("write scratch file");
+    path.display().to_string()
+}
+
+#[test]
+fn run_numbers_outside_their_ranges_are_refused_before_anything_starts() {
+    refused(
+        &["run", "mpmc", "--timeout", "18446744073709551615"],
+        "1..=86400",
+    );
+    refused(&["run", "mpmc", "--messages", "0"], "1..=10000000");
+    refused(&["run", "mpmc", "--messages", "10000001"], "1..=10000000");
+    refused(&["run", "mpmc", "--procs", "0"], "1..=64");
+    refused(&["run", "mpmc", "--procs", "1"], "2..=64");
+    refused(&["run", "spsc", "--capacity", "3"], "power of two");
+    refused(&["run", "frames", "--capacity", "32"], "64..=1073741824");
+    refused(&["run", "semaphore", "--permits", "0"], "1..=65536");
+    refused(&["run", "semaphore", "--iterations", "0"], "1..=10000000");
+    refused(&["run", "spsc", "--check-timeout", "0"], "1..=86400");
+    refused(&["run", "spsc", "--stop-rate", "NaN"], "0..=10000");
+    refused(&["demo", "--records", "0"], "1..=100000000");
+    refused(&["model", "spsc", "--preemptions", "-1"], "");
+}
+
+#[test]
+fn sim_numbers_outside_their_ranges_are_refused() {
+    refused(
+        &[
+            "sim",
+            "run",
+            "--scenario",
+            "rfc9293-fig6-handshake",
+            "--delay-ms",
+            "18446744073709551615..18446744073709551615",
+        ],
+        "<= 1000000000000",
+    );
+    refused(
+        &[
+            "sim",
+            "run",
+            "--scenario",
+            "rfc9293-fig6-handshake",
+            "--loss",
+            "1.5",
+        ],
+        "0..=1",
+    );
+    refused(
+        &["sim", "explore", "--scenario", "all", "--seeds", "0"],
+        "1..=1000000",
+    );
+    refused(
+        &[
+            "sim",
+            "explore",
+            "--scenario",
+            "all",
+            "--first-seed",
+            "18446744073709551615",
+            "--seeds",
+            "2",
+        ],
+        "FIRST_SEED + SEEDS",
+    );
+}
+
+const TWO_HOSTS: &str = "synclab_scenario = 1\nname = \"x\"\n[[host]]\nname = \"A\"\n\
+[[host]]\nname = \"B\"\n[[step]]\nhost = \"A\"\ncall = \"connect\"\nsock = \"c\"\nto = \"B:80\"\n";
+
+#[test]
+fn scenario_values_that_would_allocate_or_overflow_are_refused_with_the_limit() {
+    let big = scratch(
+        "big_send.toml",
+        &format!("{TWO_HOSTS}[[step]]\nhost = \"A\"\ncall = \"send\"\nsock = \"c\"\nbytes = 4294967296\n"),
+    );
+    refused(&["sim", "run", "--scenario", &big], "0..=16777216");
+    let delay = scratch(
+        "big_delay.toml",
+        &format!("{TWO_HOSTS}[net]\ndelay_ms = [1, 9223372036854775807]\n"),
+    );
+    refused(&["sim", "run", "--scenario", &delay], "<= 1000000000000");
+    let duration = scratch(
+        "big_duration.toml",
+        &TWO_HOSTS.replace(
+            "name = \"x\"\n",
+            "name = \"x\"\nduration_ms = 9223372036854775807\n",
+        ),
+    );
+    refused(
+        &["sim", "run", "--scenario", &duration],
+        "0..=1000000000000",
+    );
+}

@@ -1,5 +1,5 @@
-//! The oracles checked after every step: legal transitions, in-order exactly-once delivery, and
-//! agreement of both ends on sequence numbers.
+//! The oracles checked after every step: virtual time never decreases, legal transitions,
+//! in-order exactly-once delivery, and agreement of both ends on sequence numbers.
 
 use super::Failure;
 use crate::socket::{Conn, Host, HostId};
@@ -14,6 +14,19 @@ fn fail(name: &str, expected: String, actual: String, t: u64) -> Failure {
         t,
         last_segments: Vec::new(),
     }
+}
+
+/// Virtual time never decreases: the next event (at `next` ms) must not come before the
+/// current time `now` (a wrapped sum of times would make a segment arrive before it was sent).
+pub fn check_time(now: u64, next: u64) -> Option<Failure> {
+    (next < now).then(|| {
+        fail(
+            "monotonic-time",
+            format!("the next event at or after {now} ms"),
+            format!("an event at {next} ms"),
+            now,
+        )
+    })
 }
 
 /// A state change must be an arrow of RFC 9293's state diagram.
@@ -153,6 +166,15 @@ mod tests {
     use super::*;
     use crate::tcp::{Flags, Segment, Tcb, TcpConfig};
     use rand::SeedableRng;
+
+    #[test]
+    fn time_going_backwards_is_an_oracle_failure() {
+        assert_eq!(check_time(5, 5), None);
+        assert_eq!(check_time(5, 6), None);
+        let f = check_time(u64::MAX - 1, 3).expect("time went backwards");
+        assert_eq!(f.kind, "oracle:monotonic-time");
+        assert!(f.actual.contains("3 ms"), "{}", f.actual);
+    }
 
     /// A on host 0 connected to B on host 1 (B's connection made from A's SYN).
     fn pair() -> Vec<Host> {

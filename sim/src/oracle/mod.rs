@@ -1,7 +1,8 @@
 //! `sim::oracle`: the checks that run after every step of a simulation, and the end-of-run check
 //! of a scenario's expectations.
 //!
-//! - [`invariants`]: only RFC transitions; stream bytes delivered in order exactly once; both ends
+//! - [`invariants`]: virtual time never decreases (checked before every event); only RFC
+//!   transitions; stream bytes delivered in order exactly once; both ends
 //!   agree on sequence numbers once synchronized; and, when nothing is left to happen, a
 //!   connection closed at both ends is CLOSED at both ends;
 //! - [`expect`]: the scenario's `[expect]` (wire, trajectories, incarnations).

@@ -43,15 +43,35 @@ impl std::error::Error for ScenarioError {}
 
 type R<T> = Result<T, ScenarioError>;
 
+/// Largest virtual time, delay or duration a scenario (or a `--delay-ms` flag) may give, in ms:
+/// 10^12 ms, about 31.7 years. Every sum the simulator forms from them (a send time plus a
+/// delay plus a rule's extra delay, a timer plus a backoff) stays far below `u64::MAX`.
+pub const MAX_MS: u64 = 1_000_000_000_000;
+
+/// Largest `bytes` of a `send` or `recv` step: 16 MiB (a `send` allocates that many bytes).
+pub const MAX_PAYLOAD_BYTES: u64 = 16 * 1024 * 1024;
+
 struct Ctx<'s> {
     file: &'s str,
-    src: &'s str,
+    /// Byte offset of the start of each line (line `i + 1` starts at `line_starts[i]`).
+    line_starts: Vec<usize>,
 }
 
-impl Ctx<'_> {
+impl<'s> Ctx<'s> {
+    fn new(file: &'s str, src: &str) -> Self {
+        let line_starts = std::iter::once(0)
+            .chain(src.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        Ctx { file, line_starts }
+    }
+
+    /// The 1-based line of a byte offset: a binary search, so errors and spans cost O(log n)
+    /// each and a parse stays linear in the file's size.
     fn line(&self, span: Option<Range<usize>>) -> usize {
-        let at = span.map_or(0, |s| s.start).min(self.src.len());
-        1 + self.src[..at].bytes().filter(|&b| b == b'\n').count()
+        let at = span.map_or(0, |s| s.start);
+        self.line_starts
+            .partition_point(|&start| start <= at)
+            .max(1)
     }
     fn err(&self, line: usize, key: &str, message: impl Into<String>) -> ScenarioError {
         ScenarioError {
@@ -286,7 +306,7 @@ impl<'a> Tab<'a> {
 
 /// Parses and validates a scenario. `file` is used in error messages.
 pub fn parse_scenario(file: &str, src: &str) -> R<Scenario> {
-    let cx = Ctx { file, src };
+    let cx = Ctx::new(file, src);
     let doc = ImDocument::parse(src).map_err(|e| {
         let line = cx.line(e.span());
         let msg = e.message().trim().to_string();
@@ -319,7 +339,7 @@ pub fn parse_scenario(file: &str, src: &str) -> R<Scenario> {
     }
     let name = root.required("name", root.string("name")?)?;
     let description = root.string("description")?.unwrap_or_default();
-    let duration_ms = root.uint("duration_ms", u64::MAX / 4)?.unwrap_or(600_000);
+    let duration_ms = root.uint("duration_ms", MAX_MS)?.unwrap_or(600_000);
     let tcp = parse_tcp(&root)?;
     let hosts = parse_hosts(&root)?;
     let hx = Hosts(&hosts);
@@ -408,7 +428,7 @@ fn parse_tcp(root: &Tab) -> R<TcpConfig> {
         "rfc5961",
         "delayed_ack_ms",
     ])?;
-    let big = 1 << 40;
+    let big = MAX_MS;
     c.rto_initial_ms = t
         .uint("rto_initial_ms", big)?
         .unwrap_or(c.rto_initial_ms)
@@ -467,8 +487,13 @@ fn delay_pair(t: &Tab, k: &str) -> R<Option<(u64, u64)>> {
     };
     let nums: Vec<i64> = a.iter().filter_map(|(v, _)| v.as_integer()).collect();
     match nums[..] {
-        [lo, hi] if a.len() == 2 && 0 <= lo && lo <= hi => Ok(Some((lo as u64, hi as u64))),
-        _ => Err(t.err(k, "expected [min, max] integers with 0 <= min <= max")),
+        [lo, hi] if a.len() == 2 && 0 <= lo && lo <= hi && hi as u64 <= MAX_MS => {
+            Ok(Some((lo as u64, hi as u64)))
+        }
+        _ => Err(t.err(
+            k,
+            format!("expected [min, max] integers with 0 <= min <= max <= {MAX_MS}"),
+        )),
     }
 }
 
@@ -514,8 +539,8 @@ fn parse_net(root: &Tab, hx: &Hosts) -> R<NetSpec> {
         }
         let a = hx.id(&p, "hosts", &names[0].0)?;
         let b = hx.id(&p, "hosts", &names[1].0)?;
-        let from_ms = p.uint("from_ms", u64::MAX / 4)?.unwrap_or(0);
-        let until_ms = p.uint("until_ms", u64::MAX / 4)?;
+        let from_ms = p.uint("from_ms", MAX_MS)?.unwrap_or(0);
+        let until_ms = p.uint("until_ms", MAX_MS)?;
         spec.partitions.push(Partition {
             a,
             b,
@@ -533,10 +558,8 @@ fn parse_net(root: &Tab, hx: &Hosts) -> R<NetSpec> {
         }
         let action = match r.required("action", r.string("action")?)?.as_str() {
             "drop" => RuleAction::Drop,
-            "duplicate" => RuleAction::Duplicate(r.uint("extra_ms", u64::MAX / 4)?.unwrap_or(0)),
-            "delay" => {
-                RuleAction::Delay(r.required("extra_ms", r.uint("extra_ms", u64::MAX / 4)?)?)
-            }
+            "duplicate" => RuleAction::Duplicate(r.uint("extra_ms", MAX_MS)?.unwrap_or(0)),
+            "delay" => RuleAction::Delay(r.required("extra_ms", r.uint("extra_ms", MAX_MS)?)?),
             other => {
                 return Err(r.err(
                     "action",
@@ -669,7 +692,7 @@ fn parse_steps(root: &Tab, hx: &Hosts) -> R<Vec<Step>> {
             }
             "send" => {
                 need(Kind::Conn)?;
-                let data = match (t.string("data")?, t.uint("bytes", 1 << 32)?) {
+                let data = match (t.string("data")?, t.uint("bytes", MAX_PAYLOAD_BYTES)?) {
                     (Some(_), Some(_)) => {
                         return Err(t.err("bytes", "give `data` or `bytes`, not both"))
                     }
@@ -681,7 +704,7 @@ fn parse_steps(root: &Tab, hx: &Hosts) -> R<Vec<Step>> {
             }
             "recv" => {
                 need(Kind::Conn)?;
-                SockCall::Recv(t.required("bytes", t.uint("bytes", 1 << 32)?)? as usize)
+                SockCall::Recv(t.required("bytes", t.uint("bytes", MAX_PAYLOAD_BYTES)?)? as usize)
             }
             "shutdown" => {
                 need(Kind::Conn)?;
@@ -729,8 +752,8 @@ fn parse_steps(root: &Tab, hx: &Hosts) -> R<Vec<Step>> {
             call,
             expect_error,
             expect_data: t.string("expect_data")?.map(String::into_bytes),
-            at_ms: t.uint("at_ms", u64::MAX / 4)?,
-            returns_at_ms: t.uint("returns_at_ms", u64::MAX / 4)?,
+            at_ms: t.uint("at_ms", MAX_MS)?,
+            returns_at_ms: t.uint("returns_at_ms", MAX_MS)?,
         });
     }
     Ok(steps)
@@ -740,7 +763,7 @@ fn parse_injects(root: &Tab, hx: &Hosts) -> R<Vec<Inject>> {
     let mut out = Vec::new();
     for t in root.tables("inject", "[[inject]]")? {
         t.allow(&["at_ms", "from", "to", "flags", "seq", "ack", "data"])?;
-        let at_ms = t.required("at_ms", t.uint("at_ms", u64::MAX / 4)?)?;
+        let at_ms = t.required("at_ms", t.uint("at_ms", MAX_MS)?)?;
         let from_s = t.required("from", t.string("from")?)?;
         let (from, fp) = hx.endpoint(&t, "from", &from_s, true)?;
         let to_s = t.required("to", t.string("to")?)?;

@@ -264,6 +264,10 @@ impl<'s> World<'s> {
                 cut = true;
                 break;
             }
+            if let Some(f) = invariants::check_time(self.now, at) {
+                self.oracle_failure(f);
+                break;
+            }
             self.now = at;
             if self.dispatch(ev) {
                 self.events += 1;

@@ -18,14 +18,15 @@ use synclab_core::mem::Mutant;
 /// Options of `synclab demo`.
 #[derive(clap::Args, Debug)]
 pub struct DemoArgs {
-    /// Records to move through the spsc ring.
-    #[arg(long, default_value_t = 2_000_000)]
+    /// Records to move through the spsc ring, 1..=100000000.
+    #[arg(long, default_value_t = 2_000_000, value_parser = clap::value_parser!(u64).range(1..=100_000_000))]
     pub records: u64,
-    /// Frames to move through the frames ring.
-    #[arg(long, default_value_t = 200_000)]
+    /// Frames to move through the frames ring, 1..=10000000.
+    #[arg(long, default_value_t = 200_000, value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
     pub frames: u64,
-    /// Values to pass through the mpmc queue (recorded and checked for linearizability).
-    #[arg(long, default_value_t = 200_000)]
+    /// Values to pass through the mpmc queue (recorded and checked for linearizability),
+    /// 1..=10000000.
+    #[arg(long, default_value_t = 200_000, value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
     pub mpmc: u64,
     /// Seed of the fault injection (SIGSTOP/SIGCONT) in the mpmc and semaphore runs.
     #[arg(long, default_value_t = 1)]

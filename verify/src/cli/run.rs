@@ -8,6 +8,20 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use clap::builder::RangedU64ValueParser;
+
+/// Largest `--procs`.
+const MAX_PROCS: u64 = 64;
+/// Largest `--messages` and `--iterations` (a recorded history of 2 × 10^7 operations is
+/// 640 MB of shared memory and several GB while it is checked).
+const MAX_MESSAGES: u64 = 10_000_000;
+/// Largest spsc/mpmc `--capacity` (slots).
+const MAX_SLOTS: usize = 1 << 20;
+/// Largest frames `--capacity` (bytes).
+const MAX_FRAMES_BYTES: u64 = 1 << 30;
+/// Largest `--timeout` and `--check-timeout` (one day).
+const MAX_SECONDS: u64 = 86_400;
+
 /// What to run.
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RunKind {
@@ -26,23 +40,25 @@ pub enum RunKind {
 pub struct RunArgs {
     /// What to run.
     pub kind: RunKind,
-    /// Worker processes (mpmc: half produce, half consume; spsc/frames: always 2).
-    #[arg(long, default_value_t = 4)]
+    /// Worker processes, 1..=64 (mpmc: 2..=64, half produce, half consume; spsc/frames: always 2).
+    #[arg(long, default_value_t = 4, value_parser = RangedU64ValueParser::<usize>::new().range(1..=MAX_PROCS))]
     pub procs: usize,
-    /// Messages to move (mpmc: enqueued in total; spsc/frames: records/frames).
-    #[arg(long, default_value_t = 1_000_000)]
+    /// Messages to move, 1..=10000000 (mpmc: enqueued in total; spsc/frames: records/frames).
+    /// Every operation is recorded (32 bytes each in shared memory) and checked.
+    #[arg(long, default_value_t = 1_000_000, value_parser = clap::value_parser!(u64).range(1..=MAX_MESSAGES))]
     pub messages: u64,
-    /// Ring capacity (slots; bytes for frames). Default: 1024 slots, 64 KiB for frames.
-    #[arg(long)]
+    /// Ring capacity, a power of two: spsc/mpmc 2..=1048576 slots (default 1024), frames
+    /// 64..=1073741824 bytes (default 65536).
+    #[arg(long, value_parser = RangedU64ValueParser::<usize>::new().range(2..=MAX_FRAMES_BYTES))]
     pub capacity: Option<usize>,
-    /// semaphore: acquire/release rounds per process.
-    #[arg(long, default_value_t = 20_000)]
+    /// semaphore: acquire/release rounds per process, 1..=10000000.
+    #[arg(long, default_value_t = 20_000, value_parser = clap::value_parser!(u64).range(1..=MAX_MESSAGES))]
     pub iterations: u64,
-    /// semaphore: permits.
-    #[arg(long, default_value_t = 2)]
+    /// semaphore: permits, 1..=65536.
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..=65_536))]
     pub permits: u32,
     /// SIGSTOP/SIGCONT pairs injected per second into the workers at seeded random moments, each
-    /// stop 0.1-2 ms long (every kind; blocking operations wait for a stopped peer).
+    /// stop 0.1-2 ms long, 0..=10000 (every kind; blocking operations wait for a stopped peer).
     #[arg(long, default_value_t = 0.0)]
     pub stop_rate: f64,
     /// Seed of the fault injector (stops, kill victims and kill points).
@@ -59,11 +75,12 @@ pub struct RunArgs {
     /// Save the recorded history here (HISTORY.md format).
     #[arg(long)]
     pub history: Option<PathBuf>,
-    /// Kill workers still running after this many seconds.
-    #[arg(long, default_value_t = 300)]
+    /// Kill workers still running after this many seconds, 1..=86400.
+    #[arg(long, default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..=MAX_SECONDS))]
     pub timeout: u64,
-    /// Give the linearizability check at most this many seconds (then `linearizable: null`).
-    #[arg(long, default_value_t = 120)]
+    /// Give the linearizability check at most this many seconds, 1..=86400 (then
+    /// `linearizable: null`).
+    #[arg(long, default_value_t = 120, value_parser = clap::value_parser!(u64).range(1..=MAX_SECONDS))]
     pub check_timeout: u64,
     /// Print one JSON object.
     #[arg(long)]
@@ -118,19 +135,23 @@ pub fn run(args: RunArgs) -> Exit {
 }
 
 fn validate(a: &RunArgs) -> Result<(), String> {
-    if a.procs == 0 || a.procs > 64 {
-        return Err(format!("--procs {} must be in 1..=64", a.procs));
-    }
     if a.kind == RunKind::Mpmc && a.procs < 2 {
-        return Err("mpmc needs --procs 2 or more (producers and consumers)".into());
+        return Err(format!(
+            "--procs {}: mpmc needs 2..={MAX_PROCS} (producers and consumers)",
+            a.procs
+        ));
     }
     if let Some(c) = a.capacity {
-        if !c.is_power_of_two() {
-            return Err(format!("--capacity {c} must be a power of two"));
+        let (min, max, unit) = match a.kind {
+            RunKind::Frames => (64, MAX_FRAMES_BYTES as usize, "bytes"),
+            _ => (2, MAX_SLOTS, "slots"),
+        };
+        if !c.is_power_of_two() || !(min..=max).contains(&c) {
+            return Err(format!(
+                "--capacity {c} must be a power of two in {min}..={max} ({unit}) for {:?}",
+                a.kind
+            ));
         }
-    }
-    if a.kind == RunKind::Semaphore && a.permits == 0 {
-        return Err("--permits must be at least 1".into());
     }
     if !(0.0..=10_000.0).contains(&a.stop_rate) {
         return Err(format!("--stop-rate {} must be in 0..=10000", a.stop_rate));

@@ -3,6 +3,7 @@
 
 use super::output::{bad_input, Exit, Outcome};
 use serde_json::json;
+use synclab_sim::scenario::parse::MAX_MS;
 use synclab_sim::scenario::{builtin, load};
 use synclab_sim::trace::replay::{self, Mode};
 use synclab_sim::trace::{ladder, svg, text, Trace};
@@ -35,10 +36,10 @@ struct ExploreArgs {
     /// Built-in scenario name, scenario file, or `all` (every built-in).
     #[arg(long)]
     scenario: String,
-    /// How many seeds.
-    #[arg(long, default_value_t = 100)]
+    /// How many seeds, 1..=1000000 (per scenario).
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     seeds: u64,
-    /// First seed.
+    /// First seed (FIRST_SEED + SEEDS must not pass 2^64).
     #[arg(long, default_value_t = 0)]
     first_seed: u64,
     #[command(flatten)]
@@ -69,16 +70,16 @@ struct RunArgs {
 /// The network overrides of `run` and `explore`.
 #[derive(clap::Args, Debug)]
 struct NetFlags {
-    /// Loss probability on every direction (overrides the scenario's [net]).
+    /// Loss probability on every direction, 0..=1 (overrides the scenario's [net]).
     #[arg(long)]
     loss: Option<f64>,
-    /// Duplication probability (overrides [net]).
+    /// Duplication probability, 0..=1 (overrides [net]).
     #[arg(long)]
     dup: Option<f64>,
-    /// Reordering probability (overrides [net]).
+    /// Reordering probability, 0..=1 (overrides [net]).
     #[arg(long)]
     reorder: Option<f64>,
-    /// One-way delay range in ms, `A..B` (overrides [net]).
+    /// One-way delay range in ms, `A..B` with 0 <= A <= B <= 10^12 (overrides [net]).
     #[arg(long = "delay-ms")]
     delay_ms: Option<String>,
 }
@@ -145,9 +146,9 @@ fn delay(v: Option<&str>) -> Result<Option<(u64, u64)>, String> {
         .and_then(|(a, b)| Some((a.trim().parse::<u64>().ok()?, b.trim().parse::<u64>().ok()?)))
         .or_else(|| s.trim().parse::<u64>().ok().map(|a| (a, a)));
     match parsed {
-        Some((a, b)) if a <= b => Ok(Some((a, b))),
+        Some((a, b)) if a <= b && b <= MAX_MS => Ok(Some((a, b))),
         _ => Err(format!(
-            "--delay-ms: expected MIN..MAX integers with MIN <= MAX, found {s:?}"
+            "--delay-ms: expected MIN..MAX integers with 0 <= MIN <= MAX <= {MAX_MS}, found {s:?}"
         )),
     }
 }
@@ -187,6 +188,18 @@ fn write_trace(path: &str, lines: &[String]) -> Result<(), String> {
 }
 
 fn sim_explore(a: ExploreArgs) -> Exit {
+    if a.first_seed.checked_add(a.seeds).is_none() {
+        return bad_input(
+            a.json,
+            format!(
+                "--first-seed {} with --seeds {}: the last seed would pass 2^64-1; \
+                 FIRST_SEED + SEEDS must be at most {}",
+                a.first_seed,
+                a.seeds,
+                u64::MAX
+            ),
+        );
+    }
     let (scenarios, net) = match scenarios(&a.scenario, true, &a.net) {
         Ok(x) => x,
         Err(e) => return bad_input(a.json, e),

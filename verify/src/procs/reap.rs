@@ -52,7 +52,8 @@ fn pidfd_open(pid: u32) -> std::io::Result<OwnedFd> {
 /// their exits (and stdout) in order. Stdout is drained on threads so a chatty worker never
 /// blocks on a full pipe.
 pub fn reap_all(mut children: Vec<Child>, timeout: Duration) -> Vec<WorkerExit> {
-    let deadline = Instant::now() + timeout;
+    // A timeout too long to represent is no deadline at all (never an overflow panic).
+    let deadline = Instant::now().checked_add(timeout);
     let readers: Vec<_> = children
         .iter_mut()
         .map(|c| {
@@ -79,7 +80,7 @@ pub fn reap_all(mut children: Vec<Child>, timeout: Duration) -> Vec<WorkerExit> 
             break;
         }
         let now = Instant::now();
-        if now >= deadline {
+        if deadline.is_some_and(|d| now >= d) {
             for (i, c) in children.iter_mut().enumerate() {
                 if !done[i] {
                     let _ = c.kill();
@@ -95,7 +96,9 @@ pub fn reap_all(mut children: Vec<Child>, timeout: Duration) -> Vec<WorkerExit> 
             .filter_map(|(_, fd)| fd.as_ref())
             .map(|fd| nix::poll::PollFd::new(fd.as_fd(), nix::poll::PollFlags::POLLIN))
             .collect();
-        let left = (deadline - now).min(Duration::from_millis(60_000));
+        let left = deadline
+            .map_or(Duration::MAX, |d| d.saturating_duration_since(now))
+            .min(Duration::from_millis(60_000));
         let ms = nix::poll::PollTimeout::try_from(left.as_millis() as i32)
             .unwrap_or(nix::poll::PollTimeout::MAX);
         if fds.is_empty() {

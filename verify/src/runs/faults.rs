@@ -86,9 +86,9 @@ impl StopInjector {
 pub fn wait_exit(fd: &OwnedFd, timeout: Duration) -> bool {
     use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
     use std::os::fd::AsFd;
-    let deadline = std::time::Instant::now() + timeout;
+    let start = std::time::Instant::now();
     loop {
-        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        let left = timeout.saturating_sub(start.elapsed());
         let ms =
             PollTimeout::try_from(left.as_millis().min(60_000) as i32).unwrap_or(PollTimeout::MAX);
         let mut fds = [PollFd::new(fd.as_fd(), PollFlags::POLLIN)];

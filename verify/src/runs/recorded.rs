@@ -153,7 +153,8 @@ fn check_and_save(history: &History, p: &RunParams, errors: &mut Vec<String>) ->
     let report = lin::check(
         history,
         &CheckOptions {
-            deadline: Some(start + p.check_timeout),
+            // An unrepresentable deadline is none (the CLI bounds it to a day anyway).
+            deadline: start.checked_add(p.check_timeout),
             ..CheckOptions::default()
         },
     );

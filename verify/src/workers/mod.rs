@@ -89,8 +89,8 @@ pub struct Transfer {
     /// Records per batch (spsc).
     #[arg(long, default_value_t = 256)]
     pub batch: usize,
-    /// Give up after this many milliseconds.
-    #[arg(long, default_value_t = 120_000)]
+    /// Give up after this many milliseconds, 1..=86400000.
+    #[arg(long, default_value_t = 120_000, value_parser = clap::value_parser!(u64).range(1..=86_400_000))]
     pub deadline_ms: u64,
     /// Record every operation (one push or pop each, no batching) in this history region.
     #[arg(long)]
