@@ -4,9 +4,9 @@
 //! summary a newcomer can read.
 
 use super::model::{check as check_model, describe as describe_model};
-use super::output::{Exit, Outcome};
+use super::output::{environment_failure, interrupted, Exit, Outcome};
 use crate::models::{self, ModelReport};
-use crate::procs::WorkerExe;
+use crate::procs::{signals, WorkerExe};
 use crate::runs::{
     frames_transfer, mpmc_run, semaphore_run, spsc_transfer, RunParams, RunReport, TransferReport,
 };
@@ -42,12 +42,15 @@ const TIMEOUT: Duration = Duration::from_secs(120);
 
 /// Runs the demo.
 pub fn run(args: DemoArgs) -> Exit {
+    if let Err(e) = signals::install() {
+        return environment_failure(args.json, format!("cannot install signal handlers: {e}"));
+    }
     let exe = match WorkerExe::current_synclab() {
         Ok(e) => e,
-        Err(e) => {
-            return super::output::bad_input(args.json, format!("cannot find own binary: {e}"))
-        }
+        Err(e) => return environment_failure(args.json, format!("cannot find own binary: {e}")),
     };
+    // After a SIGINT/SIGTERM, each step's workers are stopped at once; stop before the next.
+    let stopped = || signals::received().map(|s| interrupted(args.json, s));
     let step = |s: &str| {
         if !args.json {
             eprintln!("… {s}");
@@ -55,8 +58,14 @@ pub fn run(args: DemoArgs) -> Exit {
     };
     step("spsc ring: a producer process and a consumer process over named shared memory");
     let spsc = spsc_transfer(&exe, args.records, SPSC_CAPACITY, 256, TIMEOUT);
+    if let Some(exit) = stopped() {
+        return exit;
+    }
     step("frames ring: variable-length messages written and read in place");
     let frames = frames_transfer(&exe, args.frames, FRAMES_CAPACITY, TIMEOUT);
+    if let Some(exit) = stopped() {
+        return exit;
+    }
     step("mpmc queue: 2 producer + 2 consumer processes, SIGSTOPs injected, history checked");
     let recorded = |messages, capacity| RunParams {
         procs: 4,
@@ -72,8 +81,14 @@ pub fn run(args: DemoArgs) -> Exit {
         check_timeout: Duration::from_secs(60),
     };
     let mpmc = mpmc_run(&exe, &recorded(args.mpmc, 1024));
+    if let Some(exit) = stopped() {
+        return exit;
+    }
     step("semaphore: 4 processes contend on 2 permits, history checked");
     let sem = semaphore_run(&exe, &recorded(20_000, 2));
+    if let Some(exit) = stopped() {
+        return exit;
+    }
     step("loom: every interleaving of the spsc ring (capacity 2, 3 records), then a mutant");
     let spec = models::find("spsc").expect("the spsc model exists");
     let model = check_model(spec, Mutant::None, &options(spec));

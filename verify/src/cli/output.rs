@@ -13,6 +13,12 @@ pub enum Exit {
     BadInput,
     /// Gave up at a time limit (used by `check`).
     GaveUp,
+    /// The environment failed: a worker process could not be started, shared memory could not
+    /// be created, the own binary could not be found. Not the user's input.
+    Environment,
+    /// Stopped by this signal (SIGINT, SIGTERM) after stopping the workers and removing the
+    /// regions; the exit code is 128 + the signal number (130, 143), as a shell reports it.
+    Interrupted(i32),
 }
 
 impl Exit {
@@ -23,6 +29,8 @@ impl Exit {
             Exit::CheckFailed => 1,
             Exit::BadInput => 2,
             Exit::GaveUp => 3,
+            Exit::Environment => 4,
+            Exit::Interrupted(signal) => u8::try_from(128 + signal).unwrap_or(128),
         })
     }
 
@@ -59,6 +67,30 @@ impl Outcome {
         }
         self.exit
     }
+}
+
+/// Reports a failure of the environment (not of the input) on stderr (and as JSON on stdout with
+/// `--json`); returns exit 4.
+pub fn environment_failure(json: bool, message: impl std::fmt::Display) -> Exit {
+    let message = message.to_string();
+    if json {
+        println!("{}", serde_json::json!({"ok": false, "error": message}));
+    }
+    eprintln!("synclab: error: {message}");
+    Exit::Environment
+}
+
+/// Reports that the run was stopped by `signal` (stderr, and JSON with `--json`): exit 130/143.
+pub fn interrupted(json: bool, signal: i32) -> Exit {
+    let message = format!(
+        "interrupted by {}: workers stopped and reaped, regions removed, nothing checked",
+        crate::procs::signals::name(signal)
+    );
+    if json {
+        println!("{}", serde_json::json!({"ok": false, "error": message}));
+    }
+    eprintln!("synclab: {message}");
+    Exit::Interrupted(signal)
 }
 
 /// Reports bad usage or input on stderr (and as JSON on stdout with `--json`); returns exit 2.

@@ -1,7 +1,7 @@
 //! `synclab run`: real worker processes over a shared-memory ring or semaphore, checked.
 
-use super::output::{bad_input, Exit, Outcome};
-use crate::procs::WorkerExe;
+use super::output::{bad_input, environment_failure, interrupted, Exit, Outcome};
+use crate::procs::{signals, WorkerExe};
 use crate::runs::{self, RunParams, RunReport};
 use std::fmt::Write as _;
 use std::io::IsTerminal;
@@ -92,9 +92,12 @@ pub fn run(args: RunArgs) -> Exit {
     if let Err(e) = validate(&args) {
         return bad_input(args.json, e);
     }
+    if let Err(e) = signals::install() {
+        return environment_failure(args.json, format!("cannot install signal handlers: {e}"));
+    }
     let exe = match WorkerExe::current_synclab() {
         Ok(e) => e,
-        Err(e) => return bad_input(args.json, format!("cannot find own binary: {e}")),
+        Err(e) => return environment_failure(args.json, format!("cannot find own binary: {e}")),
     };
     let spinner = spinner(&args);
     let timeout = Duration::from_secs(args.timeout);
@@ -128,9 +131,15 @@ pub fn run(args: RunArgs) -> Exit {
     if let Some(s) = spinner {
         s.finish_and_clear();
     }
+    if let Some(signal) = signals::received() {
+        // The run returned: its workers are reaped and its regions unlinked (their Drop ran).
+        return interrupted(args.json, signal);
+    }
     match outcome {
         Ok(o) => o.emit(args.json),
-        Err(e) => bad_input(args.json, e),
+        // Every parameter was validated above: what fails now is the environment (a region
+        // that cannot be created, a worker that cannot be started).
+        Err(e) => environment_failure(args.json, e),
     }
 }
 

@@ -49,7 +49,8 @@ fn pidfd_open(pid: u32) -> std::io::Result<OwnedFd> {
 }
 
 /// Waits for every child until `timeout`, kills the ones still running, reaps all, and returns
-/// their exits (and stdout) in order. Stdout is drained on threads so a chatty worker never
+/// their exits (and stdout) in order. A SIGINT/SIGTERM caught by [`super::signals`] counts as the
+/// deadline passing at once: every child still running is killed (and reported timed out). Stdout is drained on threads so a chatty worker never
 /// blocks on a full pipe.
 pub fn reap_all(mut children: Vec<Child>, timeout: Duration) -> Vec<WorkerExit> {
     // A timeout too long to represent is no deadline at all (never an overflow panic).
@@ -80,7 +81,7 @@ pub fn reap_all(mut children: Vec<Child>, timeout: Duration) -> Vec<WorkerExit> 
             break;
         }
         let now = Instant::now();
-        if deadline.is_some_and(|d| now >= d) {
+        if deadline.is_some_and(|d| now >= d) || super::signals::received().is_some() {
             for (i, c) in children.iter_mut().enumerate() {
                 if !done[i] {
                     let _ = c.kill();
@@ -96,12 +97,16 @@ pub fn reap_all(mut children: Vec<Child>, timeout: Duration) -> Vec<WorkerExit> 
             .filter_map(|(_, fd)| fd.as_ref())
             .map(|fd| nix::poll::PollFd::new(fd.as_fd(), nix::poll::PollFlags::POLLIN))
             .collect();
+        let children_polled = fds.len();
+        if let Some(wake) = super::signals::wake_fd() {
+            fds.push(nix::poll::PollFd::new(wake, nix::poll::PollFlags::POLLIN));
+        }
         let left = deadline
             .map_or(Duration::MAX, |d| d.saturating_duration_since(now))
             .min(Duration::from_millis(60_000));
         let ms = nix::poll::PollTimeout::try_from(left.as_millis() as i32)
             .unwrap_or(nix::poll::PollTimeout::MAX);
-        if fds.is_empty() {
+        if children_polled == 0 {
             // No pidfd support: fall back to blocking waits (children have their own deadlines).
             for (i, c) in children.iter_mut().enumerate() {
                 if !done[i] {

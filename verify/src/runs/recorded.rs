@@ -141,6 +141,18 @@ struct Checked {
 }
 
 fn check_and_save(history: &History, p: &RunParams, errors: &mut Vec<String>) -> Checked {
+    if let Some(signal) = crate::procs::signals::received() {
+        errors.push(format!(
+            "interrupted by {}: workers stopped, nothing checked",
+            crate::procs::signals::name(signal)
+        ));
+        return Checked {
+            linearizable: None,
+            checker: "none".into(),
+            seconds: 0.0,
+            witness: Vec::new(),
+        };
+    }
     if let Some(path) = &p.history {
         if let Err(e) = lin::save_history(path, history) {
             errors.push(format!(
@@ -317,6 +329,7 @@ pub fn mpmc_run(exe: &WorkerExe, p: &RunParams) -> Result<RunReport, String> {
             return Err(e);
         }
     };
+    crate::procs::signals::announce_started(procs);
     let inj = injector(producer_children.iter().chain(&consumer_children), p);
     let victims = pick_victims(consumers, p);
     let killer_fds: Vec<_> = victims

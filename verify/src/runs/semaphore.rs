@@ -65,6 +65,7 @@ pub fn semaphore_run(exe: &WorkerExe, p: &RunParams) -> Result<RunReport, String
         .collect();
     let start = Instant::now();
     let children = spawn_all(exe, &args)?;
+    crate::procs::signals::announce_started(procs);
     let inj = injector(children.iter(), p);
     let victim_fds: Vec<Victim> = victims
         .iter()

@@ -101,6 +101,7 @@ pub(crate) fn run_pair(
             return Err(format!("cannot start the producer process: {e}"));
         }
     };
+    crate::procs::signals::announce_started(2);
     let injector = stops.and_then(|(rate, seed)| {
         let fds = [&consumer, &producer]
             .iter()
