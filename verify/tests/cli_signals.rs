@@ -67,7 +67,7 @@ fn workers_of(pid: u32) -> Vec<u32> {
 }
 
 fn stop_with(signal: i32, expected_code: i32) {
-    let mut child = start_long_run();
+    let child = start_long_run();
     let pid = child.id();
     assert!(!regions_of(pid).is_empty(), "the run's regions exist");
     assert!(!workers_of(pid).is_empty(), "the run's workers exist");
