@@ -300,8 +300,10 @@ pub fn mpmc_run(exe: &WorkerExe, p: &RunParams) -> Result<RunReport, String> {
     let hname = ShmName::unique("hist");
     let q = Mpmc::<u64>::create(&qname, p.capacity)
         .map_err(|e| format!("cannot create the mpmc queue: {e}"))?;
-    let per_worker = (p.messages as usize + 2).max(per_producer(0) as usize);
-    let buffers = HistoryBuffers::create(&hname, procs, per_worker)
+    // Producers record their enqueues; consumers at most every value once plus one dequeue
+    // each that finds the queue closed (or fails).
+    let entries = 2 * p.messages as usize + consumers;
+    let buffers = HistoryBuffers::create(&hname, procs, entries)
         .map_err(|e| format!("cannot create the history region: {e}"))?;
     let consumer_args: Vec<_> = (producers..procs)
         .map(|w| role("mpmc-consume", &qname, &hname, w, 0, &[]))
@@ -456,7 +458,8 @@ pub fn transfer_run(exe: &WorkerExe, frames: bool, p: &RunParams) -> Result<RunR
                 .map_err(|e| format!("cannot create the ring: {e}"))?,
         )
     };
-    let buffers = HistoryBuffers::create(&hname, 2, p.messages as usize + 1)
+    // One push per message and one pop per message, plus one spare each.
+    let buffers = HistoryBuffers::create(&hname, 2, 2 * p.messages as usize + 2)
         .map_err(|e| format!("cannot create the history region: {e}"))?;
     let start = Instant::now();
     let (t, stops) = super::transfer::run_pair(

@@ -43,8 +43,8 @@ pub fn semaphore_run(exe: &WorkerExe, p: &RunParams) -> Result<RunReport, String
     };
     let sem = Semaphore::create(&sname, permits, permits, options)
         .map_err(|e| format!("cannot create the semaphore: {e}"))?;
-    // A doomed worker records one more acquire than the others at most.
-    let buffers = HistoryBuffers::create(&hname, procs, 2 * p.messages as usize + 1)
+    // An acquire and a release per round, and a doomed worker one more acquire.
+    let buffers = HistoryBuffers::create(&hname, procs, procs * (2 * p.messages as usize + 1))
         .map_err(|e| format!("cannot create the history region: {e}"))?;
     let victims = pick_victims(procs, p);
     let args: Vec<_> = (0..procs)
