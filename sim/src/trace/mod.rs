@@ -1,6 +1,8 @@
 //! `sim::trace`: the JSON Lines trace of a run, its replay, and its ladder diagram.
 //!
-//! A trace's first line is the header (`"ev":"meta"`: scenario text, seed, network overrides);
+//! A trace's first line is the header (`"ev":"meta"`: format version `synclab_trace` = 1,
+//! scenario text, seed, network overrides); every line is one JSON object, and an object with a
+//! duplicate key is refused ([`strict_json`]);
 //! then one line per input (`call`, `arrive`, `inject`, `timer`) followed by the outputs it
 //! caused (`send` with the network's verdict, `state`, `error`, `return`, `oracle`); the last
 //! line is `end` with the verdict.
@@ -22,8 +24,12 @@ pub mod diff;
 pub mod fates;
 pub mod ladder;
 pub mod replay;
+pub mod strict_json;
 pub mod svg;
 pub mod text;
+
+/// The trace format version this build writes and reads (`synclab_trace` in the header).
+pub const TRACE_VERSION: u64 = 1;
 
 use serde_json::Value;
 use std::fmt;
@@ -81,7 +87,7 @@ impl Trace {
         let mut values = Vec::with_capacity(lines.len());
         for (&n, l) in line_no.iter().zip(&lines) {
             let v: Value =
-                serde_json::from_str(l).map_err(|e| err(n, "", format!("not JSON: {e}")))?;
+                strict_json::parse(l).map_err(|e| err(n, "", format!("not JSON: {e}")))?;
             if !v.get("ev").is_some_and(Value::is_string) {
                 return Err(err(n, "ev", "missing or not a string".into()));
             }
@@ -97,6 +103,25 @@ impl Trace {
                 "ev",
                 "the first line must be the \"meta\" header".into(),
             ));
+        }
+        match meta.get("synclab_trace") {
+            Some(v) if v.as_u64() == Some(TRACE_VERSION) => {}
+            Some(v) => {
+                return Err(err(
+                    first,
+                    "synclab_trace",
+                    format!(
+                        "unsupported trace version {v}: this synclab reads version {TRACE_VERSION}"
+                    ),
+                ))
+            }
+            None => {
+                return Err(err(
+                    first,
+                    "synclab_trace",
+                    format!("missing: the header must give the format version ({TRACE_VERSION})"),
+                ))
+            }
         }
         for key in ["source", "file"] {
             if !meta[key].is_string() {

@@ -6,6 +6,7 @@
 mod bench;
 mod check;
 mod demo;
+mod input;
 mod model;
 mod output;
 mod run;

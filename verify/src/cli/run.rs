@@ -1,5 +1,6 @@
 //! `synclab run`: real worker processes over a shared-memory ring or semaphore, checked.
 
+use super::input;
 use super::output::{bad_input, environment_failure, interrupted, Exit, Outcome};
 use crate::procs::{signals, WorkerExe};
 use crate::runs::{self, RunParams, RunReport};
@@ -161,6 +162,9 @@ fn validate(a: &RunArgs) -> Result<(), String> {
                 a.kind
             ));
         }
+    }
+    if let Some(h) = &a.history {
+        input::check_output(&h.to_string_lossy(), &[])?;
     }
     if !(0.0..=10_000.0).contains(&a.stop_rate) {
         return Err(format!("--stop-rate {} must be in 0..=10000", a.stop_rate));

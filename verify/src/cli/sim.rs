@@ -1,10 +1,11 @@
 //! `synclab sim`: the deterministic TCP handshake simulator (crate `synclab-sim`): run a
 //! scenario, replay a trace, draw a trace's ladder diagram, list the built-ins, sweep seeds.
 
+use super::input;
 use super::output::{bad_input, Exit, Outcome};
 use serde_json::json;
 use synclab_sim::scenario::parse::MAX_MS;
-use synclab_sim::scenario::{builtin, load};
+use synclab_sim::scenario::{builtin, parse_scenario};
 use synclab_sim::trace::replay::{self, Mode};
 use synclab_sim::trace::{ladder, svg, text, Trace};
 use synclab_sim::{run as run_scenario, NetOverride, RunOptions, Scenario};
@@ -33,7 +34,8 @@ enum SimCommand {
 
 #[derive(clap::Args, Debug)]
 struct ExploreArgs {
-    /// Built-in scenario name, scenario file, or `all` (every built-in).
+    /// Built-in scenario name, scenario file (`-`: stdin; at most 4 MiB; format:
+    /// docs/SCENARIOS.md), or `all` (every built-in).
     #[arg(long)]
     scenario: String,
     /// How many seeds, 1..=1000000 (per scenario).
@@ -51,7 +53,8 @@ struct ExploreArgs {
 
 #[derive(clap::Args, Debug)]
 struct RunArgs {
-    /// Built-in scenario name or scenario file.
+    /// Built-in scenario name or scenario file (`-`: stdin; at most 4 MiB; format:
+    /// docs/SCENARIOS.md).
     #[arg(long)]
     scenario: String,
     /// RNG seed.
@@ -86,7 +89,7 @@ struct NetFlags {
 
 #[derive(clap::Args, Debug)]
 struct ReplayArgs {
-    /// Trace file (JSON Lines, from `sim run --trace`).
+    /// Trace file (JSON Lines, from `sim run --trace`; `-`: stdin; at most 256 MiB).
     file: String,
     /// Re-run from the recorded seed (every choice drawn from the RNG again) instead of
     /// taking the segments' fates and drawn ISNs from the trace.
@@ -102,7 +105,7 @@ struct ReplayArgs {
 
 #[derive(clap::Args, Debug)]
 struct DiagramArgs {
-    /// Trace file.
+    /// Trace file (`-`: stdin; at most 256 MiB).
     file: String,
     /// Write an SVG here instead of printing text.
     #[arg(long)]
@@ -175,9 +178,21 @@ fn scenarios(
     let scenarios = if all_allowed && scenario == "all" {
         builtin::all()
     } else {
-        vec![load(scenario).map_err(|e| e.to_string())?]
+        vec![load_scenario(scenario)?]
     };
     Ok((scenarios, net))
+}
+
+/// A built-in by name, else a scenario file (or `-`, stdin) read with the input bounds.
+fn load_scenario(name_or_path: &str) -> Result<Scenario, String> {
+    if let Some(sc) = builtin::builtin(name_or_path) {
+        return Ok(sc);
+    }
+    let src =
+        input::read_text(name_or_path, input::MAX_SCENARIO_BYTES, "scenario").map_err(|e| {
+            format!("{e} (and no built-in scenario has that name: see `synclab sim list`)")
+        })?;
+    parse_scenario(name_or_path, &src).map_err(|e| e.to_string())
 }
 
 /// Writes trace lines to `path`, one a line.
@@ -214,6 +229,11 @@ fn sim_explore(a: ExploreArgs) -> Exit {
 }
 
 fn sim_run(a: RunArgs) -> Exit {
+    if let Some(out) = &a.trace {
+        if let Err(e) = input::check_output(out, &[&a.scenario]) {
+            return bad_input(a.json, e);
+        }
+    }
     let (scenarios, net) = match scenarios(&a.scenario, false, &a.net) {
         Ok(x) => x,
         Err(e) => return bad_input(a.json, e),
@@ -259,11 +279,16 @@ fn sim_run(a: RunArgs) -> Exit {
 }
 
 fn read_trace(file: &str) -> Result<Trace, String> {
-    let body = std::fs::read_to_string(file).map_err(|e| format!("{file}: cannot read: {e}"))?;
+    let body = input::read_text(file, input::MAX_TRACE_BYTES, "trace")?;
     Trace::parse(file, &body).map_err(|e| e.to_string())
 }
 
 fn sim_replay(a: ReplayArgs) -> Exit {
+    if let Some(out) = &a.trace {
+        if let Err(e) = input::check_output(out, &[&a.file]) {
+            return bad_input(a.json, e);
+        }
+    }
     let t = match read_trace(&a.file) {
         Ok(t) => t,
         Err(e) => return bad_input(a.json, e),
@@ -331,6 +356,11 @@ fn sim_replay(a: ReplayArgs) -> Exit {
 }
 
 fn sim_diagram(a: DiagramArgs) -> Exit {
+    if let Some(out) = &a.svg {
+        if let Err(e) = input::check_output(out, &[&a.file]) {
+            return bad_input(a.json, e);
+        }
+    }
     let t = match read_trace(&a.file) {
         Ok(t) => t,
         Err(e) => return bad_input(a.json, e),
