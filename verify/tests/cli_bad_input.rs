@@ -206,3 +206,115 @@ fn scenario_values_that_would_allocate_or_overflow_are_refused_with_the_limit() 
         "0..=1000000000000",
     );
 }
+
+/// A trace written by `sim run`, in the scratch directory.
+fn recorded_trace(name: &str) -> String {
+    let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let path = path.display().to_string();
+    let (code, _, stdout, stderr) = synclab(&[
+        "sim",
+        "run",
+        "--scenario",
+        "rfc9293-fig6-handshake",
+        "--trace",
+        &path,
+    ]);
+    assert_eq!(code, 0, "{stdout} {stderr}");
+    path
+}
+
+#[test]
+fn inputs_that_are_not_regular_files_are_refused_up_front() {
+    refused(&["sim", "diagram", "/"], "is a directory");
+    refused(&["sim", "replay", "/dev/zero"], "is a device");
+    refused(&["sim", "run", "--scenario", "/dev/zero"], "is a device");
+    let fifo = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("input.fifo");
+    let _ = std::fs::remove_file(&fifo);
+    let c = std::ffi::CString::new(fifo.display().to_string()).unwrap();
+    // SAFETY: mkfifo(3) with a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    // Reading a FIFO nobody writes would block forever: refused before it is opened.
+    refused(
+        &["sim", "diagram", &fifo.display().to_string()],
+        "is a FIFO",
+    );
+    std::fs::remove_file(&fifo).unwrap();
+}
+
+#[test]
+fn oversized_inputs_are_refused_with_the_limit_named() {
+    let big = scratch("huge.toml", &"# padding\n".repeat(500_000));
+    refused(
+        &["sim", "run", "--scenario", &big],
+        "limit of 4194304 bytes",
+    );
+}
+
+#[test]
+fn stdin_is_an_input_too() {
+    use std::io::Write;
+    let scenario = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../sim/scenarios/rfc9293-fig6-handshake.toml"
+    ));
+    let Ok(scenario) = scenario else {
+        eprintln!("skipped: no built-in scenario file to feed on stdin");
+        return;
+    };
+    let mut child = Command::new(env!("CARGO_BIN_EXE_synclab"))
+        .args(["sim", "run", "--scenario", "-", "--json"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(scenario.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+}
+
+#[test]
+fn output_equal_to_an_input_is_refused() {
+    let trace = recorded_trace("same.jsonl");
+    let before = std::fs::read(&trace).unwrap();
+    refused(
+        &["sim", "replay", &trace, "--trace", &trace],
+        "would be overwritten",
+    );
+    refused(
+        &["sim", "diagram", &trace, "--svg", &trace],
+        "would be overwritten",
+    );
+    assert_eq!(
+        std::fs::read(&trace).unwrap(),
+        before,
+        "the input is untouched"
+    );
+    let sc = scratch("keep.toml", TWO_HOSTS);
+    refused(
+        &["sim", "run", "--scenario", &sc, "--trace", &sc],
+        "would be overwritten",
+    );
+}
+
+#[test]
+fn traces_with_a_duplicate_key_or_an_unknown_version_are_refused() {
+    let trace = recorded_trace("versions.jsonl");
+    let text = std::fs::read_to_string(&trace).unwrap();
+    let v2 = scratch(
+        "v2.jsonl",
+        &text.replacen("\"synclab_trace\":1", "\"synclab_trace\":2", 1),
+    );
+    refused(&["sim", "replay", &v2], "unsupported trace version 2");
+    refused(&["sim", "diagram", &v2], "unsupported trace version 2");
+    let (first, rest) = text.split_once('\n').unwrap();
+    let dup = scratch(
+        "dup.jsonl",
+        &format!("{first}\n{}\n", rest.replacen("{\"", "{\"t\":0,\"", 1)),
+    );
+    refused(&["sim", "replay", &dup], "duplicate key \"t\"");
+}

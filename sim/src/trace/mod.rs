@@ -69,6 +69,14 @@ pub struct Trace {
     pub line_no: Vec<usize>,
 }
 
+/// A JSON error on one line: serde_json's message without its "at line 1" (the line is the
+/// file's, given separately), with the column.
+fn not_json(e: &serde_json::Error) -> String {
+    let full = e.to_string();
+    let message = full.split(" at line ").next().unwrap_or(&full);
+    format!("not JSON (column {}): {message}", e.column())
+}
+
 impl Trace {
     /// Parses trace text; the first line must be the header.
     pub fn parse(file: &str, text: &str) -> Result<Trace, TraceError> {
@@ -86,8 +94,7 @@ impl Trace {
             .unzip();
         let mut values = Vec::with_capacity(lines.len());
         for (&n, l) in line_no.iter().zip(&lines) {
-            let v: Value =
-                strict_json::parse(l).map_err(|e| err(n, "", format!("not JSON: {e}")))?;
+            let v: Value = strict_json::parse(l).map_err(|e| err(n, "", not_json(&e)))?;
             if !v.get("ev").is_some_and(Value::is_string) {
                 return Err(err(n, "ev", "missing or not a string".into()));
             }
