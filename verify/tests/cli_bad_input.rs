@@ -318,3 +318,47 @@ fn traces_with_a_duplicate_key_or_an_unknown_version_are_refused() {
     );
     refused(&["sim", "replay", &dup], "duplicate key \"t\"");
 }
+
+/// `synclab … | head -1`: the reader goes away before synclab writes. The process ends quietly
+/// (killed by SIGPIPE, as a Unix filter is), never with a panic.
+#[test]
+fn a_closed_stdout_ends_quietly() {
+    use std::os::unix::process::ExitStatusExt;
+    let trace = recorded_trace("pipe.jsonl");
+    for args in [
+        vec!["sim", "diagram", trace.as_str()],
+        vec!["sim", "list"],
+        vec!["model", "--list"],
+    ] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_synclab"))
+            .args(&args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert!(
+            out.status.code() == Some(0) || out.status.signal() == Some(libc::SIGPIPE),
+            "{args:?}: {:?}",
+            out.status
+        );
+    }
+}
+
+#[test]
+fn json_argument_errors_are_one_json_object() {
+    for args in [
+        vec!["run", "mpmc", "--timeout", "99999999999", "--json"],
+        vec!["model", "--json", "--no-such-flag"],
+        vec!["sim", "run", "--json"],
+    ] {
+        let (code, v, stdout, stderr) = synclab(&args);
+        assert_eq!(code, 2, "{args:?}: {stderr}");
+        assert_eq!(stdout.lines().count(), 1, "{args:?}: {stdout}");
+        assert_eq!(v["ok"], false, "{args:?}: {stdout}");
+        assert!(v["error"].as_str().is_some_and(|e| !e.is_empty()), "{v}");
+    }
+}

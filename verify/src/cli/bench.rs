@@ -1,6 +1,6 @@
 //! `synclab bench`: throughput and round-trip figures beside peers measured in the same run.
 
-use super::output::{bad_input, Exit, Outcome};
+use super::output::{environment_failure, Exit, Outcome};
 use crate::bench;
 use crate::procs::WorkerExe;
 use serde_json::json;
@@ -25,7 +25,7 @@ pub struct BenchArgs {
 pub fn run(args: BenchArgs) -> Exit {
     let exe = match WorkerExe::current_synclab() {
         Ok(e) => e,
-        Err(e) => return bad_input(args.json, format!("cannot find own binary: {e}")),
+        Err(e) => return environment_failure(args.json, format!("cannot find own binary: {e}")),
     };
     let bar = (!args.json && std::io::stderr().is_terminal()).then(|| {
         let bar = indicatif::ProgressBar::new(0);

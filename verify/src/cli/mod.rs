@@ -1,7 +1,7 @@
 //! The `synclab` command line (clap). Each subcommand lives in its own file.
 //!
-//! Contract (DESIGN.md): with `--json` a subcommand prints exactly one JSON object on stdout;
-//! exit code 0 = ran and every check held, 1 = a check failed, 2 = bad usage or input.
+//! Contract (DESIGN.md): with `--json` a subcommand prints exactly one JSON object on stdout
+//! (argument errors included); exit codes in [`Exit`] (README "Exit codes").
 
 mod bench;
 mod check;
@@ -48,7 +48,11 @@ enum Command {
 
 /// Parses the command line, runs the subcommand, and returns its exit code.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    restore_sigpipe();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return argument_error(e),
+    };
     let exit = match cli.command {
         Command::Worker(args) => return crate::workers::run(args.args),
         Command::Demo(args) => demo::run(args),
@@ -59,6 +63,40 @@ pub fn main() -> ExitCode {
         Command::Sim(args) => sim::run(args),
     };
     exit.code()
+}
+
+/// Rust ignores SIGPIPE, so a write to a closed pipe (`synclab … | head -1`) fails with EPIPE
+/// and `println!` panics. Restoring the default action ends the process quietly instead, as
+/// every Unix filter does (a shell reports 141). Runs before anything is written.
+fn restore_sigpipe() {
+    // SAFETY: signal(2) with SIG_DFL at startup, before any other thread exists.
+    unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
+}
+
+/// A command line clap refused: help and version are printed as usual (exit 0); an error is
+/// printed as clap prints it and, when `--json` is among the arguments, also as one JSON object
+/// `{"ok":false,"error":…}` on stdout; exit 2.
+fn argument_error(e: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+        let _ = e.print();
+        return ExitCode::SUCCESS;
+    }
+    let json = std::env::args_os()
+        .skip(1)
+        .take_while(|a| a != "--")
+        .any(|a| a == "--json");
+    if json {
+        let text = e.render().to_string();
+        let first = text
+            .lines()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("invalid arguments");
+        let message = first.trim_start_matches("error: ").to_string();
+        println!("{}", serde_json::json!({"ok": false, "error": message}));
+    }
+    let _ = e.print();
+    Exit::BadInput.code()
 }
 
 #[cfg(test)]
