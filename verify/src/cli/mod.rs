@@ -37,9 +37,10 @@ enum Command {
     Run(run::RunArgs),
     /// Benchmarks: our rings beside rtrb, crossbeam and a bare cache line, in one run.
     Bench(bench::BenchArgs),
-    /// Deterministic TCP handshake simulator: run, replay, diagram, list.
+    /// Deterministic TCP handshake simulator: run, replay, diagram, list (scenario format:
+    /// docs/SCENARIOS.md).
     Sim(sim::SimArgs),
-    /// Check a history file (HISTORY.md) for linearizability.
+    /// Check a history file for linearizability (format: docs/HISTORY.md).
     Check(check::CheckArgs),
     /// Internal: a worker process of a multi-process run.
     #[command(hide = true)]
