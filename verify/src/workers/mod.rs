@@ -86,8 +86,8 @@ pub struct Transfer {
     /// Messages to move.
     #[arg(long)]
     pub count: u64,
-    /// Records per batch (spsc).
-    #[arg(long, default_value_t = 256)]
+    /// Records per batch (spsc), 1..=65536.
+    #[arg(long, default_value_t = 256, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=65_536))]
     pub batch: usize,
     /// Give up after this many milliseconds, 1..=86400000.
     #[arg(long, default_value_t = 120_000, value_parser = clap::value_parser!(u64).range(1..=86_400_000))]
