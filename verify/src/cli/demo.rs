@@ -101,6 +101,9 @@ pub fn run(args: DemoArgs) -> Exit {
         .all(|t| t.as_ref().is_ok_and(|t| t.ok));
     let runs_ok = [&mpmc, &sem].iter().all(|r| r.as_ref().is_ok_and(|r| r.ok));
     let ok = transfers_ok && runs_ok && model.ok && mutant.found_failure() && sim.ok;
+    // A step that could not run at all (a worker that could not be started, a region that could
+    // not be created) is the environment failing, not a check: exit 4, after the summary.
+    let environment_failed = spsc.is_err() || frames.is_err() || mpmc.is_err() || sem.is_err();
     let sections = vec![
         transfer_section(
             format!("spsc ring, two processes (named POSIX shm, {SPSC_CAPACITY} slots of 16-byte records, batches of 256)"),
@@ -175,7 +178,11 @@ pub fn run(args: DemoArgs) -> Exit {
             "simulation": sim.to_json(),
         }),
         text,
-        exit: Exit::from_ok(ok),
+        exit: if environment_failed {
+            Exit::Environment
+        } else {
+            Exit::from_ok(ok)
+        },
     }
     .emit(args.json)
 }
