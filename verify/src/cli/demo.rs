@@ -95,6 +95,9 @@ pub fn run(args: DemoArgs) -> Exit {
     let mutant = check_model(spec, Mutant::SpscRelaxedPublish, &options(spec));
     step("simulator: a TCP handshake and close over a lossy simulated network");
     let sim = synclab_sim::demo::handshake_under_loss(args.seed);
+    if let Some(exit) = stopped() {
+        return exit;
+    }
 
     let transfers_ok = [&spsc, &frames]
         .iter()
