@@ -3,7 +3,7 @@
 use crate::shm::ShmError;
 
 /// Why a ring operation did not complete.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RingError {
     /// Non-blocking push: no free slot (or bytes) now.
     #[error("ring is full")]
@@ -46,4 +46,14 @@ pub enum RingError {
     /// Creating or opening the region failed.
     #[error(transparent)]
     Shm(#[from] ShmError),
+}
+
+impl RingError {
+    /// The region error inside, if this is one.
+    pub fn shm(&self) -> Option<&ShmError> {
+        match self {
+            RingError::Shm(e) => Some(e),
+            _ => None,
+        }
+    }
 }

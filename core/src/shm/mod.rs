@@ -6,11 +6,13 @@
 //! [`ShmError`] naming what was wrong.
 
 mod error;
+mod fingerprint;
 mod header;
 mod name;
 mod region;
 
 pub use error::ShmError;
+pub use fingerprint::TypeFingerprint;
 pub use header::{RegionHeader, RegionKind, RegionLayout, FORMAT_VERSION, HEADER_LEN, MAGIC};
 pub use name::ShmName;
 pub use region::{Backing, Region};

@@ -1,6 +1,6 @@
 //! Per-worker operation histories in shared memory, so a killed worker's history survives it.
 //!
-//! One region (`RegionKind::History`) holds `workers` buffers of `per_worker` entries each. Worker
+//! One region (`RegionKind::Bytes`) holds `workers` buffers of `per_worker` entries each. Worker
 //! `i` appends only to buffer `i`: it writes an entry with `return_ns = PENDING` *before* the
 //! operation, publishes the new count (Release), runs the operation, then fills in the result and
 //! `return_ns`. So every operation that may have taken effect is recorded, and one cut short by
@@ -14,8 +14,8 @@
 use bytemuck::{Pod, Zeroable};
 use std::ptr::NonNull;
 use std::sync::atomic::{fence, AtomicU64, Ordering};
-use synclab_core::mem::Deadline;
 use synclab_core::shm::{Region, RegionKind, RegionLayout, ShmError, ShmName};
+use synclab_core::Deadline;
 
 /// `return_ns` of an operation that has not returned.
 pub const PENDING: u64 = u64::MAX;
@@ -69,7 +69,7 @@ pub struct HistoryBuffers {
 fn layout(workers: usize, per_worker: usize) -> RegionLayout {
     let body = workers * LINE + workers * per_worker * std::mem::size_of::<Entry>();
     RegionLayout {
-        kind: RegionKind::History,
+        kind: RegionKind::Bytes,
         capacity: (workers * per_worker) as u64,
         elem_size: std::mem::size_of::<Entry>() as u32,
         elem_align: std::mem::align_of::<Entry>() as u32,
@@ -91,7 +91,7 @@ impl HistoryBuffers {
 
     /// Opens it in a worker, validating the header.
     pub fn open(name: &ShmName) -> Result<Self, ShmError> {
-        let region = Region::open_named(name, RegionKind::History, |h| {
+        let region = Region::open_named(name, RegionKind::Bytes, |h| {
             let (w, p) = (h.params[0] as usize, h.params[1] as usize);
             if w == 0 || w > 4096 || p > (1 << 32) {
                 return Err(ShmError::LayoutMismatch {
