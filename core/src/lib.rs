@@ -14,7 +14,7 @@
 //! [`model`] module, and the public types above are aliases on real memory.
 
 #![deny(unsafe_op_in_unsafe_fn)]
-#![warn(missing_docs)]
+#![warn(missing_docs, missing_debug_implementations)]
 
 mod mem;
 pub mod model;

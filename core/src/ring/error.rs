@@ -28,6 +28,19 @@ pub enum RingError {
     /// The role (producer or consumer) of a single-producer/single-consumer ring is already taken.
     #[error("the {0} of this ring is already attached")]
     RoleTaken(&'static str),
+    /// A blocked operation's peer role is held by a process that has died (noticed within
+    /// `PEER_CHECK_INTERVAL`, 100 ms). A new process may take the role over; retrying waits
+    /// for it.
+    #[error("the {role} of this ring (pid {pid}) died")]
+    PeerGone {
+        /// The dead peer's role.
+        role: &'static str,
+        /// Its pid.
+        pid: u32,
+    },
+    /// `/proc` could not tell who this process is (needed to record a role's owner).
+    #[error("cannot identify this process: {0}")]
+    Process(String),
     /// The shared state breaks an invariant: the peer is corrupt or hostile. Nothing was read from
     /// or written to memory outside the ring.
     #[error("ring state is corrupt: {0}")]

@@ -204,9 +204,27 @@ impl<M: Memory> Frames<M> {
         self.storage.ctrl().wakeups()
     }
 
-    /// Takes the producer role (once per ring, across all processes).
+    /// Another handle on this ring that claims roles as the process `env` describes (for models
+    /// that play several processes in one).
+    #[doc(hidden)]
+    pub fn handle_as(&self, env: Arc<dyn ProcessEnv>) -> Self {
+        Frames {
+            storage: self.storage.clone(),
+            env,
+        }
+    }
+
+    /// Whether a role of this ring is held by a process that died without closing it.
+    pub fn is_abandoned(&self) -> bool {
+        let ctrl = self.storage.ctrl();
+        ctrl.is_abandoned(Side::Producer, &*self.env)
+            || ctrl.is_abandoned(Side::Consumer, &*self.env)
+    }
+
+    /// Takes the producer role (once per ring across all processes, unless its owner died: see
+    /// `Spsc::producer`).
     pub fn producer(&self) -> Result<FrameProducer<M>, RingError> {
-        let (tail, head) = self.storage.ctrl().attach_producer()?;
+        let (tail, head) = self.storage.ctrl().attach_producer(&*self.env)?;
         Ok(FrameProducer {
             ring: self.clone(),
             tail,
@@ -214,9 +232,10 @@ impl<M: Memory> Frames<M> {
         })
     }
 
-    /// Takes the consumer role (once per ring, across all processes).
+    /// Takes the consumer role (once per ring across all processes, unless its owner died: see
+    /// `Spsc::consumer`).
     pub fn consumer(&self) -> Result<FrameConsumer<M>, RingError> {
-        let head = self.storage.ctrl().attach_consumer()?;
+        let head = self.storage.ctrl().attach_consumer(&*self.env)?;
         Ok(FrameConsumer {
             ring: self.clone(),
             head,
@@ -238,6 +257,7 @@ pub struct FrameProducer<M: Memory = RealMemory> {
 
 /// Space reserved in the ring for one frame of exactly `len()` bytes: fill it, then
 /// [`Grant::commit`]. Dropping it without committing publishes nothing.
+#[must_use = "a grant publishes nothing unless committed"]
 pub struct Grant<'a, M: Memory> {
     producer: &'a mut FrameProducer<M>,
     view: Option<M::BytesMut<'a>>,
@@ -332,17 +352,16 @@ impl<M: Memory> FrameProducer<M> {
             let ring = self.ring.clone();
             let ctrl = ring.storage.ctrl();
             let (tail, cap) = (self.tail, ring.capacity() as u64);
-            let ready = ctrl.wait_writable(
+            ctrl.wait_for_peer(
+                Side::Producer,
+                &*ring.env,
                 || {
                     ctrl.load_head(tail, 0)
                         .map_or(true, |h| need as u64 <= cap - (tail - h))
                         || ctrl.is_closed(Side::Consumer)
                 },
                 deadline,
-            );
-            if !ready {
-                return Err(RingError::TimedOut);
-            }
+            )?;
         }
     }
 
@@ -412,6 +431,24 @@ impl<M: Memory> Grant<'_, M> {
             .tail
             .store(p.tail, M::order(Mutant::FramesRelaxedPublish, Release));
         p.ctrl().notify_readable();
+    }
+}
+
+impl<M: Memory> std::fmt::Debug for FrameProducer<M> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FrameProducer")
+            .field("ring", &self.ring)
+            .field("tail", &self.tail)
+            .finish()
+    }
+}
+
+impl<M: Memory> std::fmt::Debug for Grant<'_, M> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Grant")
+            .field("len", &self.len)
+            .field("pad", &self.pad)
+            .finish()
     }
 }
 
@@ -524,22 +561,30 @@ impl<M: Memory> FrameConsumer<M> {
             }
             let ctrl = self.ring.storage.ctrl();
             let head = self.head;
-            let ready = ctrl.wait_readable(
+            ctrl.wait_for_peer(
+                Side::Consumer,
+                &*self.ring.env,
                 || {
                     ctrl.load_tail(head, 0, u64::MAX).map_or(true, |t| t > head)
                         || ctrl.is_closed(Side::Producer)
                 },
                 deadline,
-            );
-            if !ready {
-                return Err(RingError::TimedOut);
-            }
+            )?;
         }
     }
 
     /// The next frame as a `Vec`, if one is published.
     pub fn try_recv(&mut self) -> Result<Vec<u8>, RingError> {
         self.try_read(<[u8]>::to_vec)
+    }
+}
+
+impl<M: Memory> std::fmt::Debug for FrameConsumer<M> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FrameConsumer")
+            .field("ring", &self.ring)
+            .field("head", &self.head)
+            .finish()
     }
 }
 

@@ -194,9 +194,41 @@ impl<T: Pod + Send, M: Memory> Spsc<T, M> {
         self.storage.ctrl().wakeups()
     }
 
-    /// Takes the producer role (once per ring, across all processes).
+    /// Another handle on this ring that claims roles as the process `env` describes (for models
+    /// that play several processes in one).
+    #[doc(hidden)]
+    pub fn handle_as(&self, env: Arc<dyn ProcessEnv>) -> Self {
+        Spsc {
+            storage: self.storage.clone(),
+            env,
+            _t: PhantomData,
+        }
+    }
+
+    /// Whether a role of this ring is held by a process that died without closing it (a new
+    /// process may then take it over with [`Spsc::producer`] / [`Spsc::consumer`]).
+    pub fn is_abandoned(&self) -> bool {
+        let ctrl = self.storage.ctrl();
+        ctrl.is_abandoned(Side::Producer, &*self.env)
+            || ctrl.is_abandoned(Side::Consumer, &*self.env)
+    }
+
+    /// Takes the producer role: once per ring across all processes, unless its owner died, in
+    /// which case this process takes it over and resumes after the last published record.
+    /// `RoleTaken` while a live process holds it; `Closed` once a producer closed it.
+    ///
+    /// ```
+    /// use synclab_core::{RingError, Spsc};
+    ///
+    /// let ring = Spsc::<u64>::builder().capacity(2).heap().unwrap();
+    /// let mut p = ring.producer().unwrap();
+    /// assert!(matches!(ring.producer(), Err(RingError::RoleTaken("producer"))));
+    /// p.try_push(1).unwrap();
+    /// p.try_push(2).unwrap();
+    /// assert_eq!(p.try_push(3), Err(RingError::Full));
+    /// ```
     pub fn producer(&self) -> Result<Producer<T, M>, RingError> {
-        let (tail, head) = self.storage.ctrl().attach_producer()?;
+        let (tail, head) = self.storage.ctrl().attach_producer(&*self.env)?;
         Ok(Producer {
             ring: self.clone(),
             tail,
@@ -205,9 +237,25 @@ impl<T: Pod + Send, M: Memory> Spsc<T, M> {
         })
     }
 
-    /// Takes the consumer role (once per ring, across all processes).
+    /// Takes the consumer role: once per ring across all processes, unless its owner died, in
+    /// which case this process takes it over and resumes at the first record not yet released
+    /// (a record the dead owner read but had not released is delivered again: nothing committed
+    /// is lost).
+    ///
+    /// ```
+    /// use synclab_core::{RingError, Spsc};
+    ///
+    /// let ring = Spsc::<u64>::builder().capacity(4).heap().unwrap();
+    /// let mut p = ring.producer().unwrap();
+    /// let mut c = ring.consumer().unwrap();
+    /// assert_eq!(c.try_pop(), Err(RingError::Empty));
+    /// p.push(5).unwrap();
+    /// assert_eq!(c.pop().unwrap(), 5);
+    /// drop(p);
+    /// assert_eq!(c.pop(), Err(RingError::Closed));
+    /// ```
     pub fn consumer(&self) -> Result<Consumer<T, M>, RingError> {
-        let head = self.storage.ctrl().attach_consumer()?;
+        let head = self.storage.ctrl().attach_consumer(&*self.env)?;
         Ok(Consumer {
             ring: self.clone(),
             head,
@@ -334,7 +382,9 @@ impl<T: Pod + Send, M: Memory> Producer<T, M> {
         Ok(n)
     }
 
-    /// Pushes `value`, spinning then parking while the ring is full.
+    /// Pushes `value`, spinning then parking while the ring is full. `Err(Closed)` if the
+    /// consumer closed; `Err(PeerGone)` within about 100 ms of the consumer's process dying
+    /// while this waits.
     pub fn push(&mut self, value: T) -> Result<(), RingError> {
         self.push_until(value, None)
     }
@@ -349,17 +399,16 @@ impl<T: Pod + Send, M: Memory> Producer<T, M> {
             let ring = self.ring.clone();
             let ctrl = ring.storage.ctrl();
             let (tail, cap) = (self.tail, self.ring.capacity() as u64);
-            let ready = ctrl.wait_writable(
+            ctrl.wait_for_peer(
+                Side::Producer,
+                &*ring.env,
                 || {
                     // A corrupt head makes `try_push` report it; closed wakes us to report it.
                     ctrl.load_head(tail, 0).map_or(true, |h| tail - h < cap)
                         || ctrl.is_closed(Side::Consumer)
                 },
                 deadline,
-            );
-            if !ready {
-                return Err(RingError::TimedOut);
-            }
+            )?;
         }
     }
 
@@ -380,6 +429,15 @@ impl<T: Pod + Send, M: Memory> Producer<T, M> {
     /// The ring.
     pub fn ring(&self) -> &Spsc<T, M> {
         &self.ring
+    }
+}
+
+impl<T: Pod + Send, M: Memory> std::fmt::Debug for Producer<T, M> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Producer")
+            .field("ring", &self.ring)
+            .field("tail", &self.tail)
+            .finish()
     }
 }
 
@@ -481,7 +539,9 @@ impl<T: Pod + Send, M: Memory> Consumer<T, M> {
         Ok(n)
     }
 
-    /// Pops one record, spinning then parking while the ring is empty.
+    /// Pops one record, spinning then parking while the ring is empty. `Err(Closed)` once the
+    /// producer closed and everything is read; `Err(PeerGone)` within about 100 ms of the
+    /// producer's process dying while this waits with nothing left to read.
     pub fn pop(&mut self) -> Result<T, RingError> {
         self.pop_until(None)
     }
@@ -514,7 +574,9 @@ impl<T: Pod + Send, M: Memory> Consumer<T, M> {
     fn wait_readable(&self, deadline: Option<Deadline>) -> Result<(), RingError> {
         let ctrl = self.ctrl();
         let head = self.head;
-        let ready = ctrl.wait_readable(
+        ctrl.wait_for_peer(
+            Side::Consumer,
+            &*self.ring.env,
             || {
                 // Relaxed would do for the test itself, but `load_tail` is the one validated
                 // path; the Acquire it uses is free on x86 and cheap elsewhere.
@@ -522,17 +584,21 @@ impl<T: Pod + Send, M: Memory> Consumer<T, M> {
                     || ctrl.is_closed(Side::Producer)
             },
             deadline,
-        );
-        if ready {
-            Ok(())
-        } else {
-            Err(RingError::TimedOut)
-        }
+        )
     }
 
     /// The ring.
     pub fn ring(&self) -> &Spsc<T, M> {
         &self.ring
+    }
+}
+
+impl<T: Pod + Send, M: Memory> std::fmt::Debug for Consumer<T, M> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Consumer")
+            .field("ring", &self.ring)
+            .field("head", &self.head)
+            .finish()
     }
 }
 

@@ -264,10 +264,15 @@ impl<M: Memory> std::fmt::Debug for Semaphore<M> {
 
 /// An acquired set of permits, released when dropped.
 #[must_use = "dropping a Permit releases it at once"]
-#[derive(Debug)]
 pub struct Permit<'a, M: Memory = RealMemory> {
     sem: &'a Semaphore<M>,
     n: u32,
+}
+
+impl<M: Memory> std::fmt::Debug for Permit<'_, M> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Permit").field("count", &self.n).finish()
+    }
 }
 
 impl<M: Memory> Permit<'_, M> {
@@ -630,15 +635,29 @@ impl<M: Memory> Semaphore<M> {
                 // (Again after a failed attempt to leave, which cleared it.)
                 self.note_token_owner(true);
             }
+            // Ledger mode: wake every PEER_CHECK_INTERVAL to return the permits of holders that
+            // died meanwhile (a blocked acquire is not stuck behind a dead holder).
+            let slice = match (&self.ledger, M::PEER_CHECK_INTERVAL) {
+                (Some(_), Some(every)) => Some(Deadline::after(every)),
+                _ => None,
+            };
+            let until = match (slice, deadline) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
             let timed_out = match deadline {
                 Some(d) if M::expired(d) => true,
-                _ => M::wait64_low(self.state(), low_of(s), deadline) == WaitOutcome::TimedOut,
+                _ => M::wait64_low(self.state(), low_of(s), until) == WaitOutcome::TimedOut,
             };
+            let deadline_passed = deadline.is_some_and(M::expired);
+            if timed_out && !deadline_passed && slice.is_some() {
+                self.recover()?;
+            }
             // Woken, ValueChanged, Interrupted (EINTR) or spurious: re-read and loop; the absolute
             // deadline does not stretch.
             // Relaxed: a guess for the next CAS.
             s = self.state().load(Relaxed);
-            if timed_out {
+            if timed_out && (deadline_passed || slice.is_none()) {
                 return self.timeout_exit(n, holder, s);
             }
         }
