@@ -88,7 +88,7 @@ pub enum ShmError {
     #[error("shared-memory region {0} is being created")]
     BeingCreated(String),
     /// The region was never finished: its recorded creator died while creating it. Remove it
-    /// (`synclab clean`) and create it again.
+    /// (`synclab clean`, or [`crate::shm::stale::clean`]) and create it again.
     #[error("shared-memory region {what} was abandoned unfinished: its creator (pid {pid}) died")]
     CreatorDied {
         /// The region.

@@ -3,13 +3,15 @@
 //!
 //! Everything read from a region is untrusted: another process may have written anything there.
 //! `open` checks the header against the mapping and the caller's expectation and returns a typed
-//! [`ShmError`] naming what was wrong.
+//! [`ShmError`] naming what was wrong. [`stale`] finds and removes regions whose creator and
+//! every attached process are dead.
 
 mod error;
 mod fingerprint;
 mod header;
 mod name;
 mod region;
+pub mod stale;
 
 pub use error::ShmError;
 pub use fingerprint::TypeFingerprint;

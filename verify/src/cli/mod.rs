@@ -5,6 +5,7 @@
 
 mod bench;
 mod check;
+mod clean;
 mod demo;
 mod model;
 mod output;
@@ -40,6 +41,8 @@ enum Command {
     Sim(sim::SimArgs),
     /// Check a history file (HISTORY.md) for linearizability.
     Check(check::CheckArgs),
+    /// Remove stale shared-memory regions: creator and every attached process dead.
+    Clean(clean::CleanArgs),
     /// Internal: a worker process of a multi-process run.
     #[command(hide = true)]
     Worker(worker::WorkerArgs),
@@ -55,6 +58,7 @@ pub fn main() -> ExitCode {
         Command::Bench(args) => bench::run(args),
         Command::Model(args) => model::run(args),
         Command::Check(args) => check::run(args),
+        Command::Clean(args) => clean::run(args),
         Command::Sim(args) => sim::run(args),
     };
     exit.code()

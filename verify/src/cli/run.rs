@@ -79,6 +79,7 @@ pub fn run(args: RunArgs) -> Exit {
         Ok(e) => e,
         Err(e) => return bad_input(args.json, format!("cannot find own binary: {e}")),
     };
+    super::clean::before_run();
     let spinner = spinner(&args);
     let timeout = Duration::from_secs(args.timeout);
     let p = RunParams {
