@@ -1,7 +1,7 @@
 //! semaphore run role: acquire one permit, note the occupancy in the region, release; recorded.
 //!
-//! Occupancy is tracked in the semaphore region's spare words ([`aux`] indices): permits held
-//! now, the most ever held at once, and acquires completed.
+//! Occupancy is tracked in the spare words beside the semaphore ([`HarnessSem`], [`aux`]
+//! indices): permits held now, the most ever held at once, and acquires completed.
 //!
 //! # A doomed worker (`--die-at ROUND`)
 //!
