@@ -19,14 +19,14 @@
 mod mem;
 pub mod model;
 pub mod object;
-pub mod process;
+mod process;
 mod ring;
 mod sem;
 pub mod shm;
 
 pub use mem::Deadline;
 pub use object::Builder;
-pub use process::ProcessKey;
+pub use process::{ProcessError, ProcessKey};
 pub use ring::{
     limits, Consumer, FrameConsumer, FrameProducer, Frames, FramesParams, Grant, Mpmc, MpmcParams,
     Producer, RingError, Spsc, SpscParams, Wakeups,
