@@ -249,6 +249,7 @@ impl<M: Memory> Frames<M> {
 }
 
 /// The producing end.
+#[must_use = "dropping the handle closes its role for good (the peer sees Closed)"]
 pub struct FrameProducer<M: Memory = RealMemory> {
     ring: Frames<M>,
     tail: u64,
@@ -459,6 +460,7 @@ impl<M: Memory> Drop for FrameProducer<M> {
 }
 
 /// The consuming end.
+#[must_use = "dropping the handle closes its role for good (the peer sees Closed)"]
 pub struct FrameConsumer<M: Memory = RealMemory> {
     ring: Frames<M>,
     head: u64,

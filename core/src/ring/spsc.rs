@@ -289,6 +289,7 @@ fn check(capacity: usize) -> Result<(), RingError> {
 }
 
 /// The producing end. Not `Clone`: there is exactly one.
+#[must_use = "dropping the handle closes its role for good (the peer sees Closed)"]
 pub struct Producer<T: Pod + Send, M: Memory = RealMemory> {
     ring: Spsc<T, M>,
     /// Our own index: records published so far (the shared `tail` equals it).
@@ -448,6 +449,7 @@ impl<T: Pod + Send, M: Memory> Drop for Producer<T, M> {
 }
 
 /// The consuming end. Not `Clone`: there is exactly one.
+#[must_use = "dropping the handle closes its role for good (the peer sees Closed)"]
 pub struct Consumer<T: Pod + Send, M: Memory = RealMemory> {
     ring: Spsc<T, M>,
     /// Our own index: records consumed so far.
