@@ -15,7 +15,7 @@ use nix::fcntl::{fcntl, FcntlArg, FdFlag};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::process::Command;
 use std::time::Instant;
-use synclab_core::sem::{SemOptions, Semaphore};
+use synclab_core::Semaphore;
 
 const CHILD_ENV: &str = "SYNCLAB_SEM_BENCH_CHILD";
 
@@ -108,7 +108,11 @@ fn child(kind: &str, fds: &[RawFd], rounds: u64) {
     match kind {
         "ours" => {
             // SAFETY: the parent passed us these inherited fds by number; we own them now.
-            let open = |fd: RawFd| Semaphore::open_fd(unsafe { OwnedFd::from_raw_fd(fd) }).unwrap();
+            let open = |fd: RawFd| {
+                Semaphore::builder()
+                    .open_fd(unsafe { OwnedFd::from_raw_fd(fd) })
+                    .unwrap()
+            };
             let (a, b) = (open(fds[0]), open(fds[1]));
             for _ in 0..rounds {
                 a.acquire().unwrap().forget();
@@ -147,7 +151,7 @@ fn spawn_child(kind: &str, fds: &[RawFd], rounds: u64) -> std::process::Child {
 }
 
 fn uncontended(iters: u64) -> (f64, f64) {
-    let sem = Semaphore::create_anonymous(1, 1, SemOptions::default()).unwrap();
+    let sem = Semaphore::builder().permits(1).max(1).anonymous().unwrap();
     let run_ours = || {
         let t = Instant::now();
         for _ in 0..iters {
@@ -178,8 +182,8 @@ fn uncontended(iters: u64) -> (f64, f64) {
 }
 
 fn pingpong_ours(rounds: u64) -> f64 {
-    let a = Semaphore::create_anonymous(0, 1, SemOptions::default()).unwrap();
-    let b = Semaphore::create_anonymous(0, 1, SemOptions::default()).unwrap();
+    let a = Semaphore::builder().permits(0).max(1).anonymous().unwrap();
+    let b = Semaphore::builder().permits(0).max(1).anonymous().unwrap();
     let fds = [a.fd().unwrap().as_raw_fd(), b.fd().unwrap().as_raw_fd()];
     let mut kid = spawn_child("ours", &fds, rounds);
     let t = Instant::now();

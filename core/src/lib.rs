@@ -1,18 +1,40 @@
 //! synclab-core: lock-free rings and a counting semaphore that live in shared memory and work
 //! between real OS processes.
 //!
-//! Every algorithm here is written once, generic over the [`mem::Memory`] trait: [`mem::RealMemory`]
-//! runs it on std atomics inside an mmap'd region with a process-shared futex, and the `verify`
-//! crate runs the very same code under loom. `core` never depends on loom.
+//! What a user sees:
+//! - the objects: [`Spsc`] (one producer, one consumer, fixed-size records), [`Mpmc`] (many of
+//!   each), [`Frames`] (variable-length byte frames, zero-copy) and [`Semaphore`];
+//! - one [`Builder`] for all of them (`Spsc::<u64>::builder().capacity(1024).create(&name)`, then
+//!   `.open(&name)` elsewhere; see [`object`]);
+//! - names ([`ShmName`]), deadlines ([`Deadline`]) and errors ([`RingError`], [`SemError`],
+//!   [`ShmError`]), each `Debug + Display + PartialEq`.
 //!
-//! - [`shm`]: named POSIX shm, memfd and heap regions with a validated, versioned header.
-//! - [`mem`]: the `Memory` trait and its real implementation.
-//! - [`ring`]: `spsc`, `mpmc` and `frames` rings, and the futex-based eventcount they park on.
+//! Every algorithm is written once, generic over a memory model that the `verify` crate also runs
+//! under loom (so the shipped code is the modelled code); that machinery is in the hidden
+//! [`model`] module, and the public types above are aliases on real memory.
 
 #![deny(unsafe_op_in_unsafe_fn)]
-#![warn(missing_docs)]
+#![warn(missing_docs, missing_debug_implementations)]
 
-pub mod mem;
-pub mod ring;
-pub mod sem;
+mod mem;
+pub mod model;
+pub mod object;
+mod process;
+mod ring;
+mod sem;
 pub mod shm;
+
+pub use mem::Deadline;
+pub use object::Builder;
+pub use process::{ProcessError, ProcessKey};
+pub use ring::{
+    limits, Consumer, FrameConsumer, FrameProducer, Frames, FramesParams, Grant, Mpmc, MpmcParams,
+    Producer, RingError, Spsc, SpscParams, Wakeups,
+};
+pub use sem::{SemError, SemParams, MAX_LEDGER_SLOTS, MAX_PERMITS};
+pub use shm::{ShmError, ShmName};
+
+/// A counting semaphore in shared memory (see [`Semaphore::builder`]).
+pub type Semaphore = sem::Semaphore<mem::RealMemory>;
+/// Permits acquired from a [`Semaphore`], released when dropped.
+pub type Permit<'a> = sem::Permit<'a, mem::RealMemory>;

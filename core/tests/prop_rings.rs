@@ -6,8 +6,8 @@ use proptest::prelude::*;
 use proptest::test_runner::RngSeed;
 use std::collections::VecDeque;
 use std::os::fd::AsFd;
-use synclab_core::ring::{Frames, Mpmc, Placement, RingError, Spsc};
 use synclab_core::shm::HEADER_LEN;
+use synclab_core::{Frames, Mpmc, RingError, Spsc};
 
 #[derive(Clone, Debug)]
 enum Op {
@@ -36,7 +36,7 @@ proptest! {
     #[test]
     fn prop_spsc_ops_match_vecdeque(cap_log in 0u32..4, ops in ops()) {
         let cap = 1usize << cap_log;
-        let ring = Spsc::<u32>::create_in(Placement::Heap, cap).unwrap();
+        let ring = Spsc::<u32>::builder().capacity(cap).heap_region().unwrap();
         let mut p = ring.producer().unwrap();
         let mut c = ring.consumer().unwrap();
         let mut model = VecDeque::new();
@@ -74,7 +74,7 @@ proptest! {
     #[test]
     fn prop_mpmc_ops_match_vecdeque(cap_log in 1u32..4, ops in ops(), close_at in 0usize..250) {
         let cap = 1usize << cap_log;
-        let q = Mpmc::<u32>::create_in(Placement::Heap, cap).unwrap();
+        let q = Mpmc::<u32>::builder().capacity(cap).heap_region().unwrap();
         let mut model = VecDeque::new();
         let mut closed = false;
         for (i, op) in ops.into_iter().enumerate() {
@@ -120,7 +120,7 @@ proptest! {
         ops in prop::collection::vec((0u8..4, 0usize..140), 0..200),
     ) {
         let cap = 1usize << cap_log;
-        let ring = Frames::create_in(Placement::Heap, cap).unwrap();
+        let ring = Frames::builder().capacity(cap).heap_region().unwrap();
         let mut p = ring.producer().unwrap();
         let mut c = ring.consumer().unwrap();
         let max = cap / 2 - 8;
@@ -165,17 +165,19 @@ proptest! {
     }
 
     /// A region whose header was damaged is refused with a typed error naming the problem, unless
-    /// only an unchecked byte (creator pid, reserved) changed; it never panics.
+    /// only an unchecked byte (creator, reserved, type name) changed; it never panics.
     #[test]
     fn prop_corrupt_region_header_is_a_typed_error(offset in 0usize..HEADER_LEN, byte in any::<u8>()) {
-        let ring = Spsc::<u64>::create_in(Placement::Anonymous, 8).unwrap();
+        let ring = Spsc::<u64>::builder().capacity(8).anonymous().unwrap();
         let fd = ring.region().unwrap().fd().unwrap();
         let mut old = [0u8; 1];
         nix::sys::uio::pread(fd, &mut old, offset as i64).unwrap();
         nix::sys::uio::pwrite(fd, &[byte], offset as i64).unwrap();
-        let reopened = Spsc::<u64>::open_fd(fd.try_clone_to_owned().unwrap());
-        // Bytes 72..76 are the creator pid, 80..128 reserved: informational only.
-        let checked = offset < 72 || (76..80).contains(&offset);
+        let reopened = Spsc::<u64>::builder().open_fd(fd.try_clone_to_owned().unwrap());
+        // Bytes 72..76 are the creator pid, 80..88 its start time and a reserved word, 96..128
+        // the record type's name: informational only. 76..80 is the ready state, 88..96 the
+        // record type's hash.
+        let checked = offset < 72 || (76..80).contains(&offset) || (88..96).contains(&offset);
         if checked && old[0] != byte {
             prop_assert!(reopened.is_err(), "offset {} changed {:#x} -> {:#x} yet opened", offset, old[0], byte);
             let msg = reopened.err().unwrap().to_string();
@@ -196,7 +198,7 @@ proptest! {
             nix::sys::uio::pwrite(fd.as_fd(), &head.to_le_bytes(), HEADER_LEN as i64 + 128).unwrap();
         };
         if frames {
-            let ring = Frames::create_in(Placement::Anonymous, 64).unwrap();
+            let ring = Frames::builder().capacity(64).anonymous().unwrap();
             let mut p = ring.producer().unwrap();
             let mut c = ring.consumer().unwrap();
             poke(&fd_of(ring.region()));
@@ -205,7 +207,7 @@ proptest! {
                 let _ = p.try_send(b"0123456789");
             }
         } else {
-            let ring = Spsc::<u64>::create_in(Placement::Anonymous, 4).unwrap();
+            let ring = Spsc::<u64>::builder().capacity(4).anonymous().unwrap();
             let mut p = ring.producer().unwrap();
             let mut c = ring.consumer().unwrap();
             poke(&fd_of(ring.region()));

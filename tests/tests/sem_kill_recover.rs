@@ -16,9 +16,10 @@ use std::process::{Child, Command, Stdio};
 use std::sync::atomic::AtomicU64;
 use std::sync::atomic::Ordering::SeqCst;
 use std::time::Duration;
-use synclab_core::mem::{Deadline, Memory, RealMemory};
-use synclab_core::sem::{SemOptions, Semaphore};
+use synclab_core::model::{Deadline, Memory, RealMemory};
 use synclab_core::shm::ShmName;
+use synclab_core::Semaphore;
+use synclab_verify::harness_sem::HarnessSem;
 
 const WORKER_ENV: &str = "SYNCLAB_SEM_WORKER";
 const NAME_ENV: &str = "SYNCLAB_SEM_NAME";
@@ -33,17 +34,17 @@ const MAX_INSIDE: usize = 5;
 const ACQUIRES: usize = 6;
 const CONTEND_ITERS: u64 = 5_000;
 
-fn aux(sem: &Semaphore, i: usize) -> &AtomicU64 {
+fn aux(sem: &HarnessSem, i: usize) -> &AtomicU64 {
     sem.aux(i).expect("aux index in range")
 }
 
-fn set(sem: &Semaphore, i: usize, v: u64) {
+fn set(sem: &HarnessSem, i: usize, v: u64) {
     aux(sem, i).store(v, SeqCst);
     RealMemory::wake64_low(aux(sem, i), u32::MAX);
 }
 
 /// Waits (futex, no busy sleep) until aux word `i` reaches at least `want`, or the deadline.
-fn wait_for(sem: &Semaphore, i: usize, want: u64, timeout: Duration) -> bool {
+fn wait_for(sem: &HarnessSem, i: usize, want: u64, timeout: Duration) -> bool {
     let deadline = Deadline::after(timeout);
     loop {
         let v = aux(sem, i).load(SeqCst);
@@ -59,7 +60,7 @@ fn wait_for(sem: &Semaphore, i: usize, want: u64, timeout: Duration) -> bool {
 
 fn worker(role: &str) -> i32 {
     let name = ShmName::new(&std::env::var(NAME_ENV).expect("name")).expect("valid name");
-    let sem = Semaphore::open(&name).expect("open");
+    let sem = HarnessSem::open(&name).expect("open");
     match role {
         "hold2" => {
             sem.acquire_many(2).expect("acquire 2").forget();
@@ -127,7 +128,7 @@ fn worker(role: &str) -> i32 {
             let ms = t.elapsed().as_millis();
             println!("{ms}");
             match r {
-                Err(synclab_core::sem::SemError::TimedOut) if (400..1400).contains(&ms) => 0,
+                Err(synclab_core::SemError::TimedOut) if (400..1400).contains(&ms) => 0,
                 _ => 5,
             }
         }
@@ -203,8 +204,7 @@ fn check(cond: bool, what: impl Into<String>) -> Result<(), String> {
 /// A holder of 2 permits is SIGKILLed and reaped; `recover()` returns exactly 2.
 fn killed_holder_is_recovered() -> Result<(), String> {
     let name = ShmName::unique("semkill");
-    let sem =
-        Semaphore::create(&name, 2, 2, SemOptions::with_ledger()).map_err(|e| e.to_string())?;
+    let sem = HarnessSem::create(&Semaphore::builder().permits(2).max(2).ledger(64), &name)?;
     let child = spawn("hold2", &name, false);
     check(
         wait_for(&sem, HOLDING, 1, Duration::from_secs(30)),
@@ -231,8 +231,7 @@ fn killed_holder_is_recovered() -> Result<(), String> {
 /// A live holder's permits are not recovered.
 fn live_holder_is_not_recovered() -> Result<(), String> {
     let name = ShmName::unique("semlive");
-    let sem =
-        Semaphore::create(&name, 2, 2, SemOptions::with_ledger()).map_err(|e| e.to_string())?;
+    let sem = HarnessSem::create(&Semaphore::builder().permits(2).max(2).ledger(64), &name)?;
     let child = spawn("hold1-live", &name, false);
     check(
         wait_for(&sem, HOLDING, 1, Duration::from_secs(30)),
@@ -261,8 +260,7 @@ fn live_holder_is_not_recovered() -> Result<(), String> {
 /// Two processes race to recover one dead holder's entry: exactly one recovers its 2 permits.
 fn racing_recoveries_recover_once() -> Result<(), String> {
     let name = ShmName::unique("semrace");
-    let sem =
-        Semaphore::create(&name, 2, 2, SemOptions::with_ledger()).map_err(|e| e.to_string())?;
+    let sem = HarnessSem::create(&Semaphore::builder().permits(2).max(2).ledger(64), &name)?;
     let holder = spawn("hold2", &name, false);
     check(
         wait_for(&sem, HOLDING, 1, Duration::from_secs(30)),
@@ -306,8 +304,7 @@ fn racing_recoveries_recover_once() -> Result<(), String> {
 /// back until `recover()` clears the dead waiter's token and registration.
 fn killed_token_holder_is_recovered() -> Result<(), String> {
     let name = ShmName::unique("semtoken");
-    let sem =
-        Semaphore::create(&name, 1, 2, SemOptions::with_ledger()).map_err(|e| e.to_string())?;
+    let sem = HarnessSem::create(&Semaphore::builder().permits(1).max(2).ledger(64), &name)?;
     let worker = spawn("token", &name, false);
     let deadline = Deadline::after(Duration::from_secs(30));
     while !(sem.priority_held() && sem.waiters() == 1) {
@@ -342,7 +339,7 @@ fn killed_token_holder_is_recovered() -> Result<(), String> {
 /// every acquire happens, and the count ends at 2 with no waiter left.
 fn four_processes_two_permits() -> Result<(), String> {
     let name = ShmName::unique("semcontend");
-    let sem = Semaphore::create(&name, 2, 2, SemOptions::default()).map_err(|e| e.to_string())?;
+    let sem = HarnessSem::create(&Semaphore::builder().permits(2).max(2), &name)?;
     let workers: Vec<Worker> = (0..4).map(|_| spawn("contend", &name, false)).collect();
     for w in workers {
         let status = w.take().wait().map_err(|e| e.to_string())?;
@@ -385,7 +382,7 @@ fn wait_waiters(sem: &Semaphore, n: u32) -> bool {
 /// deadline: restarts do not stretch it).
 fn eintr_restarts_the_wait() -> Result<(), String> {
     let name = ShmName::unique("semeintr");
-    let sem = Semaphore::create(&name, 0, 1, SemOptions::default()).map_err(|e| e.to_string())?;
+    let sem = HarnessSem::create(&Semaphore::builder().permits(0).max(1), &name)?;
     let worker = spawn("eintr", &name, false);
     let pid = Pid::from_raw(worker.0.as_ref().map_or(0, Child::id) as i32);
     check(

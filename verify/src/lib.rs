@@ -11,6 +11,7 @@
 
 pub mod bench;
 pub mod cli;
+pub mod harness_sem;
 pub mod lin;
 pub mod models;
 pub mod procs;

@@ -4,7 +4,7 @@
 //! Bounds are stated in each model's module docs (`verify/src/models/*.rs`) and its `about`;
 //! the preemption bounds are each model's default (`synclab model --list`).
 
-use synclab_core::mem::Mutant;
+use synclab_core::model::Mutant;
 use synclab_verify::models::{self, ModelSpec};
 
 fn spec(name: &str) -> &'static ModelSpec {

@@ -2,7 +2,7 @@
 //! passes, and loom finds every mutant (ok == false). Each test states its bounds; "preemption
 //! bound K" is loom's bound. Models run the shipped `synclab_core::sem` code on `LoomMemory`.
 
-use synclab_core::mem::Mutant;
+use synclab_core::model::Mutant;
 use synclab_verify::models::find;
 use synclab_verify::models::sem::{
     SEMAPHORE, SEMAPHORE_CLOSE, SEMAPHORE_MANY, SEMAPHORE_MUTEX, SEMAPHORE_TIMEOUT,

@@ -4,7 +4,7 @@
 //! model-controlled process table deciding who is alive. Bounds: each model's default ("preemption
 //! bound K" is loom's bound), stated per test.
 
-use synclab_core::mem::Mutant;
+use synclab_core::model::Mutant;
 use synclab_verify::models::find;
 use synclab_verify::models::sem_ledger::{
     LEDGER_MUTANTS, SEMAPHORE_LEDGER, SEMAPHORE_LEDGER_PROCESS, SEMAPHORE_LEDGER_RECOVER,

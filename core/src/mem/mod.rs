@@ -71,6 +71,11 @@ pub trait Memory: Sized + Send + Sync + 'static {
     /// How many times blocking operations spin (with [`Memory::spin_hint`]) before parking.
     const SPIN_LIMIT: u32;
 
+    /// How long a blocked ring operation waits before it checks whether its peer process is
+    /// still alive (and a ledger semaphore's acquire recovers dead holders' permits). `None`
+    /// (the default, and loom's: time does not pass in a model) never checks.
+    const PEER_CHECK_INTERVAL: Option<std::time::Duration> = None;
+
     /// A spin-loop hint (`pause`); under loom, a yield so the model can make progress.
     fn spin_hint();
 

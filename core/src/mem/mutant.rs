@@ -78,6 +78,13 @@ pub enum Mutant {
     /// compare-and-swap, which can overwrite a notifier's bump and so park on a value that no
     /// later notifier will change.
     EventcountSleeperWithoutCas = 21,
+    /// rings: a process taking over the role of a dead owner writes itself in with a plain
+    /// store instead of a compare-and-swap, so two processes that both judged the owner dead
+    /// both get the role.
+    RoleTakeoverWithoutCas = 22,
+    /// rings: the role claim does not ask whether the current owner is alive, so a new process
+    /// takes the role of a live owner (two producers, or two consumers, at once).
+    RoleTakeoverOfLiveOwner = 23,
 }
 
 impl Mutant {
@@ -116,6 +123,8 @@ impl Mutant {
             Mutant::SemLedgerClaimUnlocked => "sem-ledger-claim-unlocked",
             Mutant::SemLedgerUnknownIsDead => "sem-ledger-unknown-is-dead",
             Mutant::SemLedgerRelaxedOwnerLoad => "sem-ledger-relaxed-owner-load",
+            Mutant::RoleTakeoverWithoutCas => "role-takeover-without-cas",
+            Mutant::RoleTakeoverOfLiveOwner => "role-takeover-of-live-owner",
         }
     }
 
@@ -143,5 +152,7 @@ impl Mutant {
         Mutant::SemLedgerClaimUnlocked,
         Mutant::SemLedgerUnknownIsDead,
         Mutant::SemLedgerRelaxedOwnerLoad,
+        Mutant::RoleTakeoverWithoutCas,
+        Mutant::RoleTakeoverOfLiveOwner,
     ];
 }

@@ -12,6 +12,7 @@ pub enum RealMemory {}
 
 /// A payload cell in real memory: `#[repr(transparent)]`, so a run of cells is a run of values.
 #[repr(transparent)]
+#[allow(missing_debug_implementations)] // model internals (see `crate::model`)
 pub struct RealCell<T>(UnsafeCell<T>);
 
 // SAFETY: access to the inner value is only through the unsafe `read`/`write`, whose callers
@@ -50,6 +51,10 @@ impl Memory for RealMemory {
     // About 1000 `pause`s: DESIGN.md measured that this brings a cross-vCPU wakeup from 60-80 µs
     // (futex) to about 0.3 µs when the peer answers quickly.
     const SPIN_LIMIT: u32 = 1 << 10;
+    /// 100 ms: a blocked operation notices a dead peer within about this long (plus one read of
+    /// `/proc/PID/stat`); a live peer costs one such read per 100 ms of blocking.
+    const PEER_CHECK_INTERVAL: Option<std::time::Duration> =
+        Some(std::time::Duration::from_millis(100));
 
     #[inline(always)]
     fn spin_hint() {
@@ -121,6 +126,7 @@ impl Memory for RealMemory {
 /// a value passed to the function that then *publishes* those bytes (`Grant::commit`) would
 /// keep a protected unique borrow alive while the consumer already reads them (Miri's Stacked
 /// Borrows reported exactly that).
+#[allow(missing_debug_implementations)] // model internals (see `crate::model`)
 pub struct RealBytesMut<'a> {
     ptr: *mut u8,
     len: usize,

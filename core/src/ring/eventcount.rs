@@ -48,6 +48,7 @@ pub enum Fences {
 
 /// See the module docs. `#[repr(C)]`: lives in shared regions.
 #[repr(C)]
+#[allow(missing_debug_implementations)] // model internals (see `crate::model`)
 pub struct EventCount<M: Memory> {
     /// The count (in steps of 2) and the [`SLEEPER`] bit; the futex word.
     seq: M::U32,

@@ -16,16 +16,21 @@
 //! hostile peer yields `RingError::Corrupt`, never an out-of-bounds access.
 
 use super::pair::{PairControl, Side, Wakeups};
-use super::storage::{check_capacity, header_capacity, layout_for, wrap, Placement, Storage};
+use super::storage::{check_capacity, header_capacity, layout_for, wrap, Storage};
 use super::RingError;
 use crate::mem::{Atomic, Deadline, Memory, Mutant, RealMemory, SlotCell};
-use crate::shm::{Region, RegionHeader, RegionKind, RegionLayout, ShmError, ShmName};
+use crate::object::{Builder, RegionObject, SharedObject};
+use crate::process::ProcessEnv;
+use crate::shm::{Region, RegionHeader, RegionKind, RegionLayout, ShmError, TypeFingerprint};
 use std::ops::{Deref, DerefMut};
-use std::os::fd::OwnedFd;
+use std::ptr::NonNull;
 use std::sync::atomic::Ordering::Release;
+use std::sync::Arc;
 
-/// Smallest buffer (bytes).
-pub const MIN_CAPACITY: usize = 64;
+/// Smallest buffer (bytes): the largest message is then 8 bytes.
+pub const MIN_CAPACITY: usize = 32;
+/// Buffer size of a ring whose builder was not given one (bytes).
+pub const DEFAULT_CAPACITY: usize = 64 * 1024;
 /// Largest buffer (bytes).
 pub const MAX_CAPACITY: usize = 1 << 32;
 /// Frame header length.
@@ -37,29 +42,150 @@ fn padded(len: usize) -> usize {
     HEADER + len.div_ceil(8) * 8
 }
 
+/// Creation parameters of a frame ring (see [`Frames::builder`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FramesParams {
+    /// Buffer size in bytes: a power of two in `MIN_CAPACITY..=MAX_CAPACITY` (default 64 KiB).
+    pub capacity: usize,
+    /// How blocking operations wait (recorded in the region).
+    pub wakeups: Wakeups,
+}
+
 /// A ring of byte frames (see the module docs). Cheap to clone: clones share the ring.
 pub struct Frames<M: Memory = RealMemory> {
     storage: Storage<PairControl<M>, M::Cell<u8>>,
+    pub(crate) env: Arc<dyn ProcessEnv>,
 }
 
 impl<M: Memory> Clone for Frames<M> {
     fn clone(&self) -> Self {
         Frames {
             storage: self.storage.clone(),
+            env: Arc::clone(&self.env),
         }
     }
 }
 
-impl<M: Memory> Frames<M> {
-    /// A ring on the heap (any `Memory`; this is how loom models run it). `capacity` is in
-    /// bytes; tiny rings (down to 32 bytes) are allowed here so models stay small.
-    pub fn boxed(capacity: usize) -> Result<Self, RingError> {
-        check_capacity(capacity, 32, MAX_CAPACITY)
-            .map_err(|reason| RingError::BadCapacity { capacity, reason })?;
-        let cells = (0..capacity).map(|_| M::Cell::new(0u8)).collect();
-        Ok(Frames {
-            storage: Storage::boxed(PairControl::new(Wakeups::Futex), cells),
+impl<M: Memory> std::fmt::Debug for Frames<M> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Frames")
+            .field("capacity", &self.capacity())
+            .field("wakeups", &self.wakeups())
+            .field("region", &self.storage.region().and_then(Region::name))
+            .finish()
+    }
+}
+
+impl<M: Memory> SharedObject for Frames<M> {
+    type Params = FramesParams;
+    type Error = RingError;
+
+    fn default_params() -> FramesParams {
+        FramesParams {
+            capacity: DEFAULT_CAPACITY,
+            wakeups: Wakeups::Futex,
+        }
+    }
+
+    fn check(p: &FramesParams) -> Result<(), RingError> {
+        check_capacity(p.capacity, MIN_CAPACITY, MAX_CAPACITY).map_err(|reason| {
+            RingError::BadCapacity {
+                capacity: p.capacity,
+                reason,
+            }
         })
+    }
+
+    fn on_heap(p: &FramesParams, env: Arc<dyn ProcessEnv>) -> Result<Self, RingError> {
+        let cells = (0..p.capacity).map(|_| M::Cell::new(0u8)).collect();
+        Ok(Frames {
+            storage: Storage::boxed(PairControl::new(p.wakeups), cells),
+            env,
+        })
+    }
+
+    fn shm_error(e: &RingError) -> Option<&ShmError> {
+        e.shm()
+    }
+}
+
+/// Byte frames opt out of the record-type check ([`TypeFingerprint::NONE`]).
+impl RegionObject for Frames<RealMemory> {
+    const KIND: RegionKind = RegionKind::FrameRing;
+
+    fn record() -> TypeFingerprint {
+        TypeFingerprint::NONE
+    }
+
+    fn layout(p: &FramesParams) -> RegionLayout {
+        layout_for::<PairControl<RealMemory>, <RealMemory as Memory>::Cell<u8>>(
+            Self::KIND,
+            p.capacity,
+            1,
+            1,
+        )
+    }
+
+    fn params_of(header: &RegionHeader) -> Result<FramesParams, ShmError> {
+        Ok(FramesParams {
+            capacity: header_capacity(header, MIN_CAPACITY, MAX_CAPACITY)?,
+            ..Self::default_params()
+        })
+    }
+
+    fn init(p: &FramesParams, body: NonNull<u8>, body_len: usize) {
+        Storage::<PairControl<RealMemory>, <RealMemory as Memory>::Cell<u8>>::init_body(
+            body,
+            body_len,
+            p.capacity,
+            || PairControl::new(p.wakeups),
+            |_| SlotCell::new(0u8),
+        );
+    }
+
+    fn attach(region: Region, env: Arc<dyn ProcessEnv>) -> Result<Self, RingError> {
+        Ok(Frames {
+            storage: Storage::in_region(region),
+            env,
+        })
+    }
+}
+
+impl<M: Memory> Builder<Frames<M>> {
+    /// Buffer size in bytes: a power of two in `MIN_CAPACITY..=MAX_CAPACITY` (default 64 KiB).
+    pub fn capacity(self, capacity: usize) -> Self {
+        self.with(|p| p.capacity = capacity)
+    }
+
+    /// How blocking operations wait for the other side (default [`Wakeups::Futex`]).
+    pub fn wakeups(self, wakeups: Wakeups) -> Self {
+        self.with(|p| p.wakeups = wakeups)
+    }
+}
+
+impl<M: Memory> Frames<M> {
+    /// A builder: set the capacity and wakeups, then create, open or place the ring.
+    ///
+    /// ```
+    /// use synclab_core::Frames;
+    ///
+    /// let ring = Frames::builder().capacity(64).heap().unwrap();
+    /// assert_eq!(ring.max_message(), 24);
+    /// ```
+    pub fn builder() -> Builder<Self> {
+        Builder::new()
+    }
+
+    /// The region the ring lives in (`None` on the heap).
+    pub fn region(&self) -> Option<&Region> {
+        self.storage.region()
+    }
+
+    /// Keeps a named ring's name after this process's handles drop (see [`Region::persist`]).
+    pub fn persist(&self) {
+        if let Some(r) = self.storage.region() {
+            r.persist();
+        }
     }
 
     /// Buffer size in bytes.
@@ -78,9 +204,27 @@ impl<M: Memory> Frames<M> {
         self.storage.ctrl().wakeups()
     }
 
-    /// Takes the producer role (once per ring, across all processes).
+    /// Another handle on this ring that claims roles as the process `env` describes (for models
+    /// that play several processes in one).
+    #[doc(hidden)]
+    pub fn handle_as(&self, env: Arc<dyn ProcessEnv>) -> Self {
+        Frames {
+            storage: self.storage.clone(),
+            env,
+        }
+    }
+
+    /// Whether a role of this ring is held by a process that died without closing it.
+    pub fn is_abandoned(&self) -> bool {
+        let ctrl = self.storage.ctrl();
+        ctrl.is_abandoned(Side::Producer, &*self.env)
+            || ctrl.is_abandoned(Side::Consumer, &*self.env)
+    }
+
+    /// Takes the producer role (once per ring across all processes, unless its owner died: see
+    /// `Spsc::producer`).
     pub fn producer(&self) -> Result<FrameProducer<M>, RingError> {
-        let (tail, head) = self.storage.ctrl().attach_producer()?;
+        let (tail, head) = self.storage.ctrl().attach_producer(&*self.env)?;
         Ok(FrameProducer {
             ring: self.clone(),
             tail,
@@ -88,9 +232,10 @@ impl<M: Memory> Frames<M> {
         })
     }
 
-    /// Takes the consumer role (once per ring, across all processes).
+    /// Takes the consumer role (once per ring across all processes, unless its owner died: see
+    /// `Spsc::consumer`).
     pub fn consumer(&self) -> Result<FrameConsumer<M>, RingError> {
-        let head = self.storage.ctrl().attach_consumer()?;
+        let head = self.storage.ctrl().attach_consumer(&*self.env)?;
         Ok(FrameConsumer {
             ring: self.clone(),
             head,
@@ -103,71 +248,8 @@ impl<M: Memory> Frames<M> {
     }
 }
 
-impl Frames<RealMemory> {
-    fn layout(capacity: usize) -> RegionLayout {
-        layout_for::<PairControl<RealMemory>, <RealMemory as Memory>::Cell<u8>>(
-            RegionKind::FrameRing,
-            capacity,
-            1,
-            1,
-        )
-    }
-
-    /// Creates a ring of `capacity` bytes in a new region at `placement` (parking blocking
-    /// forms).
-    pub fn create_in(placement: Placement<'_>, capacity: usize) -> Result<Self, RingError> {
-        Self::create_in_with(placement, capacity, Wakeups::Futex)
-    }
-
-    /// Creates a ring of `capacity` bytes at `placement`, its blocking forms waiting as
-    /// `wakeups` says (recorded in the region).
-    pub fn create_in_with(
-        placement: Placement<'_>,
-        capacity: usize,
-        wakeups: Wakeups,
-    ) -> Result<Self, RingError> {
-        check_capacity(capacity, MIN_CAPACITY, MAX_CAPACITY)
-            .map_err(|reason| RingError::BadCapacity { capacity, reason })?;
-        let storage = Storage::create(
-            placement,
-            &Self::layout(capacity),
-            || PairControl::new(wakeups),
-            |_| SlotCell::new(0u8),
-        )?;
-        Ok(Frames { storage })
-    }
-
-    /// Creates a ring in a new named region.
-    pub fn create(name: &ShmName, capacity: usize) -> Result<Self, RingError> {
-        Self::create_in(Placement::Named(name), capacity)
-    }
-
-    /// Opens the ring in the named region, checking kind and layout.
-    pub fn open(name: &ShmName) -> Result<Self, RingError> {
-        Ok(Frames {
-            storage: Storage::open_named(name, RegionKind::FrameRing, expected)?,
-        })
-    }
-
-    /// Opens the ring in the region behind `fd`.
-    pub fn open_fd(fd: OwnedFd) -> Result<Self, RingError> {
-        Ok(Frames {
-            storage: Storage::open_fd(fd, RegionKind::FrameRing, expected)?,
-        })
-    }
-
-    /// The region the ring lives in.
-    pub fn region(&self) -> Option<&Region> {
-        self.storage.region()
-    }
-}
-
-fn expected(header: &RegionHeader) -> Result<RegionLayout, ShmError> {
-    let capacity = header_capacity(header, MIN_CAPACITY, MAX_CAPACITY)?;
-    Ok(Frames::<RealMemory>::layout(capacity))
-}
-
 /// The producing end.
+#[must_use = "dropping the handle closes its role for good (the peer sees Closed)"]
 pub struct FrameProducer<M: Memory = RealMemory> {
     ring: Frames<M>,
     tail: u64,
@@ -176,6 +258,7 @@ pub struct FrameProducer<M: Memory = RealMemory> {
 
 /// Space reserved in the ring for one frame of exactly `len()` bytes: fill it, then
 /// [`Grant::commit`]. Dropping it without committing publishes nothing.
+#[must_use = "a grant publishes nothing unless committed"]
 pub struct Grant<'a, M: Memory> {
     producer: &'a mut FrameProducer<M>,
     view: Option<M::BytesMut<'a>>,
@@ -270,17 +353,16 @@ impl<M: Memory> FrameProducer<M> {
             let ring = self.ring.clone();
             let ctrl = ring.storage.ctrl();
             let (tail, cap) = (self.tail, ring.capacity() as u64);
-            let ready = ctrl.wait_writable(
+            ctrl.wait_for_peer(
+                Side::Producer,
+                &*ring.env,
                 || {
                     ctrl.load_head(tail, 0)
                         .map_or(true, |h| need as u64 <= cap - (tail - h))
                         || ctrl.is_closed(Side::Consumer)
                 },
                 deadline,
-            );
-            if !ready {
-                return Err(RingError::TimedOut);
-            }
+            )?;
         }
     }
 
@@ -353,6 +435,24 @@ impl<M: Memory> Grant<'_, M> {
     }
 }
 
+impl<M: Memory> std::fmt::Debug for FrameProducer<M> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FrameProducer")
+            .field("ring", &self.ring)
+            .field("tail", &self.tail)
+            .finish()
+    }
+}
+
+impl<M: Memory> std::fmt::Debug for Grant<'_, M> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Grant")
+            .field("len", &self.len)
+            .field("pad", &self.pad)
+            .finish()
+    }
+}
+
 impl<M: Memory> Drop for FrameProducer<M> {
     fn drop(&mut self) {
         self.ring.storage.ctrl().close(Side::Producer);
@@ -360,6 +460,7 @@ impl<M: Memory> Drop for FrameProducer<M> {
 }
 
 /// The consuming end.
+#[must_use = "dropping the handle closes its role for good (the peer sees Closed)"]
 pub struct FrameConsumer<M: Memory = RealMemory> {
     ring: Frames<M>,
     head: u64,
@@ -462,22 +563,30 @@ impl<M: Memory> FrameConsumer<M> {
             }
             let ctrl = self.ring.storage.ctrl();
             let head = self.head;
-            let ready = ctrl.wait_readable(
+            ctrl.wait_for_peer(
+                Side::Consumer,
+                &*self.ring.env,
                 || {
                     ctrl.load_tail(head, 0, u64::MAX).map_or(true, |t| t > head)
                         || ctrl.is_closed(Side::Producer)
                 },
                 deadline,
-            );
-            if !ready {
-                return Err(RingError::TimedOut);
-            }
+            )?;
         }
     }
 
     /// The next frame as a `Vec`, if one is published.
     pub fn try_recv(&mut self) -> Result<Vec<u8>, RingError> {
         self.try_read(<[u8]>::to_vec)
+    }
+}
+
+impl<M: Memory> std::fmt::Debug for FrameConsumer<M> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FrameConsumer")
+            .field("ring", &self.ring)
+            .field("head", &self.head)
+            .finish()
     }
 }
 

@@ -1,25 +1,59 @@
 //! Lock-free rings that live in a region and work across processes.
 //!
-//! - [`spsc`]: one producer, one consumer, fixed-size `Pod` records.
-//! - [`mpmc`]: many producers and consumers (Vyukov's bounded queue).
-//! - [`frames`]: one producer, one consumer, variable-length byte frames, zero-copy.
-//! - [`eventcount`]: the futex-based parking lot the blocking forms use.
+//! - [`Spsc`]: one producer, one consumer, fixed-size `Pod` records.
+//! - [`Mpmc`]: many producers and consumers (Vyukov's bounded queue).
+//! - [`Frames`]: one producer, one consumer, variable-length byte frames, zero-copy.
+//!
+//! Each is created and opened through its builder (`Spsc::<T>::builder()…`, see
+//! [`crate::object`]). The blocking forms park on a futex-based eventcount.
 
 mod error;
-pub mod eventcount;
-pub mod frames;
+pub(crate) mod eventcount;
+pub(crate) mod frames;
 mod line;
-pub mod mpmc;
+pub(crate) mod mpmc;
 mod pair;
-pub mod spsc;
+pub(crate) mod spsc;
 mod storage;
 
+use crate::mem::RealMemory;
+
 pub use error::RingError;
-pub use frames::{FrameConsumer, FrameProducer, Frames, Grant};
-pub use mpmc::Mpmc;
+pub use frames::FramesParams;
+pub use mpmc::MpmcParams;
 pub use pair::Wakeups;
-pub use spsc::{Consumer, Producer, Spsc};
-pub use storage::Placement;
+pub use spsc::SpscParams;
+
+/// A single-producer single-consumer ring of `T` in shared memory (see [`Spsc::builder`]).
+pub type Spsc<T> = spsc::Spsc<T, RealMemory>;
+/// The producing end of an [`Spsc`] ring.
+pub type Producer<T> = spsc::Producer<T, RealMemory>;
+/// The consuming end of an [`Spsc`] ring.
+pub type Consumer<T> = spsc::Consumer<T, RealMemory>;
+/// A many-producer many-consumer queue of `T` in shared memory (see [`Mpmc::builder`]).
+pub type Mpmc<T> = mpmc::Mpmc<T, RealMemory>;
+/// A single-producer single-consumer ring of byte frames (see [`Frames::builder`]).
+pub type Frames = frames::Frames<RealMemory>;
+/// The producing end of a [`Frames`] ring.
+pub type FrameProducer = frames::FrameProducer<RealMemory>;
+/// The consuming end of a [`Frames`] ring.
+pub type FrameConsumer = frames::FrameConsumer<RealMemory>;
+/// Room reserved in a [`Frames`] ring for one frame: fill it, then commit.
+pub type Grant<'a> = frames::Grant<'a, RealMemory>;
+
+/// Capacity limits, per ring.
+pub mod limits {
+    pub use super::frames::{
+        DEFAULT_CAPACITY as FRAMES_DEFAULT_CAPACITY, HEADER as FRAME_HEADER,
+        MAX_CAPACITY as FRAMES_MAX_CAPACITY, MIN_CAPACITY as FRAMES_MIN_CAPACITY,
+    };
+    pub use super::mpmc::{
+        DEFAULT_CAPACITY as MPMC_DEFAULT_CAPACITY, MAX_CAPACITY as MPMC_MAX_CAPACITY,
+    };
+    pub use super::spsc::{
+        DEFAULT_CAPACITY as SPSC_DEFAULT_CAPACITY, MAX_CAPACITY as SPSC_MAX_CAPACITY,
+    };
+}
 
 #[cfg(test)]
 mod tests;

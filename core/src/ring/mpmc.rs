@@ -22,18 +22,30 @@
 
 use super::eventcount::{EventCount, Fences};
 use super::line::Line;
-use super::storage::{check_capacity, header_capacity, layout_for, wrap, Placement, Storage};
+use super::storage::{check_capacity, header_capacity, layout_for, wrap, Storage};
 use super::RingError;
 use crate::mem::{Atomic, Deadline, Memory, Mutant, RealMemory, SlotCell};
-use crate::shm::{Region, RegionHeader, RegionKind, RegionLayout, ShmError, ShmName};
+use crate::object::{Builder, RegionObject, SharedObject};
+use crate::process::ProcessEnv;
+use crate::shm::{Region, RegionHeader, RegionKind, RegionLayout, ShmError, TypeFingerprint};
 use bytemuck::Pod;
 use std::marker::PhantomData;
-use std::os::fd::OwnedFd;
+use std::ptr::NonNull;
 use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release};
+use std::sync::Arc;
 
 /// Largest capacity accepted (slots). The smallest is 2: with one slot, "free for position
 /// `pos + 1`" and "holds the record of position `pos`" are the same sequence number.
 pub const MAX_CAPACITY: usize = 1 << 28;
+/// Capacity of a queue whose builder was not given one (slots).
+pub const DEFAULT_CAPACITY: usize = 1024;
+
+/// Creation parameters of an mpmc queue (see [`Mpmc::builder`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MpmcParams {
+    /// Number of slots: a power of two in `2..=MAX_CAPACITY` (default 1024).
+    pub capacity: usize,
+}
 
 /// The control block. `#[repr(C)]`: lives in shared regions.
 #[repr(C)]
@@ -75,6 +87,86 @@ impl<T: Copy + Send + 'static, M: Memory> Clone for Mpmc<T, M> {
     }
 }
 
+impl<T: Pod + Send, M: Memory> std::fmt::Debug for Mpmc<T, M> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Mpmc")
+            .field("record", &std::any::type_name::<T>())
+            .field("capacity", &self.capacity())
+            .field("len", &self.len())
+            .field("closed", &self.is_closed())
+            .field("region", &self.storage.region().and_then(Region::name))
+            .finish()
+    }
+}
+
+impl<T: Pod + Send, M: Memory> SharedObject for Mpmc<T, M> {
+    type Params = MpmcParams;
+    type Error = RingError;
+
+    fn default_params() -> MpmcParams {
+        MpmcParams {
+            capacity: DEFAULT_CAPACITY,
+        }
+    }
+
+    fn check(p: &MpmcParams) -> Result<(), RingError> {
+        check(p.capacity)
+    }
+
+    fn on_heap(p: &MpmcParams, _env: Arc<dyn ProcessEnv>) -> Result<Self, RingError> {
+        let slots = (0..p.capacity).map(new_slot::<M, T>).collect();
+        Ok(Self::from_storage(Storage::boxed(new_control(), slots)))
+    }
+
+    fn shm_error(e: &RingError) -> Option<&ShmError> {
+        e.shm()
+    }
+}
+
+impl<T: Pod + Send> RegionObject for Mpmc<T, RealMemory> {
+    const KIND: RegionKind = RegionKind::MpmcRing;
+
+    fn record() -> TypeFingerprint {
+        TypeFingerprint::of::<T>()
+    }
+
+    fn layout(p: &MpmcParams) -> RegionLayout {
+        layout_for::<MpmcControl<RealMemory>, MpmcSlot<RealMemory, T>>(
+            Self::KIND,
+            p.capacity,
+            std::mem::size_of::<T>(),
+            std::mem::align_of::<T>(),
+        )
+    }
+
+    fn params_of(header: &RegionHeader) -> Result<MpmcParams, ShmError> {
+        Ok(MpmcParams {
+            capacity: header_capacity(header, 2, MAX_CAPACITY)?,
+        })
+    }
+
+    fn init(p: &MpmcParams, body: NonNull<u8>, body_len: usize) {
+        Storage::<MpmcControl<RealMemory>, MpmcSlot<RealMemory, T>>::init_body(
+            body,
+            body_len,
+            p.capacity,
+            new_control,
+            new_slot::<RealMemory, T>,
+        );
+    }
+
+    fn attach(region: Region, _env: Arc<dyn ProcessEnv>) -> Result<Self, RingError> {
+        Self::joined(Storage::in_region(region))
+    }
+}
+
+impl<T: Pod + Send, M: Memory> Builder<Mpmc<T, M>> {
+    /// Number of slots: a power of two in `2..=MAX_CAPACITY` (default 1024).
+    pub fn capacity(self, capacity: usize) -> Self {
+        self.with(|p| p.capacity = capacity)
+    }
+}
+
 fn new_control<M: Memory>() -> MpmcControl<M> {
     MpmcControl {
         enqueue_pos: Line(M::U64::new(0)),
@@ -97,11 +189,29 @@ fn new_slot<M: Memory, T: Pod + Send>(i: usize) -> MpmcSlot<M, T> {
 }
 
 impl<T: Pod + Send, M: Memory> Mpmc<T, M> {
-    /// A queue on the heap (any `Memory`; this is how loom models run it).
-    pub fn boxed(capacity: usize) -> Result<Self, RingError> {
-        check(capacity)?;
-        let slots = (0..capacity).map(new_slot::<M, T>).collect();
-        Ok(Self::from_storage(Storage::boxed(new_control(), slots)))
+    /// A builder: set the capacity, then create, open or place the queue.
+    ///
+    /// ```
+    /// use synclab_core::Mpmc;
+    ///
+    /// let q = Mpmc::<u64>::builder().capacity(4).heap().unwrap();
+    /// q.try_push(1).unwrap();
+    /// assert_eq!(q.try_pop().unwrap(), 1);
+    /// ```
+    pub fn builder() -> Builder<Self> {
+        Builder::new()
+    }
+
+    /// The region the queue lives in (`None` on the heap).
+    pub fn region(&self) -> Option<&Region> {
+        self.storage.region()
+    }
+
+    /// Keeps a named queue's name after this process's handles drop (see [`Region::persist`]).
+    pub fn persist(&self) {
+        if let Some(r) = self.storage.region() {
+            r.persist();
+        }
     }
 
     fn from_storage(storage: Storage<MpmcControl<M>, MpmcSlot<M, T>>) -> Self {
@@ -346,58 +456,6 @@ impl<T: Pod + Send, M: Memory> Mpmc<T, M> {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
-}
-
-impl<T: Pod + Send> Mpmc<T, RealMemory> {
-    fn layout(capacity: usize) -> RegionLayout {
-        layout_for::<MpmcControl<RealMemory>, MpmcSlot<RealMemory, T>>(
-            RegionKind::MpmcRing,
-            capacity,
-            std::mem::size_of::<T>(),
-            std::mem::align_of::<T>(),
-        )
-    }
-
-    /// Creates the queue in a new region at `placement`.
-    pub fn create_in(placement: Placement<'_>, capacity: usize) -> Result<Self, RingError> {
-        check(capacity)?;
-        let storage = Storage::create(
-            placement,
-            &Self::layout(capacity),
-            new_control,
-            new_slot::<RealMemory, T>,
-        )?;
-        Ok(Self::from_storage(storage))
-    }
-
-    /// Creates the queue in a new named region.
-    pub fn create(name: &ShmName, capacity: usize) -> Result<Self, RingError> {
-        Self::create_in(Placement::Named(name), capacity)
-    }
-
-    /// Opens the queue in the named region, checking kind, record type and layout.
-    pub fn open(name: &ShmName) -> Result<Self, RingError> {
-        Self::joined(Storage::open_named(
-            name,
-            RegionKind::MpmcRing,
-            expected::<T>,
-        )?)
-    }
-
-    /// Opens the queue in the region behind `fd`.
-    pub fn open_fd(fd: OwnedFd) -> Result<Self, RingError> {
-        Self::joined(Storage::open_fd(fd, RegionKind::MpmcRing, expected::<T>)?)
-    }
-
-    /// The region the queue lives in.
-    pub fn region(&self) -> Option<&Region> {
-        self.storage.region()
-    }
-}
-
-fn expected<T: Pod + Send>(header: &RegionHeader) -> Result<RegionLayout, ShmError> {
-    let capacity = header_capacity(header, 2, MAX_CAPACITY)?;
-    Ok(Mpmc::<T, RealMemory>::layout(capacity))
 }
 
 fn check(capacity: usize) -> Result<(), RingError> {

@@ -6,17 +6,27 @@
 //! that never wrap in practice (2^64 items at 10^9/s is 584 years). The position in the buffer is
 //! `index % capacity`. Each side keeps a private copy of the other's index and reloads it only
 //! when the cached value says full/empty: the fast path touches no line the other side writes.
+//!
+//! # Roles survive crashes
+//!
+//! Each role records its owner as a packed [`ProcessKey`] (pid and start time, so a reused pid is
+//! not mistaken for the owner) in its own word: 0 = never taken. A claim CASes the word from 0,
+//! or, when the recorded owner is dead (judged through the handle's `ProcessEnv`), from that dead
+//! owner's key to the claimer's: exactly one of several claimers wins a dead owner's role, and a
+//! live owner's role is never taken. The new owner resumes from the shared index: a consumer
+//! re-reads a record whose owner died between reading it and releasing it (at least once, never
+//! lost); a producer overwrites a slot its predecessor wrote but never published. A role closed
+//! by dropping its handle stays closed (end of stream): claiming it again is `Closed`.
+//!
+//! A blocked operation wakes every `Memory::PEER_CHECK_INTERVAL` (100 ms on real memory) to ask
+//! whether the peer's owner is still alive, and returns `PeerGone` if it is not.
 
 use super::eventcount::{EventCount, Fences};
 use super::line::Line;
 use super::RingError;
-use crate::mem::{Atomic, Deadline, Memory};
+use crate::mem::{Atomic, Deadline, Memory, Mutant};
+use crate::process::{is_alive, ProcessEnv, ProcessKey};
 use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed};
-
-/// Flag: a producer attached.
-const PRODUCER: u32 = 1;
-/// Flag: a consumer attached.
-const CONSUMER: u32 = 2;
 /// Flag: the producer closed (dropped its handle).
 const PRODUCER_CLOSED: u32 = 4;
 /// Flag: the consumer closed.
@@ -52,10 +62,10 @@ pub(crate) enum Side {
 }
 
 impl Side {
-    fn attached(self) -> u32 {
+    fn peer(self) -> Side {
         match self {
-            Side::Producer => PRODUCER,
-            Side::Consumer => CONSUMER,
+            Side::Producer => Side::Consumer,
+            Side::Consumer => Side::Producer,
         }
     }
     fn closed(self) -> u32 {
@@ -83,8 +93,17 @@ pub(crate) struct PairControl<M: Memory> {
     not_empty: Line<EventCount<M>>,
     /// The producer parks here when full.
     not_full: Line<EventCount<M>>,
-    /// Role and close flags.
+    /// Close flags and the waiting discipline.
     flags: Line<M::U32>,
+    /// The owners of the two roles (see the module docs).
+    owners: Line<RoleOwners<M>>,
+}
+
+/// The role owners' words: 0 = never taken, else a packed [`ProcessKey`].
+#[repr(C)]
+pub(crate) struct RoleOwners<M: Memory> {
+    producer: M::U64,
+    consumer: M::U64,
 }
 
 impl<M: Memory> PairControl<M> {
@@ -99,7 +118,33 @@ impl<M: Memory> PairControl<M> {
                 Wakeups::Futex | Wakeups::FutexFenced => 0,
                 Wakeups::Spin => SPIN_ONLY,
             })),
+            owners: Line(RoleOwners {
+                producer: M::U64::new(0),
+                consumer: M::U64::new(0),
+            }),
         }
+    }
+
+    fn owner_word(&self, side: Side) -> &M::U64 {
+        match side {
+            Side::Producer => &self.owners.producer,
+            Side::Consumer => &self.owners.consumer,
+        }
+    }
+
+    /// The process that owns `side` now, if it was ever taken.
+    pub(crate) fn owner(&self, side: Side) -> Option<ProcessKey> {
+        // Acquire: pairs with the claim's CAS, so the liveness judgement below is made on a pid
+        // table at least as new as the claim (as the ledger's owner loads).
+        match self.owner_word(side).load(Acquire) {
+            0 => None,
+            w => Some(ProcessKey::from_word(w)),
+        }
+    }
+
+    /// Whether `side` was taken by a process that is now dead, and not closed.
+    pub(crate) fn is_abandoned(&self, side: Side, env: &dyn ProcessEnv) -> bool {
+        !self.is_closed(side) && self.owner(side).is_some_and(|k| !is_alive::<M>(k, env))
     }
 
     /// How the ring waits: `None` for [`Wakeups::Spin`], else the eventcounts' fences.
@@ -143,6 +188,43 @@ impl<M: Memory> PairControl<M> {
         }
     }
 
+    /// `waiter` waits until `ready()` (Ok) or `deadline` (`TimedOut`), in slices of
+    /// `M::PEER_CHECK_INTERVAL`; after each slice it returns `PeerGone` if the peer role's owner
+    /// has died (see the module docs).
+    pub(crate) fn wait_for_peer(
+        &self,
+        waiter: Side,
+        env: &dyn ProcessEnv,
+        mut ready: impl FnMut() -> bool,
+        deadline: Option<Deadline>,
+    ) -> Result<(), RingError> {
+        loop {
+            let slice = M::PEER_CHECK_INTERVAL.map(Deadline::after);
+            let until = match (slice, deadline) {
+                (Some(s), Some(d)) => Some(s.min(d)),
+                (s, d) => s.or(d),
+            };
+            let ok = match waiter {
+                Side::Consumer => self.wait_readable(&mut ready, until),
+                Side::Producer => self.wait_writable(&mut ready, until),
+            };
+            if ok {
+                return Ok(());
+            }
+            if deadline.is_some_and(M::expired) || slice.is_none() {
+                return Err(RingError::TimedOut);
+            }
+            let peer = waiter.peer();
+            if self.is_abandoned(peer, env) {
+                let pid = self.owner(peer).map_or(0, |k| k.pid);
+                return Err(RingError::PeerGone {
+                    role: peer.name(),
+                    pid,
+                });
+            }
+        }
+    }
+
     /// Consumer: wait until `ready()` (true) or `deadline` (false).
     pub(crate) fn wait_readable(
         &self,
@@ -167,27 +249,50 @@ impl<M: Memory> PairControl<M> {
         }
     }
 
-    /// Claims `side`; fails if some handle (in any process) already did, or if the ring uses
-    /// asymmetric barriers and this process cannot join them.
-    fn claim(&self, side: Side) -> Result<(), RingError> {
+    /// Claims `side` (see the module docs); fails with `RoleTaken` if a live process (this one
+    /// included) holds it, `Closed` if it was closed, or `Unsupported` if the ring uses asymmetric
+    /// barriers and this process cannot join them.
+    fn claim(&self, side: Side, env: &dyn ProcessEnv) -> Result<(), RingError> {
         if self.fences() == Some(Fences::Asymmetric) && !M::join_asymmetric() {
             return Err(RingError::Unsupported(
                 "the ring was created to use membarrier(2), which this process cannot use \
                  (create it with Wakeups::FutexFenced where membarrier is forbidden)",
             ));
         }
-        // AcqRel: a claim after a previous holder's close sees everything it did (not needed by
-        // the protocol today, but cheap and keeps reasoning simple).
-        let prev = self.flags.fetch_or(side.attached(), AcqRel);
-        if prev & side.attached() != 0 {
-            return Err(RingError::RoleTaken(side.name()));
+        if self.is_closed(side) {
+            return Err(RingError::Closed);
         }
-        Ok(())
+        let me = env.me().map_err(|e| RingError::Process(e.0))?.pack();
+        let word = self.owner_word(side);
+        // Acquire: as in `owner`.
+        let mut cur = word.load(Acquire);
+        loop {
+            if cur != 0 {
+                let owner = ProcessKey::from_word(cur);
+                let live = cur == me || is_alive::<M>(owner, env);
+                if live && !M::mutant(Mutant::RoleTakeoverOfLiveOwner) {
+                    return Err(RingError::RoleTaken(side.name()));
+                }
+            }
+            if M::mutant(Mutant::RoleTakeoverWithoutCas) && cur != 0 {
+                // Release: as the CAS below.
+                word.store(me, std::sync::atomic::Ordering::Release);
+                return Ok(());
+            }
+            // AcqRel: Acquire so the new owner sees what the previous owner published (its
+            // index stores are Release anyway); Release so a later claimer's Acquire load of the
+            // word is ordered after this claim. Failure: Acquire, as the load above.
+            match word.compare_exchange(cur, me, AcqRel, Acquire) {
+                Ok(_) => return Ok(()),
+                Err(now) => cur = now,
+            }
+        }
     }
 
-    /// Claims the producer role; returns `(tail, head)` to start from.
-    pub(crate) fn attach_producer(&self) -> Result<(u64, u64), RingError> {
-        self.claim(Side::Producer)?;
+    /// Claims the producer role as the process `env` describes; returns `(tail, head)` to start
+    /// from.
+    pub(crate) fn attach_producer(&self, env: &dyn ProcessEnv) -> Result<(u64, u64), RingError> {
+        self.claim(Side::Producer, env)?;
         // Acquire: pairs with the Release stores of `tail`/`head`; a fresh ring reads 0 and 0,
         // an opened corrupt one is caught by `load_head`'s validation.
         let tail = self.tail.load(Acquire);
@@ -195,9 +300,9 @@ impl<M: Memory> PairControl<M> {
         Ok((tail, head))
     }
 
-    /// Claims the consumer role; returns `head` to start from.
-    pub(crate) fn attach_consumer(&self) -> Result<u64, RingError> {
-        self.claim(Side::Consumer)?;
+    /// Claims the consumer role as the process `env` describes; returns `head` to start from.
+    pub(crate) fn attach_consumer(&self, env: &dyn ProcessEnv) -> Result<u64, RingError> {
+        self.claim(Side::Consumer, env)?;
         // Acquire: as in `attach_producer`.
         Ok(self.head.load(Acquire))
     }

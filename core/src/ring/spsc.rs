@@ -15,22 +15,37 @@
 //! the region, so a second producer (in any process) is refused.
 
 use super::pair::{PairControl, Side, Wakeups};
-use super::storage::{check_capacity, header_capacity, layout_for, wrap, Placement, Storage};
+use super::storage::{check_capacity, header_capacity, layout_for, wrap, Storage};
 use super::RingError;
 use crate::mem::{Atomic, Deadline, Memory, Mutant, RealMemory, SlotCell};
-use crate::shm::{Region, RegionHeader, RegionKind, RegionLayout, ShmError, ShmName};
+use crate::object::{Builder, RegionObject, SharedObject};
+use crate::process::ProcessEnv;
+use crate::shm::{Region, RegionHeader, RegionKind, RegionLayout, ShmError, TypeFingerprint};
 use bytemuck::Pod;
 use std::marker::PhantomData;
-use std::os::fd::OwnedFd;
+use std::ptr::NonNull;
 use std::sync::atomic::Ordering::Release;
+use std::sync::Arc;
 
 /// Largest capacity accepted (slots).
 pub const MAX_CAPACITY: usize = 1 << 30;
+/// Capacity of a ring whose builder was not given one (slots).
+pub const DEFAULT_CAPACITY: usize = 1024;
+
+/// Creation parameters of an spsc ring (see [`Spsc::builder`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SpscParams {
+    /// Number of slots: a power of two in `1..=MAX_CAPACITY` (default 1024).
+    pub capacity: usize,
+    /// How blocking operations wait (recorded in the region).
+    pub wakeups: Wakeups,
+}
 
 /// A single-producer single-consumer ring of `T` (see the module docs). Cheap to clone: clones
 /// share the ring.
 pub struct Spsc<T: Pod + Send, M: Memory = RealMemory> {
     pub(crate) storage: Storage<PairControl<M>, M::Cell<T>>,
+    pub(crate) env: Arc<dyn ProcessEnv>,
     _t: PhantomData<T>,
 }
 
@@ -38,31 +53,133 @@ impl<T: Pod + Send, M: Memory> Clone for Spsc<T, M> {
     fn clone(&self) -> Self {
         Spsc {
             storage: self.storage.clone(),
+            env: Arc::clone(&self.env),
             _t: PhantomData,
         }
     }
 }
 
+impl<T: Pod + Send, M: Memory> std::fmt::Debug for Spsc<T, M> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Spsc")
+            .field("record", &std::any::type_name::<T>())
+            .field("capacity", &self.capacity())
+            .field("wakeups", &self.wakeups())
+            .field("region", &self.storage.region().and_then(Region::name))
+            .finish()
+    }
+}
+
+impl<T: Pod + Send, M: Memory> SharedObject for Spsc<T, M> {
+    type Params = SpscParams;
+    type Error = RingError;
+
+    fn default_params() -> SpscParams {
+        SpscParams {
+            capacity: DEFAULT_CAPACITY,
+            wakeups: Wakeups::Futex,
+        }
+    }
+
+    fn check(p: &SpscParams) -> Result<(), RingError> {
+        check(p.capacity)
+    }
+
+    fn on_heap(p: &SpscParams, env: Arc<dyn ProcessEnv>) -> Result<Self, RingError> {
+        let slots = (0..p.capacity).map(|_| M::Cell::new(T::zeroed())).collect();
+        let storage = Storage::boxed(PairControl::new(p.wakeups), slots);
+        Ok(Self::from_storage(storage, env))
+    }
+
+    fn shm_error(e: &RingError) -> Option<&ShmError> {
+        e.shm()
+    }
+}
+
+impl<T: Pod + Send> RegionObject for Spsc<T, RealMemory> {
+    const KIND: RegionKind = RegionKind::SpscRing;
+
+    fn record() -> TypeFingerprint {
+        TypeFingerprint::of::<T>()
+    }
+
+    fn layout(p: &SpscParams) -> RegionLayout {
+        layout_for::<PairControl<RealMemory>, <RealMemory as Memory>::Cell<T>>(
+            Self::KIND,
+            p.capacity,
+            std::mem::size_of::<T>(),
+            std::mem::align_of::<T>(),
+        )
+    }
+
+    fn params_of(header: &RegionHeader) -> Result<SpscParams, ShmError> {
+        Ok(SpscParams {
+            capacity: header_capacity(header, 1, MAX_CAPACITY)?,
+            ..Self::default_params()
+        })
+    }
+
+    fn init(p: &SpscParams, body: NonNull<u8>, body_len: usize) {
+        Storage::<PairControl<RealMemory>, <RealMemory as Memory>::Cell<T>>::init_body(
+            body,
+            body_len,
+            p.capacity,
+            || PairControl::new(p.wakeups),
+            |_| SlotCell::new(T::zeroed()),
+        );
+    }
+
+    fn attach(region: Region, env: Arc<dyn ProcessEnv>) -> Result<Self, RingError> {
+        Ok(Self::from_storage(Storage::in_region(region), env))
+    }
+}
+
+impl<T: Pod + Send, M: Memory> Builder<Spsc<T, M>> {
+    /// Number of slots: a power of two in `1..=MAX_CAPACITY` (default 1024).
+    pub fn capacity(self, capacity: usize) -> Self {
+        self.with(|p| p.capacity = capacity)
+    }
+
+    /// How blocking operations wait for the other side (default [`Wakeups::Futex`]).
+    pub fn wakeups(self, wakeups: Wakeups) -> Self {
+        self.with(|p| p.wakeups = wakeups)
+    }
+}
+
 impl<T: Pod + Send, M: Memory> Spsc<T, M> {
-    /// A ring on the heap (any `Memory`; this is how loom models run it).
-    pub fn boxed(capacity: usize) -> Result<Self, RingError> {
-        Self::boxed_with(capacity, Wakeups::Futex)
+    /// A builder: set the capacity and wakeups, then create, open or place the ring.
+    ///
+    /// ```
+    /// use synclab_core::{Spsc, Wakeups};
+    ///
+    /// let ring = Spsc::<u32>::builder().capacity(4).wakeups(Wakeups::Spin).heap().unwrap();
+    /// assert_eq!(ring.capacity(), 4);
+    /// ```
+    pub fn builder() -> Builder<Self> {
+        Builder::new()
     }
 
-    /// A ring on the heap whose blocking forms wait as `wakeups` says.
-    pub fn boxed_with(capacity: usize, wakeups: Wakeups) -> Result<Self, RingError> {
-        check(capacity)?;
-        let slots = (0..capacity).map(|_| M::Cell::new(T::zeroed())).collect();
-        Ok(Self::from_storage(Storage::boxed(
-            PairControl::new(wakeups),
-            slots,
-        )))
-    }
-
-    fn from_storage(storage: Storage<PairControl<M>, M::Cell<T>>) -> Self {
+    fn from_storage(
+        storage: Storage<PairControl<M>, M::Cell<T>>,
+        env: Arc<dyn ProcessEnv>,
+    ) -> Self {
         Spsc {
             storage,
+            env,
             _t: PhantomData,
+        }
+    }
+
+    /// The region the ring lives in (`None` on the heap).
+    pub fn region(&self) -> Option<&Region> {
+        self.storage.region()
+    }
+
+    /// Keeps a named ring's name after this process's handles drop, so a process started later
+    /// can still open it (no effect on anonymous and heap rings).
+    pub fn persist(&self) {
+        if let Some(r) = self.storage.region() {
+            r.persist();
         }
     }
 
@@ -77,9 +194,41 @@ impl<T: Pod + Send, M: Memory> Spsc<T, M> {
         self.storage.ctrl().wakeups()
     }
 
-    /// Takes the producer role (once per ring, across all processes).
+    /// Another handle on this ring that claims roles as the process `env` describes (for models
+    /// that play several processes in one).
+    #[doc(hidden)]
+    pub fn handle_as(&self, env: Arc<dyn ProcessEnv>) -> Self {
+        Spsc {
+            storage: self.storage.clone(),
+            env,
+            _t: PhantomData,
+        }
+    }
+
+    /// Whether a role of this ring is held by a process that died without closing it (a new
+    /// process may then take it over with [`Spsc::producer`] / [`Spsc::consumer`]).
+    pub fn is_abandoned(&self) -> bool {
+        let ctrl = self.storage.ctrl();
+        ctrl.is_abandoned(Side::Producer, &*self.env)
+            || ctrl.is_abandoned(Side::Consumer, &*self.env)
+    }
+
+    /// Takes the producer role: once per ring across all processes, unless its owner died, in
+    /// which case this process takes it over and resumes after the last published record.
+    /// `RoleTaken` while a live process holds it; `Closed` once a producer closed it.
+    ///
+    /// ```
+    /// use synclab_core::{RingError, Spsc};
+    ///
+    /// let ring = Spsc::<u64>::builder().capacity(2).heap().unwrap();
+    /// let mut p = ring.producer().unwrap();
+    /// assert!(matches!(ring.producer(), Err(RingError::RoleTaken("producer"))));
+    /// p.try_push(1).unwrap();
+    /// p.try_push(2).unwrap();
+    /// assert_eq!(p.try_push(3), Err(RingError::Full));
+    /// ```
     pub fn producer(&self) -> Result<Producer<T, M>, RingError> {
-        let (tail, head) = self.storage.ctrl().attach_producer()?;
+        let (tail, head) = self.storage.ctrl().attach_producer(&*self.env)?;
         Ok(Producer {
             ring: self.clone(),
             tail,
@@ -88,9 +237,25 @@ impl<T: Pod + Send, M: Memory> Spsc<T, M> {
         })
     }
 
-    /// Takes the consumer role (once per ring, across all processes).
+    /// Takes the consumer role: once per ring across all processes, unless its owner died, in
+    /// which case this process takes it over and resumes at the first record not yet released
+    /// (a record the dead owner read but had not released is delivered again: nothing committed
+    /// is lost).
+    ///
+    /// ```
+    /// use synclab_core::{RingError, Spsc};
+    ///
+    /// let ring = Spsc::<u64>::builder().capacity(4).heap().unwrap();
+    /// let mut p = ring.producer().unwrap();
+    /// let mut c = ring.consumer().unwrap();
+    /// assert_eq!(c.try_pop(), Err(RingError::Empty));
+    /// p.push(5).unwrap();
+    /// assert_eq!(c.pop().unwrap(), 5);
+    /// drop(p);
+    /// assert_eq!(c.pop(), Err(RingError::Closed));
+    /// ```
     pub fn consumer(&self) -> Result<Consumer<T, M>, RingError> {
-        let head = self.storage.ctrl().attach_consumer()?;
+        let head = self.storage.ctrl().attach_consumer(&*self.env)?;
         Ok(Consumer {
             ring: self.clone(),
             head,
@@ -98,73 +263,6 @@ impl<T: Pod + Send, M: Memory> Spsc<T, M> {
             slot: slot_of(head, self.capacity()),
         })
     }
-}
-
-impl<T: Pod + Send> Spsc<T, RealMemory> {
-    fn layout(capacity: usize) -> RegionLayout {
-        layout_for::<PairControl<RealMemory>, <RealMemory as Memory>::Cell<T>>(
-            RegionKind::SpscRing,
-            capacity,
-            std::mem::size_of::<T>(),
-            std::mem::align_of::<T>(),
-        )
-    }
-
-    /// Creates the ring in a new region at `placement` (parking blocking forms).
-    pub fn create_in(placement: Placement<'_>, capacity: usize) -> Result<Self, RingError> {
-        Self::create_in_with(placement, capacity, Wakeups::Futex)
-    }
-
-    /// Creates the ring in a new region at `placement`, its blocking forms waiting as `wakeups`
-    /// says (recorded in the region: every process that opens it gets the same behaviour).
-    pub fn create_in_with(
-        placement: Placement<'_>,
-        capacity: usize,
-        wakeups: Wakeups,
-    ) -> Result<Self, RingError> {
-        check(capacity)?;
-        let storage = Storage::create(
-            placement,
-            &Self::layout(capacity),
-            || PairControl::new(wakeups),
-            |_| SlotCell::new(T::zeroed()),
-        )?;
-        Ok(Self::from_storage(storage))
-    }
-
-    /// Creates the ring in a new named region (unlinked when the last handle of this process
-    /// drops, unless the region is persisted).
-    pub fn create(name: &ShmName, capacity: usize) -> Result<Self, RingError> {
-        Self::create_in(Placement::Named(name), capacity)
-    }
-
-    /// Opens the ring in the named region, checking kind, record type and layout.
-    pub fn open(name: &ShmName) -> Result<Self, RingError> {
-        Ok(Self::from_storage(Storage::open_named(
-            name,
-            RegionKind::SpscRing,
-            expected::<T>,
-        )?))
-    }
-
-    /// Opens the ring in the region behind `fd` (e.g. a memfd inherited from the parent).
-    pub fn open_fd(fd: OwnedFd) -> Result<Self, RingError> {
-        Ok(Self::from_storage(Storage::open_fd(
-            fd,
-            RegionKind::SpscRing,
-            expected::<T>,
-        )?))
-    }
-
-    /// The region the ring lives in.
-    pub fn region(&self) -> Option<&Region> {
-        self.storage.region()
-    }
-}
-
-fn expected<T: Pod + Send>(header: &RegionHeader) -> Result<RegionLayout, ShmError> {
-    let capacity = header_capacity(header, 1, MAX_CAPACITY)?;
-    Ok(Spsc::<T, RealMemory>::layout(capacity))
 }
 
 /// The slot of position `index`: computed once, when a handle attaches.
@@ -191,6 +289,7 @@ fn check(capacity: usize) -> Result<(), RingError> {
 }
 
 /// The producing end. Not `Clone`: there is exactly one.
+#[must_use = "dropping the handle closes its role for good (the peer sees Closed)"]
 pub struct Producer<T: Pod + Send, M: Memory = RealMemory> {
     ring: Spsc<T, M>,
     /// Our own index: records published so far (the shared `tail` equals it).
@@ -284,7 +383,9 @@ impl<T: Pod + Send, M: Memory> Producer<T, M> {
         Ok(n)
     }
 
-    /// Pushes `value`, spinning then parking while the ring is full.
+    /// Pushes `value`, spinning then parking while the ring is full. `Err(Closed)` if the
+    /// consumer closed; `Err(PeerGone)` within about 100 ms of the consumer's process dying
+    /// while this waits.
     pub fn push(&mut self, value: T) -> Result<(), RingError> {
         self.push_until(value, None)
     }
@@ -299,17 +400,16 @@ impl<T: Pod + Send, M: Memory> Producer<T, M> {
             let ring = self.ring.clone();
             let ctrl = ring.storage.ctrl();
             let (tail, cap) = (self.tail, self.ring.capacity() as u64);
-            let ready = ctrl.wait_writable(
+            ctrl.wait_for_peer(
+                Side::Producer,
+                &*ring.env,
                 || {
                     // A corrupt head makes `try_push` report it; closed wakes us to report it.
                     ctrl.load_head(tail, 0).map_or(true, |h| tail - h < cap)
                         || ctrl.is_closed(Side::Consumer)
                 },
                 deadline,
-            );
-            if !ready {
-                return Err(RingError::TimedOut);
-            }
+            )?;
         }
     }
 
@@ -333,6 +433,15 @@ impl<T: Pod + Send, M: Memory> Producer<T, M> {
     }
 }
 
+impl<T: Pod + Send, M: Memory> std::fmt::Debug for Producer<T, M> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Producer")
+            .field("ring", &self.ring)
+            .field("tail", &self.tail)
+            .finish()
+    }
+}
+
 impl<T: Pod + Send, M: Memory> Drop for Producer<T, M> {
     fn drop(&mut self) {
         self.ring.storage.ctrl().close(Side::Producer);
@@ -340,6 +449,7 @@ impl<T: Pod + Send, M: Memory> Drop for Producer<T, M> {
 }
 
 /// The consuming end. Not `Clone`: there is exactly one.
+#[must_use = "dropping the handle closes its role for good (the peer sees Closed)"]
 pub struct Consumer<T: Pod + Send, M: Memory = RealMemory> {
     ring: Spsc<T, M>,
     /// Our own index: records consumed so far.
@@ -431,7 +541,9 @@ impl<T: Pod + Send, M: Memory> Consumer<T, M> {
         Ok(n)
     }
 
-    /// Pops one record, spinning then parking while the ring is empty.
+    /// Pops one record, spinning then parking while the ring is empty. `Err(Closed)` once the
+    /// producer closed and everything is read; `Err(PeerGone)` within about 100 ms of the
+    /// producer's process dying while this waits with nothing left to read.
     pub fn pop(&mut self) -> Result<T, RingError> {
         self.pop_until(None)
     }
@@ -464,7 +576,9 @@ impl<T: Pod + Send, M: Memory> Consumer<T, M> {
     fn wait_readable(&self, deadline: Option<Deadline>) -> Result<(), RingError> {
         let ctrl = self.ctrl();
         let head = self.head;
-        let ready = ctrl.wait_readable(
+        ctrl.wait_for_peer(
+            Side::Consumer,
+            &*self.ring.env,
             || {
                 // Relaxed would do for the test itself, but `load_tail` is the one validated
                 // path; the Acquire it uses is free on x86 and cheap elsewhere.
@@ -472,17 +586,21 @@ impl<T: Pod + Send, M: Memory> Consumer<T, M> {
                     || ctrl.is_closed(Side::Producer)
             },
             deadline,
-        );
-        if ready {
-            Ok(())
-        } else {
-            Err(RingError::TimedOut)
-        }
+        )
     }
 
     /// The ring.
     pub fn ring(&self) -> &Spsc<T, M> {
         &self.ring
+    }
+}
+
+impl<T: Pod + Send, M: Memory> std::fmt::Debug for Consumer<T, M> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Consumer")
+            .field("ring", &self.ring)
+            .field("head", &self.head)
+            .finish()
     }
 }
 

@@ -4,22 +4,10 @@
 //! Region body layout: the control block `C` at offset 0, then `n` slots `S` starting at the next
 //! multiple of 128 bytes (and of `align_of::<S>()`).
 
-use crate::shm::{Region, RegionHeader, RegionKind, RegionLayout, ShmError, ShmName};
+use crate::shm::{Region, RegionKind, RegionLayout, ShmError};
 use std::any::Any;
-use std::os::fd::OwnedFd;
 use std::ptr::NonNull;
 use std::sync::Arc;
-
-/// Where to create a ring's region.
-#[derive(Clone, Copy, Debug)]
-pub enum Placement<'a> {
-    /// A named POSIX shm object.
-    Named(&'a ShmName),
-    /// An anonymous memfd (hand the fd to children).
-    Anonymous,
-    /// Heap memory: one process only (tests, Miri).
-    Heap,
-}
 
 /// A control block and `n` slots, kept alive by an owner (a region or a heap allocation).
 pub(crate) struct Storage<C, S> {
@@ -95,58 +83,31 @@ impl<C: Send + Sync + 'static, S: Send + Sync + 'static> Storage<C, S> {
         }
     }
 
-    /// In a new region at `placement`, with the control block and every slot placement-initialised
-    /// before the region is marked ready.
-    pub(crate) fn create(
-        placement: Placement<'_>,
-        layout: &RegionLayout,
+    /// Placement-initialises a region body: the control block at offset 0, then every slot.
+    pub(crate) fn init_body(
+        body: NonNull<u8>,
+        body_len: usize,
+        n: usize,
         ctrl: impl FnOnce() -> C,
         slot: impl Fn(usize) -> S,
-    ) -> Result<Self, ShmError> {
-        let n = layout.capacity as usize;
-        let init = |body: NonNull<u8>, body_len: usize| {
-            assert!(body_len >= slots_offset::<C, S>() + n * std::mem::size_of::<S>());
-            // SAFETY: the body is 128-aligned (page-aligned mapping + 128-byte header), at least
-            // `body_len` bytes, and not yet shared with anyone (the region is not ready). `C` fits
-            // at offset 0 and the slots at `slots_offset`, as asserted above; alignment of `C`
-            // and `S` is at most 128 (they are `#[repr(C)]` atomics and cells, `Line` is 128).
-            unsafe {
-                body.cast::<C>().as_ptr().write(ctrl());
-                let first = body.as_ptr().add(slots_offset::<C, S>()).cast::<S>();
-                for i in 0..n {
-                    first.add(i).write(slot(i));
-                }
+    ) {
+        assert!(body_len >= slots_offset::<C, S>() + n * std::mem::size_of::<S>());
+        // SAFETY: the body is 128-aligned (page-aligned mapping + 128-byte header), at least
+        // `body_len` bytes, and not yet shared with anyone (the region is not ready). `C` fits
+        // at offset 0 and the slots at `slots_offset`, as asserted above; alignment of `C`
+        // and `S` is at most 128 (they are `#[repr(C)]` atomics and cells, `Line` is 128).
+        unsafe {
+            body.cast::<C>().as_ptr().write(ctrl());
+            let first = body.as_ptr().add(slots_offset::<C, S>()).cast::<S>();
+            for i in 0..n {
+                first.add(i).write(slot(i));
             }
-        };
-        let region = match placement {
-            Placement::Named(name) => Region::create_named(name, layout, init)?,
-            Placement::Anonymous => Region::create_anonymous(layout, init)?,
-            Placement::Heap => Region::create_heap(layout, init)?,
-        };
-        Ok(Self::in_region(region))
-    }
-
-    /// Opens the named region, validating its header against `expected`.
-    pub(crate) fn open_named(
-        name: &ShmName,
-        kind: RegionKind,
-        expected: impl FnOnce(&RegionHeader) -> Result<RegionLayout, ShmError>,
-    ) -> Result<Self, ShmError> {
-        Ok(Self::in_region(Region::open_named(name, kind, expected)?))
-    }
-
-    /// Opens the region behind `fd`, validating its header against `expected`.
-    pub(crate) fn open_fd(
-        fd: OwnedFd,
-        kind: RegionKind,
-        expected: impl FnOnce(&RegionHeader) -> Result<RegionLayout, ShmError>,
-    ) -> Result<Self, ShmError> {
-        Ok(Self::in_region(Region::open_fd(fd, kind, expected)?))
+        }
     }
 
     /// Views a validated region: the layout check in `open` (or our own `create`) guarantees the
     /// body holds `C` and `capacity` slots of `S`.
-    fn in_region(region: Region) -> Self {
+    pub(crate) fn in_region(region: Region) -> Self {
         let n = region.layout().capacity as usize;
         assert!(region.body_len() >= slots_offset::<C, S>() + n * std::mem::size_of::<S>());
         let body = region.body();

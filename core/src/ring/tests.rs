@@ -7,7 +7,7 @@ use crate::mem::RealMemory;
 use std::sync::atomic::Ordering;
 
 fn heap_spsc(cap: usize) -> Spsc<u64> {
-    Spsc::create_in(Placement::Heap, cap).unwrap()
+    Spsc::builder().capacity(cap).heap_region().unwrap()
 }
 
 #[test]
@@ -54,7 +54,11 @@ fn miri_spsc_batches_publish_in_order() {
 fn miri_spsc_threads_blocking() {
     // Under Miri `membarrier` is unavailable, so `Futex` rings take the fenced path there.
     for wakeups in [Wakeups::Futex, Wakeups::FutexFenced] {
-        let ring = Spsc::<u64>::create_in_with(Placement::Heap, 4, wakeups).unwrap();
+        let ring = Spsc::<u64>::builder()
+            .capacity(4)
+            .wakeups(wakeups)
+            .heap_region()
+            .unwrap();
         let mut p = ring.producer().unwrap();
         let mut c = ring.consumer().unwrap();
         let n = if cfg!(miri) { 50 } else { 100_000 };
@@ -84,16 +88,28 @@ fn rings_record_how_they_wait() {
         (Wakeups::FutexFenced, Wakeups::FutexFenced),
         (Wakeups::Spin, Wakeups::Spin),
     ] {
-        let ring = Spsc::<u64>::create_in_with(Placement::Heap, 4, asked).unwrap();
+        let ring = Spsc::<u64>::builder()
+            .capacity(4)
+            .wakeups(asked)
+            .heap_region()
+            .unwrap();
         assert_eq!(ring.wakeups(), got);
-        let frames = Frames::create_in_with(Placement::Heap, 64, asked).unwrap();
+        let frames = Frames::builder()
+            .capacity(64)
+            .wakeups(asked)
+            .heap_region()
+            .unwrap();
         assert_eq!(frames.wakeups(), got);
     }
 }
 
 #[test]
 fn miri_spin_only_rings_block_without_parking() {
-    let ring = Spsc::<u64>::create_in_with(Placement::Heap, 4, Wakeups::Spin).unwrap();
+    let ring = Spsc::<u64>::builder()
+        .capacity(4)
+        .wakeups(Wakeups::Spin)
+        .heap_region()
+        .unwrap();
     let mut p = ring.producer().unwrap();
     let mut c = ring.consumer().unwrap();
     let n = if cfg!(miri) { 30 } else { 100_000 };
@@ -107,7 +123,11 @@ fn miri_spin_only_rings_block_without_parking() {
     }
     t.join().unwrap();
     assert!(matches!(c.pop(), Err(RingError::Closed)));
-    let frames = Frames::create_in_with(Placement::Heap, 64, Wakeups::Spin).unwrap();
+    let frames = Frames::builder()
+        .capacity(64)
+        .wakeups(Wakeups::Spin)
+        .heap_region()
+        .unwrap();
     let mut fp = frames.producer().unwrap();
     let mut fc = frames.consumer().unwrap();
     let t = std::thread::spawn(move || {
@@ -148,7 +168,7 @@ fn spsc_corrupt_tail_is_an_error_not_a_read() {
 
 #[test]
 fn miri_mpmc_fifo_single_thread() {
-    let q: Mpmc<u32> = Mpmc::create_in(Placement::Heap, 4).unwrap();
+    let q: Mpmc<u32> = Mpmc::builder().capacity(4).heap_region().unwrap();
     for lap in 0..5u32 {
         for i in 0..4 {
             q.try_push(lap * 10 + i).unwrap();
@@ -166,7 +186,7 @@ fn miri_mpmc_fifo_single_thread() {
 
 #[test]
 fn miri_mpmc_threads_no_loss_no_duplicate() {
-    let q: Mpmc<u64> = Mpmc::create_in(Placement::Heap, 4).unwrap();
+    let q: Mpmc<u64> = Mpmc::builder().capacity(4).heap_region().unwrap();
     let per = if cfg!(miri) { 20 } else { 20_000 };
     let producers: Vec<_> = (0..2u64)
         .map(|id| {
@@ -215,7 +235,7 @@ fn miri_mpmc_threads_no_loss_no_duplicate() {
 
 #[test]
 fn miri_frames_roundtrip_with_wrap_and_oversize() {
-    let ring: Frames = Frames::create_in(Placement::Heap, 64).unwrap();
+    let ring: Frames = Frames::builder().capacity(64).heap_region().unwrap();
     let mut p = ring.producer().unwrap();
     let mut c = ring.consumer().unwrap();
     assert_eq!(p.max_message(), 24);
@@ -249,7 +269,11 @@ fn miri_frames_threads_blocking() {
 }
 
 fn frames_threads_blocking(wakeups: Wakeups) {
-    let ring: Frames = Frames::create_in_with(Placement::Heap, 128, wakeups).unwrap();
+    let ring: Frames = Frames::builder()
+        .capacity(128)
+        .wakeups(wakeups)
+        .heap_region()
+        .unwrap();
     let mut p = ring.producer().unwrap();
     let mut c = ring.consumer().unwrap();
     let n = if cfg!(miri) { 30 } else { 50_000u32 };
@@ -280,7 +304,7 @@ fn frames_threads_blocking(wakeups: Wakeups) {
 
 #[test]
 fn frames_corrupt_header_is_an_error() {
-    let ring: Frames = Frames::create_in(Placement::Heap, 64).unwrap();
+    let ring: Frames = Frames::builder().capacity(64).heap_region().unwrap();
     let mut p = ring.producer().unwrap();
     let mut c = ring.consumer().unwrap();
     p.try_send(b"hello").unwrap();
@@ -295,10 +319,9 @@ fn frames_corrupt_header_is_an_error() {
 #[test]
 fn bad_capacities_are_refused() {
     assert!(matches!(
-        Spsc::<u64>::create_in(Placement::Heap, 3),
+        Spsc::<u64>::builder().capacity(3).heap_region(),
         Err(RingError::BadCapacity { capacity: 3, .. })
     ));
-    assert!(Mpmc::<u64>::create_in(Placement::Heap, 1).is_err());
-    assert!(Frames::create_in(Placement::Heap, 32).is_err());
-    let _unused: Option<Spsc<u64, RealMemory>> = None;
+    assert!(Mpmc::<u64>::builder().capacity(1).heap_region().is_err());
+    assert!(Frames::builder().capacity(16).heap_region().is_err());
 }

@@ -3,7 +3,7 @@
 use crate::shm::ShmError;
 
 /// Why a semaphore operation did not succeed.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SemError {
     /// `try_acquire*`: not enough permits right now (or a multi-permit waiter holds the priority
     /// token, which reserves released permits for it).
@@ -64,4 +64,10 @@ pub enum SemError {
     /// Reading process information (`/proc/PID/stat`) failed unexpectedly.
     #[error("{0}")]
     Io(String),
+}
+
+impl From<crate::process::ProcessError> for SemError {
+    fn from(e: crate::process::ProcessError) -> Self {
+        SemError::Io(e.0)
+    }
 }

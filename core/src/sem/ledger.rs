@@ -25,9 +25,10 @@
 //! The algorithm is generic over [`Memory`] and asks about processes through [`ProcessEnv`], so
 //! the loom models in `synclab-verify` (`models::sem_ledger`) run this very code.
 
-use super::process::{PidStatus, ProcessEnv, ProcessKey};
 use super::SemError;
 use crate::mem::{Atomic, Memory, Mutant};
+pub(crate) use crate::process::is_alive;
+use crate::process::{ProcessEnv, ProcessKey};
 use std::ptr::NonNull;
 use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release};
 use std::sync::{Arc, OnceLock};
@@ -64,23 +65,6 @@ impl ProcessKey {
             pid: (word as u32) & !(RECOVERING as u32),
             start: (word >> 32) as u32,
         }
-    }
-}
-
-/// Whether the process `key` names is alive, judged from what `env` says about its pid: alive if
-/// a process with that pid runs and started at the key's start time; dead if the pid is gone,
-/// exited (a zombie) or now names a process with another start time (reuse); alive if `env`
-/// cannot tell, so a recovery never takes the permits of a process it could not judge.
-pub(crate) fn is_alive<M: Memory>(key: ProcessKey, env: &dyn ProcessEnv) -> bool {
-    if key.pid == 0 {
-        return false;
-    }
-    match env.status(key.pid) {
-        Ok(PidStatus::Running { start }) => {
-            start as u32 == key.start || M::mutant(Mutant::SemLedgerPidOnly)
-        }
-        Ok(PidStatus::Gone | PidStatus::Exited) => false,
-        Err(_) => !M::mutant(Mutant::SemLedgerUnknownIsDead),
     }
 }
 

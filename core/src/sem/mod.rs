@@ -3,8 +3,7 @@
 //! # The state word
 //!
 //! All of the state that waiting and waking depend on is one 64-bit word (glibc's trick,
-//! extended); the control block also holds the priority-token owner (ledger mode) and spare
-//! words for harnesses ([`Semaphore::aux`]):
+//! extended); the control block also holds the priority-token owner (ledger mode):
 //!
 //! ```text
 //!  63                             32 31      30        29                     0
@@ -58,14 +57,14 @@
 //!
 //! # Holder ledger (optional)
 //!
-//! Created with [`SemOptions::ledger`], the region holds a table of (process, permits held)
+//! Created with a ledger ([`Builder::ledger`](crate::object::Builder)), the region holds a table of (process, permits held)
 //! entries keyed by pid plus the process's start time (field 22 of `/proc/PID/stat`), so a
 //! reused pid is not mistaken for the dead holder. [`Semaphore::recover`] returns the permits of
 //! dead processes (zombies count as dead); exactly one recoverer wins each entry by a CAS on its
 //! owner word. [`Semaphore::recover`] documents the crash windows; `ledger.rs` states the
-//! ledger's invariants. The ledger asks about processes through a [`ProcessEnv`] ([`ProcFs`] for
-//! real processes), so its loom models (`synclab-verify`'s `models::sem_ledger`, with
-//! [`Semaphore::new_local_with_ledger`] and [`Semaphore::handle_as`]) decide who is dead and run
+//! ledger's invariants. The ledger asks about processes through a `ProcessEnv` (`ProcFs` for
+//! real processes), so its loom models (`synclab-verify`'s `models::sem_ledger`, with a heap
+//! semaphore built for a model process and `Semaphore::handle_as`) decide who is dead and run
 //! this very code; they find all seven `sem-ledger-*` mutants.
 //!
 //! # glibc bug 12674
@@ -79,14 +78,13 @@
 //! # For a worker process
 //!
 //! ```no_run
-//! use synclab_core::sem::Semaphore;
-//! use synclab_core::shm::ShmName;
+//! use synclab_core::{Semaphore, ShmName};
 //!
-//! # fn main() -> Result<(), synclab_core::sem::SemError> {
-//! // The parent: `let sem = Semaphore::create(&name, 2, 2, SemOptions::default())?;`
-//! // then passes the name (or `sem.fd()`, a memfd, via `create_anonymous`) to the worker.
+//! # fn main() -> Result<(), synclab_core::SemError> {
+//! // The parent: `let sem = Semaphore::builder().max(2).ledger(64).create(&name)?;`
+//! // then passes the name (or `sem.fd()`, a memfd, via `anonymous()`) to the worker.
 //! let name = ShmName::new("/synclab-sem-demo")?;
-//! let sem = Semaphore::open(&name)?; // or Semaphore::open_fd(owned_fd)?
+//! let sem = Semaphore::builder().open(&name)?; // or .open_fd(owned_fd)?
 //! for _ in 0..1000 {
 //!     let permit = sem.acquire()?; // blocks; `Err(Closed)` once the parent closes it
 //!     // ... critical section: at most `max` processes are here ...
@@ -100,17 +98,17 @@
 
 mod error;
 mod ledger;
-mod process;
 #[cfg(test)]
 mod tests;
 
 pub use error::SemError;
-pub use process::{PidStatus, ProcFs, ProcessEnv, ProcessKey};
 
 use crate::mem::{Atomic, Deadline, Memory, Mutant, RealMemory, WaitOutcome};
-use crate::shm::{Region, RegionHeader, RegionKind, RegionLayout, ShmError, ShmName};
+use crate::object::{Builder, RegionObject, SharedObject};
+use crate::process::{ProcessEnv, ProcessKey};
+use crate::shm::{Region, RegionHeader, RegionKind, RegionLayout, ShmError, TypeFingerprint};
 use ledger::{LedgerSlot, LedgerView};
-use std::os::fd::{BorrowedFd, OwnedFd};
+use std::os::fd::BorrowedFd;
 use std::ptr::NonNull;
 use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release};
 use std::sync::Arc;
@@ -167,37 +165,23 @@ fn low_of(s: u64) -> u32 {
     s as u32
 }
 
-/// Options for creating a semaphore region.
+/// Creation parameters of a semaphore (see [`Semaphore::builder`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct SemOptions {
-    /// Keep a holder ledger in the region so [`Semaphore::recover`] can return the permits of
-    /// dead processes.
-    pub ledger: bool,
-    /// Number of ledger slots (processes that may hold permits at once), 1..=[`MAX_LEDGER_SLOTS`].
+pub struct SemParams {
+    /// The most permits that can be free at once, `1..=MAX_PERMITS` (default 1).
+    pub max: u32,
+    /// Free permits at creation, `<= max` (default: `max`).
+    pub permits: Option<u32>,
+    /// Holder-ledger slots (processes that may hold permits at once), `1..=MAX_LEDGER_SLOTS`;
+    /// 0 = no ledger (the default).
     pub ledger_slots: u32,
 }
 
-impl Default for SemOptions {
-    fn default() -> Self {
-        SemOptions {
-            ledger: false,
-            ledger_slots: 64,
-        }
+impl SemParams {
+    fn initial(&self) -> u32 {
+        self.permits.unwrap_or(self.max)
     }
 }
-
-impl SemOptions {
-    /// Ledger mode with the default number of slots.
-    pub fn with_ledger() -> Self {
-        SemOptions {
-            ledger: true,
-            ..SemOptions::default()
-        }
-    }
-}
-
-/// Number of spare 64-bit words in the control block ([`Semaphore::aux`]).
-pub const AUX_WORDS: usize = 8;
 
 /// The control block: placement-initialised at the start of a region body (real memory) or
 /// boxed (loom). `#[repr(C)]`; the state word has a 128-byte line to itself.
@@ -208,12 +192,6 @@ pub struct SemCore<M: Memory> {
     /// token (set after taking it, cleared before dropping it), so `recover` can clear the token
     /// of a holder that died while waiting. 0 = unknown.
     token_owner: M::U64,
-    aux: SemAux<M>,
-}
-
-#[repr(C, align(128))]
-struct SemAux<M: Memory> {
-    words: [M::U64; AUX_WORDS],
 }
 
 impl<M: Memory> SemCore<M> {
@@ -221,15 +199,12 @@ impl<M: Memory> SemCore<M> {
         SemCore {
             state: M::U64::new(u64::from(permits)),
             token_owner: M::U64::new(0),
-            aux: SemAux {
-                words: std::array::from_fn(|_| M::U64::new(0)),
-            },
         }
     }
 }
 
-/// What keeps a handle's memory alive: a shared-memory region, or (for `new_local*`, the
-/// constructors loom models use) a heap block shared by every handle made with
+/// What keeps a handle's memory alive: a shared-memory region, or (for `heap()`, which loom
+/// models use) a heap block shared by every handle made with
 /// [`Semaphore::handle_as`].
 enum Backing<M: Memory> {
     /// Only ever in a `Semaphore<RealMemory>`.
@@ -294,6 +269,12 @@ pub struct Permit<'a, M: Memory = RealMemory> {
     n: u32,
 }
 
+impl<M: Memory> std::fmt::Debug for Permit<'_, M> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Permit").field("count", &self.n).finish()
+    }
+}
+
 impl<M: Memory> Permit<'_, M> {
     /// How many permits this guard holds.
     pub fn count(&self) -> u32 {
@@ -332,49 +313,27 @@ fn check_params(permits: u32, max: u32) -> Result<(), SemError> {
 }
 
 impl<M: Memory> Semaphore<M> {
-    /// A semaphore in this process's heap on memory `M` (the constructor loom models use), with
-    /// `permits` free permits out of `max`. No ledger.
-    pub fn new_local(permits: u32, max: u32) -> Result<Self, SemError> {
-        check_params(permits, max)?;
-        let block = Arc::new(LocalBlock {
-            core: SemCore::<M>::new(permits),
-            slots: Box::new([]),
-        });
-        Ok(Self::with_backing(Backing::Local(block), max, None))
-    }
-
-    /// A semaphore in this process's heap on memory `M` with a holder ledger of `slots` entries
-    /// (the constructor the ledger's loom models use); this handle acts as the process `env`
-    /// describes. More processes join with [`Semaphore::handle_as`].
-    pub fn new_local_with_ledger(
-        permits: u32,
-        max: u32,
-        slots: u32,
-        env: Arc<dyn ProcessEnv>,
-    ) -> Result<Self, SemError> {
-        check_params(permits, max)?;
-        if slots == 0 || slots > MAX_LEDGER_SLOTS {
-            return Err(SemError::InvalidArgument(format!(
-                "ledger_slots must be in 1..={MAX_LEDGER_SLOTS}, not {slots}"
-            )));
-        }
-        let block = Arc::new(LocalBlock {
-            core: SemCore::<M>::new(permits),
-            slots: (0..slots).map(|_| LedgerSlot::free()).collect(),
-        });
-        let ledger = Some(LedgerView::attach(
-            NonNull::from(&*block.slots).cast::<LedgerSlot<M>>(),
-            slots,
-            max,
-            env,
-        )?);
-        Ok(Self::with_backing(Backing::Local(block), max, ledger))
+    /// A builder: set the maximum, initial permits and ledger, then create, open or place the
+    /// semaphore.
+    ///
+    /// ```
+    /// use synclab_core::Semaphore;
+    ///
+    /// let sem = Semaphore::builder().max(2).permits(1).heap().unwrap();
+    /// let permit = sem.try_acquire().unwrap();
+    /// assert_eq!(sem.value().unwrap(), 0);
+    /// drop(permit);
+    /// assert_eq!(sem.value().unwrap(), 1);
+    /// ```
+    pub fn builder() -> Builder<Self> {
+        Builder::new()
     }
 
     /// Another handle on the same semaphore that acts as the process `env` describes: in
     /// ledger mode it records its permits under that process's key, judges liveness and
     /// serialises slot claims through `env`. For models and tests that play several processes
     /// in one (a real process opens the region and is described by [`ProcFs`]).
+    #[doc(hidden)]
     pub fn handle_as(&self, env: Arc<dyn ProcessEnv>) -> Result<Self, SemError> {
         let ledger = match &self.ledger {
             Some(view) => Some(view.attach_again(env)?),
@@ -416,12 +375,6 @@ impl<M: Memory> Semaphore<M> {
     /// The declared maximum.
     pub fn max(&self) -> u32 {
         self.max
-    }
-
-    /// Spare shared words in the control block (`i < AUX_WORDS`), zero at creation, unused by
-    /// the semaphore: for harnesses (occupancy counters, "ready" flags a peer can futex-wait on).
-    pub fn aux(&self, i: usize) -> Option<&M::U64> {
-        self.core().aux.words.get(i)
     }
 
     #[inline]
@@ -682,15 +635,29 @@ impl<M: Memory> Semaphore<M> {
                 // (Again after a failed attempt to leave, which cleared it.)
                 self.note_token_owner(true);
             }
+            // Ledger mode: wake every PEER_CHECK_INTERVAL to return the permits of holders that
+            // died meanwhile (a blocked acquire is not stuck behind a dead holder).
+            let slice = match (&self.ledger, M::PEER_CHECK_INTERVAL) {
+                (Some(_), Some(every)) => Some(Deadline::after(every)),
+                _ => None,
+            };
+            let until = match (slice, deadline) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
             let timed_out = match deadline {
                 Some(d) if M::expired(d) => true,
-                _ => M::wait64_low(self.state(), low_of(s), deadline) == WaitOutcome::TimedOut,
+                _ => M::wait64_low(self.state(), low_of(s), until) == WaitOutcome::TimedOut,
             };
+            let deadline_passed = deadline.is_some_and(M::expired);
+            if timed_out && !deadline_passed && slice.is_some() {
+                self.recover()?;
+            }
             // Woken, ValueChanged, Interrupted (EINTR) or spurious: re-read and loop; the absolute
             // deadline does not stretch.
             // Relaxed: a guess for the next CAS.
             s = self.state().load(Relaxed);
-            if timed_out {
+            if timed_out && (deadline_passed || slice.is_none()) {
                 return self.timeout_exit(n, holder, s);
             }
         }
@@ -929,123 +896,130 @@ impl<M: Memory> Semaphore<M> {
 const FLAG_LEDGER: u64 = 1;
 const CORE_LEN: usize = std::mem::size_of::<SemCore<RealMemory>>();
 
-fn layout_for(permits: u32, max: u32, options: &SemOptions) -> Result<RegionLayout, SemError> {
-    check_params(permits, max)?;
-    let slots = if options.ledger {
-        if options.ledger_slots == 0 || options.ledger_slots > MAX_LEDGER_SLOTS {
-            return Err(SemError::InvalidArgument(format!(
-                "ledger_slots must be in 1..={MAX_LEDGER_SLOTS}, not {}",
-                options.ledger_slots
-            )));
+fn check_slots(slots: u32) -> Result<(), SemError> {
+    if slots > MAX_LEDGER_SLOTS {
+        return Err(SemError::InvalidArgument(format!(
+            "ledger slots must be in 1..={MAX_LEDGER_SLOTS} (0 for no ledger), not {slots}"
+        )));
+    }
+    Ok(())
+}
+
+impl<M: Memory> SharedObject for Semaphore<M> {
+    type Params = SemParams;
+    type Error = SemError;
+
+    fn default_params() -> SemParams {
+        SemParams {
+            max: 1,
+            permits: None,
+            ledger_slots: 0,
         }
-        options.ledger_slots
-    } else {
-        0
-    };
-    Ok(RegionLayout {
-        kind: RegionKind::Semaphore,
-        capacity: u64::from(max),
-        elem_size: std::mem::size_of::<LedgerSlot<RealMemory>>() as u32,
-        elem_align: std::mem::align_of::<LedgerSlot<RealMemory>>() as u32,
-        params: [
-            u64::from(permits),
-            if options.ledger { FLAG_LEDGER } else { 0 },
-            u64::from(slots),
-            0,
-        ],
-        body_len: (CORE_LEN + slots as usize * std::mem::size_of::<LedgerSlot<RealMemory>>())
-            as u64,
-    })
+    }
+
+    fn check(p: &SemParams) -> Result<(), SemError> {
+        check_params(p.initial(), p.max)?;
+        check_slots(p.ledger_slots)
+    }
+
+    fn on_heap(p: &SemParams, env: Arc<dyn ProcessEnv>) -> Result<Self, SemError> {
+        let slots = p.ledger_slots;
+        let block = Arc::new(LocalBlock {
+            core: SemCore::<M>::new(p.initial()),
+            slots: (0..slots).map(|_| LedgerSlot::free()).collect(),
+        });
+        let ledger = if slots > 0 {
+            Some(LedgerView::attach(
+                NonNull::from(&*block.slots).cast::<LedgerSlot<M>>(),
+                slots,
+                p.max,
+                env,
+            )?)
+        } else {
+            None
+        };
+        Ok(Self::with_backing(Backing::Local(block), p.max, ledger))
+    }
+
+    fn shm_error(e: &SemError) -> Option<&ShmError> {
+        match e {
+            SemError::Shm(e) => Some(e),
+            _ => None,
+        }
+    }
 }
 
-/// Recomputes the layout from an untrusted header, validating every parameter.
-fn expected_layout(h: &RegionHeader) -> Result<RegionLayout, ShmError> {
-    let bad = |field: &'static str, found: u64, expected: &str| ShmError::LayoutMismatch {
-        field,
-        found,
-        expected: expected.to_string(),
-    };
-    let max = u32::try_from(h.capacity)
-        .ok()
-        .filter(|m| (1..=MAX_PERMITS).contains(m))
-        .ok_or_else(|| bad("capacity", h.capacity, "a maximum in 1..=2^30-1"))?;
-    let permits = u32::try_from(h.params[0])
-        .ok()
-        .filter(|&p| p <= max)
-        .ok_or_else(|| bad("params[0]", h.params[0], "initial permits <= max"))?;
-    if h.params[1] & !FLAG_LEDGER != 0 {
-        return Err(bad("params[1]", h.params[1], "known flags only"));
+/// Semaphores hold no records: the type check is opted out of.
+impl RegionObject for Semaphore<RealMemory> {
+    const KIND: RegionKind = RegionKind::Semaphore;
+
+    fn record() -> TypeFingerprint {
+        TypeFingerprint::NONE
     }
-    let ledger = h.params[1] & FLAG_LEDGER != 0;
-    let slots = u32::try_from(h.params[2])
-        .ok()
-        .filter(|&s| {
-            if ledger {
-                (1..=MAX_LEDGER_SLOTS).contains(&s)
-            } else {
-                s == 0
-            }
+
+    fn layout(p: &SemParams) -> RegionLayout {
+        let slot = std::mem::size_of::<LedgerSlot<RealMemory>>();
+        RegionLayout {
+            kind: Self::KIND,
+            capacity: u64::from(p.max),
+            elem_size: slot as u32,
+            elem_align: std::mem::align_of::<LedgerSlot<RealMemory>>() as u32,
+            params: [
+                u64::from(p.initial()),
+                if p.ledger_slots > 0 { FLAG_LEDGER } else { 0 },
+                u64::from(p.ledger_slots),
+                0,
+            ],
+            body_len: (CORE_LEN + p.ledger_slots as usize * slot) as u64,
+        }
+    }
+
+    fn params_of(h: &RegionHeader) -> Result<SemParams, ShmError> {
+        let bad = |field: &'static str, found: u64, expected: &str| ShmError::LayoutMismatch {
+            field,
+            found,
+            expected: expected.to_string(),
+        };
+        let max = u32::try_from(h.capacity)
+            .ok()
+            .filter(|m| (1..=MAX_PERMITS).contains(m))
+            .ok_or_else(|| bad("capacity", h.capacity, "a maximum in 1..=2^30-1"))?;
+        let permits = u32::try_from(h.params[0])
+            .ok()
+            .filter(|&p| p <= max)
+            .ok_or_else(|| bad("params[0]", h.params[0], "initial permits <= max"))?;
+        if h.params[1] & !FLAG_LEDGER != 0 {
+            return Err(bad("params[1]", h.params[1], "known flags only"));
+        }
+        let ledger = h.params[1] & FLAG_LEDGER != 0;
+        let slots = u32::try_from(h.params[2])
+            .ok()
+            .filter(|&s| {
+                if ledger {
+                    (1..=MAX_LEDGER_SLOTS).contains(&s)
+                } else {
+                    s == 0
+                }
+            })
+            .ok_or_else(|| {
+                bad(
+                    "params[2]",
+                    h.params[2],
+                    "ledger slots in 1..=4096 (0 without ledger)",
+                )
+            })?;
+        Ok(SemParams {
+            max,
+            permits: Some(permits),
+            ledger_slots: slots,
         })
-        .ok_or_else(|| {
-            bad(
-                "params[2]",
-                h.params[2],
-                "ledger slots in 1..=4096 (0 without ledger)",
-            )
-        })?;
-    layout_for(
-        permits,
-        max,
-        &SemOptions {
-            ledger,
-            ledger_slots: if ledger { slots } else { 64 },
-        },
-    )
-    .map_err(|_| bad("capacity", h.capacity, "a valid semaphore layout"))
-}
-
-impl Semaphore<RealMemory> {
-    /// Creates a named semaphore region (`O_EXCL`, mode 0600; unlinked when this handle drops
-    /// unless [`Semaphore::persist`] is called) with `permits` free permits out of `max`.
-    pub fn create(
-        name: &ShmName,
-        permits: u32,
-        max: u32,
-        options: SemOptions,
-    ) -> Result<Self, SemError> {
-        let layout = layout_for(permits, max, &options)?;
-        let region =
-            Region::create_named(name, &layout, |body, len| init_body(body, len, permits))?;
-        Self::from_region(region)
     }
 
-    /// Creates an anonymous (memfd) semaphore region; hand [`Semaphore::fd`] to children.
-    pub fn create_anonymous(permits: u32, max: u32, options: SemOptions) -> Result<Self, SemError> {
-        let layout = layout_for(permits, max, &options)?;
-        let region = Region::create_anonymous(&layout, |body, len| init_body(body, len, permits))?;
-        Self::from_region(region)
+    fn init(p: &SemParams, body: NonNull<u8>, body_len: usize) {
+        init_body(body, body_len, p.initial());
     }
 
-    /// Creates a semaphore region on the heap (this process only; same code paths).
-    pub fn create_heap(permits: u32, max: u32, options: SemOptions) -> Result<Self, SemError> {
-        let layout = layout_for(permits, max, &options)?;
-        let region = Region::create_heap(&layout, |body, len| init_body(body, len, permits))?;
-        Self::from_region(region)
-    }
-
-    /// Opens the named semaphore region `name`, validating its header.
-    pub fn open(name: &ShmName) -> Result<Self, SemError> {
-        let region = Region::open_named(name, RegionKind::Semaphore, expected_layout)?;
-        Self::from_region(region)
-    }
-
-    /// Opens a semaphore region from an fd (a memfd inherited from the parent).
-    pub fn open_fd(fd: OwnedFd) -> Result<Self, SemError> {
-        let region = Region::open_fd(fd, RegionKind::Semaphore, expected_layout)?;
-        Self::from_region(region)
-    }
-
-    fn from_region(region: Region) -> Result<Self, SemError> {
+    fn attach(region: Region, env: Arc<dyn ProcessEnv>) -> Result<Self, SemError> {
         let layout = *region.layout();
         // Re-validate (create paths computed it; open paths validated it against the mapping).
         let need =
@@ -1064,14 +1038,14 @@ impl Semaphore<RealMemory> {
         let max = layout.capacity as u32;
         let body = region.body();
         let ledger = if layout.params[1] & FLAG_LEDGER != 0 {
-            // SAFETY: the body is at least CORE_LEN + slots * size_of::<LedgerSlot>() bytes (checked
-            // above), 128-aligned, and the slots follow the control block.
+            // SAFETY: the body is at least CORE_LEN + slots * size_of::<LedgerSlot>() bytes
+            // (checked above), 128-aligned, and the slots follow the control block.
             let slots = unsafe { body.add(CORE_LEN) }.cast::<LedgerSlot<RealMemory>>();
             Some(LedgerView::attach(
                 slots,
                 layout.params[2] as u32,
                 max,
-                Arc::new(ProcFs),
+                env,
             )?)
         } else {
             None
@@ -1082,7 +1056,28 @@ impl Semaphore<RealMemory> {
             ledger,
         ))
     }
+}
 
+impl<M: Memory> Builder<Semaphore<M>> {
+    /// The most permits that can be free at once, `1..=MAX_PERMITS` (default 1).
+    pub fn max(self, max: u32) -> Self {
+        self.with(|p| p.max = max)
+    }
+
+    /// Free permits at creation, `<= max` (default: `max`).
+    pub fn permits(self, permits: u32) -> Self {
+        self.with(|p| p.permits = Some(permits))
+    }
+
+    /// Keeps a holder ledger of `slots` entries (processes that may hold permits at once,
+    /// `1..=MAX_LEDGER_SLOTS`), so [`Semaphore::recover`] can return the permits of dead
+    /// processes. 0 (the default): no ledger.
+    pub fn ledger(self, slots: u32) -> Self {
+        self.with(|p| p.ledger_slots = slots)
+    }
+}
+
+impl Semaphore<RealMemory> {
     /// The region's fd (named or memfd), to hand to a child process.
     pub fn fd(&self) -> Option<BorrowedFd<'_>> {
         match &self.backing {
@@ -1092,25 +1087,26 @@ impl Semaphore<RealMemory> {
     }
 
     /// The region's name, for named semaphores.
-    pub fn name(&self) -> Option<&ShmName> {
+    pub fn name(&self) -> Option<&crate::shm::ShmName> {
         match &self.backing {
             Backing::Region(r) => r.name(),
             Backing::Local(_) => None,
         }
     }
 
-    /// Keeps a named region's name after this handle drops. Returns false if the region is
-    /// shared with another handle of this process (then nothing changed).
-    pub fn persist(&mut self) -> bool {
-        match &mut self.backing {
-            Backing::Region(r) => match Arc::get_mut(r) {
-                Some(r) => {
-                    r.persist();
-                    true
-                }
-                None => false,
-            },
-            Backing::Local(_) => false,
+    /// The region the semaphore lives in (`None` on the heap).
+    pub fn region(&self) -> Option<&Region> {
+        match &self.backing {
+            Backing::Region(r) => Some(r),
+            Backing::Local(_) => None,
+        }
+    }
+
+    /// Keeps a named semaphore's name after this process's handles drop (see
+    /// [`Region::persist`]).
+    pub fn persist(&self) {
+        if let Some(r) = self.region() {
+            r.persist();
         }
     }
 }

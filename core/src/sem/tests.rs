@@ -2,13 +2,19 @@
 //! multi-process tests live in the `tests` package, the loom models in `verify`).
 
 use super::*;
+use crate::process::{ProcFs, ProcessKey};
+use crate::shm::ShmName;
 use proptest::prelude::*;
 use proptest::test_runner::RngSeed;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering::SeqCst};
 use std::time::Instant;
 
 fn heap(permits: u32, max: u32) -> Semaphore {
-    Semaphore::create_heap(permits, max, SemOptions::default()).unwrap()
+    Semaphore::builder()
+        .permits(permits)
+        .max(max)
+        .heap_region()
+        .unwrap()
 }
 
 #[test]
@@ -46,9 +52,21 @@ fn overflow_changes_nothing() {
 
 #[test]
 fn invalid_arguments() {
-    assert!(Semaphore::create_heap(3, 2, SemOptions::default()).is_err());
-    assert!(Semaphore::create_heap(0, 0, SemOptions::default()).is_err());
-    assert!(Semaphore::create_heap(0, MAX_PERMITS + 1, SemOptions::default()).is_err());
+    assert!(Semaphore::builder()
+        .permits(3)
+        .max(2)
+        .heap_region()
+        .is_err());
+    assert!(Semaphore::builder()
+        .permits(0)
+        .max(0)
+        .heap_region()
+        .is_err());
+    assert!(Semaphore::builder()
+        .permits(0)
+        .max(MAX_PERMITS + 1)
+        .heap_region()
+        .is_err());
     let sem = heap(1, 2);
     assert!(matches!(
         sem.try_acquire_many(0),
@@ -197,28 +215,37 @@ fn corrupt_count_is_a_typed_error() {
 #[test]
 fn named_create_open_and_validation() {
     let name = ShmName::unique("semtest");
-    let sem = Semaphore::create(&name, 1, 3, SemOptions::default()).unwrap();
-    let other = Semaphore::open(&name).unwrap();
+    let sem = Semaphore::builder()
+        .permits(1)
+        .max(3)
+        .create(&name)
+        .unwrap();
+    let other = Semaphore::builder().open(&name).unwrap();
     assert_eq!(other.max(), 3);
     other.release(2).unwrap();
     assert_eq!(sem.value().unwrap(), 3);
     assert!(matches!(
-        Semaphore::create(&name, 1, 3, SemOptions::default()),
+        Semaphore::builder().permits(1).max(3).create(&name),
         Err(SemError::Shm(ShmError::AlreadyExists(_)))
     ));
     drop(other);
     drop(sem);
     assert!(matches!(
-        Semaphore::open(&name),
+        Semaphore::builder().open(&name),
         Err(SemError::Shm(ShmError::NotFound(_)))
     ));
 }
 
 #[test]
 fn anonymous_open_fd() {
-    let sem = Semaphore::create_anonymous(2, 2, SemOptions::with_ledger()).unwrap();
+    let sem = Semaphore::builder()
+        .permits(2)
+        .max(2)
+        .ledger(64)
+        .anonymous()
+        .unwrap();
     let fd = sem.fd().unwrap().try_clone_to_owned().unwrap();
-    let other = Semaphore::open_fd(fd).unwrap();
+    let other = Semaphore::builder().open_fd(fd).unwrap();
     assert!(other.has_ledger());
     let p = other.acquire_many(2).unwrap();
     assert_eq!(sem.value().unwrap(), 0);
@@ -230,7 +257,12 @@ fn anonymous_open_fd() {
 
 #[test]
 fn ledger_rejects_releasing_unheld_permits_and_recovers_nothing_live() {
-    let sem = Semaphore::create_heap(1, 2, SemOptions::with_ledger()).unwrap();
+    let sem = Semaphore::builder()
+        .permits(1)
+        .max(2)
+        .ledger(64)
+        .heap_region()
+        .unwrap();
     assert!(matches!(sem.release(1), Err(SemError::NotHeld { .. })));
     let p = sem.acquire().unwrap();
     assert_eq!(sem.recover().unwrap(), 0); // this process is alive
@@ -253,7 +285,12 @@ fn process_key_detects_pid_reuse() {
 
 #[test]
 fn ledger_entry_of_dead_key_is_recovered_once() {
-    let sem = Semaphore::create_heap(0, 3, SemOptions::with_ledger()).unwrap();
+    let sem = Semaphore::builder()
+        .permits(0)
+        .max(3)
+        .ledger(64)
+        .heap_region()
+        .unwrap();
     let ledger = sem.ledger.as_ref().unwrap();
     // Forge an entry of a dead process (a pid with a wrong start time) holding 3 permits.
     let me = ProcessKey::current().unwrap();
@@ -384,8 +421,7 @@ proptest! {
         ledger in any::<bool>(),
     ) {
         let permits = max * init_frac / 100;
-        let options = SemOptions { ledger, ..SemOptions::default() };
-        let sem = Semaphore::create_heap(permits, max, options).unwrap();
+        let sem = Semaphore::builder().permits(permits).max(max).ledger(if ledger { 64 } else { 0 }).heap_region().unwrap();
         let mut model = Model { value: permits, max, closed: false };
         let mut held: u64 = 0;
         for op in &ops {
@@ -428,21 +464,21 @@ proptest! {
         slots in 1u32..100,
     ) {
         let permits = max * frac / 100;
-        let sem = Semaphore::create_anonymous(permits, max, SemOptions { ledger, ledger_slots: slots }).unwrap();
+        let sem = Semaphore::builder().permits(permits).max(max).ledger(if ledger { slots } else { 0 }).anonymous().unwrap();
         let fd = sem.fd().unwrap().try_clone_to_owned().unwrap();
-        let other = Semaphore::open_fd(fd).unwrap();
+        let other = Semaphore::builder().open_fd(fd).unwrap();
         prop_assert_eq!(other.max(), max);
         prop_assert_eq!(other.value().unwrap(), permits);
         prop_assert_eq!(other.has_ledger(), ledger);
         let mut hdr = sem_header(&sem);
         hdr.params[0] = u64::from(max) + 1;
-        prop_assert!(expected_layout(&hdr).is_err());
+        prop_assert!(<Semaphore as RegionObject>::params_of(&hdr).is_err());
         let mut hdr = sem_header(&sem);
         hdr.capacity = 0;
-        prop_assert!(expected_layout(&hdr).is_err());
+        prop_assert!(<Semaphore as RegionObject>::params_of(&hdr).is_err());
         let mut hdr = sem_header(&sem);
         hdr.params[2] = u64::from(MAX_LEDGER_SLOTS) + 1;
-        prop_assert!(expected_layout(&hdr).is_err());
+        prop_assert!(<Semaphore as RegionObject>::params_of(&hdr).is_err());
     }
 }
 
@@ -517,7 +553,12 @@ fn sem_header(sem: &Semaphore) -> RegionHeader {
 #[test]
 fn two_handles_acquiring_at_once_share_one_slot() {
     for round in 0..200 {
-        let h1 = Semaphore::create_heap(2, 2, SemOptions::with_ledger()).unwrap();
+        let h1 = Semaphore::builder()
+            .permits(2)
+            .max(2)
+            .ledger(64)
+            .heap_region()
+            .unwrap();
         let h2 = h1.handle_as(Arc::new(ProcFs)).unwrap();
         let barrier = std::sync::Barrier::new(2);
         std::thread::scope(|s| {

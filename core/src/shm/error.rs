@@ -1,7 +1,7 @@
 //! Errors from creating, opening and validating regions.
 
 /// Why a region could not be created, opened or trusted.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ShmError {
     /// The shm name is not acceptable.
     #[error("invalid shared-memory name {name:?}: {reason}")]
@@ -74,9 +74,28 @@ pub enum ShmError {
         /// What was expected (a value or a rule).
         expected: String,
     },
-    /// The creator has not finished initialising the region (or died while doing so).
-    #[error("region is not initialised (creator still initialising, or died while doing so)")]
-    NotReady,
+    /// The region's record type is not the caller's (see [`super::TypeFingerprint`]).
+    #[error("region holds records of type {found}, but this handle is for {expected}")]
+    WrongType {
+        /// The recorded type: name, size, alignment.
+        found: String,
+        /// The caller's type.
+        expected: String,
+    },
+    /// The region exists but its creator has not finished creating it (not yet sized, or not
+    /// yet initialised): one state, whatever stage the creator is at. Retry, or use
+    /// `open_timeout`, which waits while this lasts.
+    #[error("shared-memory region {0} is being created")]
+    BeingCreated(String),
+    /// The region was never finished: its recorded creator died while creating it. Remove it
+    /// (`synclab clean`, or [`crate::shm::stale::clean`]) and create it again.
+    #[error("shared-memory region {what} was abandoned unfinished: its creator (pid {pid}) died")]
+    CreatorDied {
+        /// The region.
+        what: String,
+        /// The creator's pid.
+        pid: u32,
+    },
 }
 
 impl ShmError {

@@ -1,12 +1,15 @@
-//! The versioned header at the start of every region, and the layout it describes.
+//! The versioned header at the start of every region, and the layout it describes: what the
+//! region holds (kind, capacity, record type), who created it (pid and start time, so a reused pid
+//! is not mistaken for the creator) and whether it is ready.
 
-use super::ShmError;
+use super::{ShmError, TypeFingerprint};
+use crate::process::ProcessKey;
 use std::fmt;
 
 /// `"SYNCLAB1"` as a little-endian u64.
 pub const MAGIC: u64 = u64::from_le_bytes(*b"SYNCLAB1");
 /// The region format this build writes and reads.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 /// Bytes reserved for the header; the body starts here, 128-byte aligned.
 pub const HEADER_LEN: usize = 128;
 
@@ -25,21 +28,18 @@ pub enum RegionKind {
     FrameRing = 3,
     /// A counting semaphore.
     Semaphore = 4,
-    /// Per-worker operation-history buffers.
-    History = 5,
-    /// A multi-process run's control block.
-    RunControl = 6,
+    /// Plain bytes whose layout the application defines and checks (its `params` are the
+    /// application's; e.g. the verification harness's run control blocks and history buffers).
+    Bytes = 5,
 }
 
 impl RegionKind {
     /// The kind with this number, if any.
     pub fn from_u32(v: u32) -> Option<Self> {
         use RegionKind::*;
-        [
-            SpscRing, MpmcRing, FrameRing, Semaphore, History, RunControl,
-        ]
-        .into_iter()
-        .find(|k| *k as u32 == v)
+        [SpscRing, MpmcRing, FrameRing, Semaphore, Bytes]
+            .into_iter()
+            .find(|k| *k as u32 == v)
     }
 
     /// Human name.
@@ -49,8 +49,7 @@ impl RegionKind {
             RegionKind::MpmcRing => "mpmc ring",
             RegionKind::FrameRing => "frame ring",
             RegionKind::Semaphore => "semaphore",
-            RegionKind::History => "history buffer",
-            RegionKind::RunControl => "run control block",
+            RegionKind::Bytes => "byte region",
         }
     }
 }
@@ -105,17 +104,33 @@ pub struct RegionHeader {
     pub elem_align: u32,
     /// See [`RegionLayout::params`].
     pub params: [u64; 4],
-    /// Pid of the creator (informational).
+    /// Pid of the creator.
     pub creator_pid: u32,
     /// `STATE_READY` once initialised; written last, with `Release`.
     pub state: u32,
-    _reserved: [u64; 6],
+    /// Low 32 bits of the creator's start time (clock ticks since boot), 0 if unknown: with
+    /// `creator_pid`, a [`ProcessKey`] that survives pid reuse.
+    pub creator_start: u32,
+    /// Reserved, zero.
+    pub reserved: u32,
+    /// [`TypeFingerprint::hash`] of the record type, 0 when the object opts out (byte frames,
+    /// semaphores, byte regions).
+    pub type_hash: u64,
+    /// The record type's name (`core::any::type_name`), truncated to 32 bytes, zero-padded:
+    /// only for error messages.
+    pub type_name: [u8; 32],
 }
 
 const _: () = assert!(std::mem::size_of::<RegionHeader>() == HEADER_LEN);
 
 impl RegionHeader {
-    pub(crate) fn new(layout: &RegionLayout) -> Self {
+    pub(crate) fn new(layout: &RegionLayout, record: &TypeFingerprint) -> Self {
+        // A creator that cannot read its own /proc entry records start 0 ("unknown"): the
+        // region then never counts as abandoned by its creator (see `creator`).
+        let me = ProcessKey::current().unwrap_or(ProcessKey {
+            pid: std::process::id(),
+            start: 0,
+        });
         RegionHeader {
             magic: MAGIC,
             version: FORMAT_VERSION,
@@ -125,10 +140,43 @@ impl RegionHeader {
             elem_size: layout.elem_size,
             elem_align: layout.elem_align,
             params: layout.params,
-            creator_pid: std::process::id(),
+            creator_pid: me.pid,
             state: 0,
-            _reserved: [0; 6],
+            creator_start: me.start,
+            reserved: 0,
+            type_hash: record.hash,
+            type_name: record.name_bytes(),
         }
+    }
+
+    /// The creator, as recorded at creation (start 0: unknown).
+    pub fn creator(&self) -> ProcessKey {
+        ProcessKey {
+            pid: self.creator_pid,
+            start: self.creator_start,
+        }
+    }
+
+    /// The record type's name as recorded (lossy, possibly truncated).
+    pub fn type_name(&self) -> String {
+        let end = self.type_name.iter().position(|&b| b == 0).unwrap_or(32);
+        String::from_utf8_lossy(&self.type_name[..end]).into_owned()
+    }
+
+    /// Checks the recorded record type against `expected` (skipped when either side opted out).
+    pub fn check_type(&self, expected: &TypeFingerprint) -> Result<(), ShmError> {
+        if expected.hash == 0 || self.type_hash == expected.hash {
+            return Ok(());
+        }
+        Err(ShmError::WrongType {
+            found: format!(
+                "{} ({} bytes, align {})",
+                self.type_name(),
+                self.elem_size,
+                self.elem_align
+            ),
+            expected: expected.to_string(),
+        })
     }
 
     /// The layout this header describes (kind must be known).
@@ -152,6 +200,7 @@ impl RegionHeader {
     pub fn validate(
         &self,
         expected_kind: RegionKind,
+        record: &TypeFingerprint,
         mapping_len: usize,
         expected: impl FnOnce(&RegionHeader) -> Result<RegionLayout, ShmError>,
     ) -> Result<RegionLayout, ShmError> {
@@ -174,6 +223,7 @@ impl RegionHeader {
                 expected: expected_kind.to_string(),
             });
         }
+        self.check_type(record)?;
         if self.total_len != mapping_len as u64 {
             return Err(ShmError::LayoutMismatch {
                 field: "total_len",

@@ -1,14 +1,23 @@
 //! A mapped region: named POSIX shm, anonymous memfd, or heap memory, with its header.
+//!
+//! Creating is all or nothing: a named region whose creation fails (or whose initialiser panics)
+//! is unlinked before the error returns, so a failed create leaves no name behind. Until the
+//! creator marks it ready, `open` reports one state, [`ShmError::BeingCreated`] (whether the
+//! object is still empty, being sized or being initialised), or [`ShmError::CreatorDied`] once
+//! the recorded creator is dead.
 
 use super::header::STATE_READY;
-use super::{RegionHeader, RegionKind, RegionLayout, ShmError, ShmName, HEADER_LEN};
+use super::{
+    RegionHeader, RegionKind, RegionLayout, ShmError, ShmName, TypeFingerprint, HEADER_LEN,
+};
+use crate::process::ProcessKey;
 use nix::fcntl::OFlag;
 use nix::sys::mman::{mmap, munmap, shm_open, shm_unlink, MapFlags, ProtFlags};
 use nix::sys::stat::{fstat, Mode};
 use std::num::NonZeroUsize;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::ptr::NonNull;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
 /// Where a region's memory comes from.
 #[derive(Debug)]
@@ -19,8 +28,6 @@ pub enum Backing {
         name: ShmName,
         /// The open object.
         fd: OwnedFd,
-        /// Whether dropping this handle unlinks the name (the creator's default).
-        unlink_on_drop: bool,
     },
     /// An anonymous `memfd`, shared with children by inheriting the fd.
     Memfd {
@@ -39,6 +46,9 @@ pub struct Region {
     len: usize,
     layout: RegionLayout,
     backing: Backing,
+    /// Whether dropping this handle unlinks a named region's name (the creator's default, until
+    /// [`Region::persist`]). Atomic so that a shared handle can be persisted.
+    unlink_on_drop: AtomicBool,
 }
 
 // SAFETY: a Region is a pointer to a mapping that lives as long as the Region; all access to its
@@ -58,6 +68,16 @@ impl Region {
         layout: &RegionLayout,
         init: impl FnOnce(NonNull<u8>, usize),
     ) -> Result<Region, ShmError> {
+        Self::create_named_typed(name, layout, &TypeFingerprint::NONE, init)
+    }
+
+    /// [`Region::create_named`], recording `record` as the record type.
+    pub(crate) fn create_named_typed(
+        name: &ShmName,
+        layout: &RegionLayout,
+        record: &TypeFingerprint,
+        init: impl FnOnce(NonNull<u8>, usize),
+    ) -> Result<Region, ShmError> {
         let fd = shm_open(
             name.as_str(),
             OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_RDWR | OFlag::O_CLOEXEC,
@@ -67,12 +87,15 @@ impl Region {
             nix::errno::Errno::EEXIST => ShmError::AlreadyExists(name.to_string()),
             e => ShmError::os("shm_open", name.as_str(), e),
         })?;
+        // From here on, any failure (or a panic in `init`) unlinks the name again.
+        let guard = UnlinkGuard(Some(name));
         let backing = Backing::Named {
             name: name.clone(),
             fd,
-            unlink_on_drop: true,
         };
-        Self::create_in_fd(backing, layout, init)
+        let region = Self::create_in_fd(backing, layout, record, init)?;
+        std::mem::forget(guard);
+        Ok(region)
     }
 
     /// Creates an anonymous region on a `memfd` (close-on-exec; a spawner clears that flag for
@@ -81,17 +104,35 @@ impl Region {
         layout: &RegionLayout,
         init: impl FnOnce(NonNull<u8>, usize),
     ) -> Result<Region, ShmError> {
+        Self::create_anonymous_typed(layout, &TypeFingerprint::NONE, init)
+    }
+
+    /// [`Region::create_anonymous`], recording `record` as the record type.
+    pub(crate) fn create_anonymous_typed(
+        layout: &RegionLayout,
+        record: &TypeFingerprint,
+        init: impl FnOnce(NonNull<u8>, usize),
+    ) -> Result<Region, ShmError> {
         let fd = nix::sys::memfd::memfd_create(
             c"synclab",
             nix::sys::memfd::MemFdCreateFlag::MFD_CLOEXEC,
         )
         .map_err(|e| ShmError::os("memfd_create", "anonymous region", e))?;
-        Self::create_in_fd(Backing::Memfd { fd }, layout, init)
+        Self::create_in_fd(Backing::Memfd { fd }, layout, record, init)
     }
 
     /// Creates a region on the heap: same layout and code paths, one process only.
     pub fn create_heap(
         layout: &RegionLayout,
+        init: impl FnOnce(NonNull<u8>, usize),
+    ) -> Result<Region, ShmError> {
+        Self::create_heap_typed(layout, &TypeFingerprint::NONE, init)
+    }
+
+    /// [`Region::create_heap`], recording `record` as the record type.
+    pub(crate) fn create_heap_typed(
+        layout: &RegionLayout,
+        record: &TypeFingerprint,
         init: impl FnOnce(NonNull<u8>, usize),
     ) -> Result<Region, ShmError> {
         let len = checked_len(layout)?;
@@ -111,14 +152,16 @@ impl Region {
             len,
             layout: *layout,
             backing: Backing::Heap,
+            unlink_on_drop: AtomicBool::new(false),
         };
-        region.initialise(init);
+        region.initialise(record, init);
         Ok(region)
     }
 
     fn create_in_fd(
         backing: Backing,
         layout: &RegionLayout,
+        record: &TypeFingerprint,
         init: impl FnOnce(NonNull<u8>, usize),
     ) -> Result<Region, ShmError> {
         let len = checked_len(layout)?;
@@ -129,19 +172,21 @@ impl Region {
         let what = describe(&backing);
         nix::unistd::ftruncate(fd, len as i64).map_err(|e| ShmError::os("ftruncate", &what, e))?;
         let base = map(fd, len, &what)?;
+        let unlink = matches!(backing, Backing::Named { .. });
         let region = Region {
             base,
             len,
             layout: *layout,
             backing,
+            unlink_on_drop: AtomicBool::new(unlink),
         };
-        region.initialise(init);
+        region.initialise(record, init);
         Ok(region)
     }
 
     /// Writes the header, runs `init` on the body, then publishes `state = READY`.
-    fn initialise(&self, init: impl FnOnce(NonNull<u8>, usize)) {
-        let header = RegionHeader::new(&self.layout);
+    fn initialise(&self, record: &TypeFingerprint, init: impl FnOnce(NonNull<u8>, usize)) {
+        let header = RegionHeader::new(&self.layout, record);
         // SAFETY: the mapping is at least HEADER_LEN bytes, page (or 4096) aligned, freshly
         // created by us and not yet visible as ready to anyone; RegionHeader is plain data.
         unsafe {
@@ -165,6 +210,16 @@ impl Region {
         kind: RegionKind,
         expected: impl FnOnce(&RegionHeader) -> Result<RegionLayout, ShmError>,
     ) -> Result<Region, ShmError> {
+        Self::open_named_typed(name, kind, &TypeFingerprint::NONE, expected)
+    }
+
+    /// [`Region::open_named`], also checking the record type.
+    pub(crate) fn open_named_typed(
+        name: &ShmName,
+        kind: RegionKind,
+        record: &TypeFingerprint,
+        expected: impl FnOnce(&RegionHeader) -> Result<RegionLayout, ShmError>,
+    ) -> Result<Region, ShmError> {
         let fd = shm_open(
             name.as_str(),
             OFlag::O_RDWR | OFlag::O_CLOEXEC,
@@ -177,9 +232,8 @@ impl Region {
         let backing = Backing::Named {
             name: name.clone(),
             fd,
-            unlink_on_drop: false,
         };
-        Self::open_in_fd(backing, kind, expected)
+        Self::open_in_fd(backing, kind, record, expected)
     }
 
     /// Opens a region from an fd (a memfd inherited from the parent, or any shm fd).
@@ -188,12 +242,23 @@ impl Region {
         kind: RegionKind,
         expected: impl FnOnce(&RegionHeader) -> Result<RegionLayout, ShmError>,
     ) -> Result<Region, ShmError> {
-        Self::open_in_fd(Backing::Memfd { fd }, kind, expected)
+        Self::open_fd_typed(fd, kind, &TypeFingerprint::NONE, expected)
+    }
+
+    /// [`Region::open_fd`], also checking the record type.
+    pub(crate) fn open_fd_typed(
+        fd: OwnedFd,
+        kind: RegionKind,
+        record: &TypeFingerprint,
+        expected: impl FnOnce(&RegionHeader) -> Result<RegionLayout, ShmError>,
+    ) -> Result<Region, ShmError> {
+        Self::open_in_fd(Backing::Memfd { fd }, kind, record, expected)
     }
 
     fn open_in_fd(
         backing: Backing,
         kind: RegionKind,
+        record: &TypeFingerprint,
         expected: impl FnOnce(&RegionHeader) -> Result<RegionLayout, ShmError>,
     ) -> Result<Region, ShmError> {
         let what = describe(&backing);
@@ -204,11 +269,9 @@ impl Region {
         let st = fstat(fd.as_raw_fd_compat()).map_err(|e| ShmError::os("fstat", &what, e))?;
         let len = usize::try_from(st.st_size).unwrap_or(0);
         if len < HEADER_LEN {
-            return Err(ShmError::TooSmall {
-                len,
-                need: HEADER_LEN,
-                what: "the region header",
-            });
+            // Not sized yet: the creator is between `shm_open` and `ftruncate` (or died there;
+            // with no header there is no creator to ask).
+            return Err(ShmError::BeingCreated(what));
         }
         let base = map(fd, len, &what)?;
         let mut region = Region {
@@ -224,14 +287,15 @@ impl Region {
                 body_len: 0,
             },
             backing,
+            unlink_on_drop: AtomicBool::new(false),
         };
         // Acquire: pairs with the creator's Release store of READY, so the header and body the
         // creator wrote are visible below.
         if region.state_word().load(Ordering::Acquire) != STATE_READY {
-            return Err(ShmError::NotReady);
+            return Err(not_ready(&region.header(), what));
         }
         let header = region.header();
-        region.layout = header.validate(kind, len, expected)?;
+        region.layout = header.validate(kind, record, len, expected)?;
         Ok(region)
     }
 
@@ -291,11 +355,16 @@ impl Region {
         }
     }
 
-    /// Keeps a named region's name after this handle drops (no effect on other kinds).
-    pub fn persist(&mut self) {
-        if let Backing::Named { unlink_on_drop, .. } = &mut self.backing {
-            *unlink_on_drop = false;
-        }
+    /// Keeps a named region's name after this handle drops (no effect on other kinds, or on a
+    /// handle that opened rather than created the region: those never unlink).
+    pub fn persist(&self) {
+        // Relaxed: read only by this handle's own `drop`, which `&self` happens-before.
+        self.unlink_on_drop.store(false, Ordering::Relaxed);
+    }
+
+    /// The creator recorded in the header (start 0: unknown).
+    pub fn creator(&self) -> ProcessKey {
+        self.header().creator()
     }
 }
 
@@ -312,16 +381,40 @@ impl Drop for Region {
                 // SAFETY: `base`/`len` are the mapping made by `map`, unmapped exactly once here;
                 // no reference into it outlives `self` (handles hold an Arc<Region>).
                 let _ = unsafe { munmap(self.base.cast(), self.len) };
-                if let Backing::Named {
-                    name,
-                    unlink_on_drop: true,
-                    ..
-                } = backing
-                {
-                    let _ = shm_unlink(name.as_str());
+                // Relaxed: see `persist`.
+                if let Backing::Named { name, .. } = backing {
+                    if self.unlink_on_drop.load(Ordering::Relaxed) {
+                        let _ = shm_unlink(name.as_str());
+                    }
                 }
             }
         }
+    }
+}
+
+/// Unlinks a name being created unless forgotten (a failed or panicking create leaves no name).
+struct UnlinkGuard<'a>(Option<&'a ShmName>);
+
+impl Drop for UnlinkGuard<'_> {
+    fn drop(&mut self) {
+        if let Some(name) = self.0 {
+            let _ = shm_unlink(name.as_str());
+        }
+    }
+}
+
+/// Why a sized region is not ready: its recorded creator is dead, or it is still being created
+/// (including a header not yet fully written: no creator recorded, or one we cannot judge).
+fn not_ready(header: &RegionHeader, what: String) -> ShmError {
+    let creator = header.creator();
+    if header.magic == super::MAGIC && creator.start != 0 && creator.pid != 0 && !creator.is_alive()
+    {
+        ShmError::CreatorDied {
+            what,
+            pid: creator.pid,
+        }
+    } else {
+        ShmError::BeingCreated(what)
     }
 }
 

@@ -14,7 +14,7 @@
 
 use crate::workers::{Record, SequenceCheck};
 use std::time::Instant;
-use synclab_core::ring::{Placement, Spsc, Wakeups};
+use synclab_core::{Spsc, Wakeups};
 
 /// The rate of `n` records moved since `start`, if `check` saw all of them in order, intact.
 fn checked(what: &str, n: u64, check: &SequenceCheck, start: Instant) -> Result<f64, String> {
@@ -33,7 +33,11 @@ pub fn spsc_threads(n: u64, batch: usize) -> Result<f64, String> {
 
 /// As [`spsc_threads`] on a ring whose blocking forms wait as `wakeups` says.
 pub fn spsc_threads_with(n: u64, batch: usize, wakeups: Wakeups) -> Result<f64, String> {
-    let ring = Spsc::<Record>::create_in_with(Placement::Heap, 4096, wakeups).expect("heap ring");
+    let ring = Spsc::<Record>::builder()
+        .capacity(4096)
+        .wakeups(wakeups)
+        .heap()
+        .expect("heap ring");
     let mut p = ring.producer().expect("producer");
     let mut c = ring.consumer().expect("consumer");
     let start = Instant::now();
@@ -122,7 +126,10 @@ pub fn crossbeam_threads(n: u64) -> Result<f64, String> {
 
 /// Our spsc ring between two threads with the non-blocking `try_push`/`try_pop`, spinning.
 pub fn spsc_threads_try(n: u64) -> Result<f64, String> {
-    let ring = Spsc::<Record>::create_in(Placement::Heap, 4096).expect("heap ring");
+    let ring = Spsc::<Record>::builder()
+        .capacity(4096)
+        .heap()
+        .expect("heap ring");
     let mut p = ring.producer().expect("producer");
     let mut c = ring.consumer().expect("consumer");
     let start = Instant::now();

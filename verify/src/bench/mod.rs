@@ -19,8 +19,8 @@ use crate::procs::WorkerExe;
 use crate::runs::{frames_transfer_with, spsc_transfer, spsc_transfer_with};
 use serde::Serialize;
 use std::time::Duration;
-use synclab_core::mem::{Memory, RealMemory};
-use synclab_core::ring::Wakeups;
+use synclab_core::model::{Memory, RealMemory};
+use synclab_core::Wakeups;
 
 /// One measured figure.
 #[derive(Clone, Debug, Serialize)]

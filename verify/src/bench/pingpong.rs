@@ -6,8 +6,8 @@
 use crate::procs::{reap_all, WorkerExe};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
-use synclab_core::ring::{Placement, RingError, Spsc, Wakeups};
 use synclab_core::shm::{Region, RegionKind, RegionLayout, ShmError, ShmName};
+use synclab_core::{RingError, Spsc, Wakeups};
 
 /// Which round trip.
 #[derive(Clone, Copy, Debug)]
@@ -24,7 +24,7 @@ const LINE_BODY: u64 = 128;
 
 fn line_layout() -> RegionLayout {
     RegionLayout {
-        kind: RegionKind::RunControl,
+        kind: RegionKind::Bytes,
         capacity: 1,
         elem_size: 8,
         elem_align: 8,
@@ -41,7 +41,7 @@ fn word(region: &Region) -> &AtomicU64 {
 
 /// Opens the ping-pong cache line in a worker.
 pub fn open_line(name: &ShmName) -> Result<Region, ShmError> {
-    Region::open_named(name, RegionKind::RunControl, |_| Ok(line_layout()))
+    Region::open_named(name, RegionKind::Bytes, |_| Ok(line_layout()))
 }
 
 /// Median nanoseconds per round trip over `trips` round trips (after a warm-up tenth).
@@ -54,7 +54,12 @@ pub fn round_trip(exe: &WorkerExe, kind: Kind, trips: u64) -> Result<f64, String
         Kind::Rings => {
             // Spin-only rings: both sides spin on `try_pop` anyway, so the notify fence would be
             // pure overhead here.
-            let spin = |n| Spsc::<u64>::create_in_with(Placement::Named(n), 64, Wakeups::Spin);
+            let spin = |n| {
+                Spsc::<u64>::builder()
+                    .capacity(64)
+                    .wakeups(Wakeups::Spin)
+                    .create(n)
+            };
             let a = spin(&req).map_err(|e| err(&e))?;
             let b = spin(&resp).map_err(|e| err(&e))?;
             let child = exe
@@ -109,9 +114,11 @@ pub fn round_trip(exe: &WorkerExe, kind: Kind, trips: u64) -> Result<f64, String
 
 /// Worker side: echo every request on ring `req` back on ring `resp`, `trips` times.
 pub fn echo_rings(req: &str, resp: &str, trips: u64) -> Result<(), String> {
-    let a = Spsc::<u64>::open(&ShmName::new(req).map_err(|e| e.to_string())?)
+    let a = Spsc::<u64>::builder()
+        .open(&ShmName::new(req).map_err(|e| e.to_string())?)
         .map_err(|e| e.to_string())?;
-    let b = Spsc::<u64>::open(&ShmName::new(resp).map_err(|e| e.to_string())?)
+    let b = Spsc::<u64>::builder()
+        .open(&ShmName::new(resp).map_err(|e| e.to_string())?)
         .map_err(|e| e.to_string())?;
     let mut rx = a.consumer().map_err(|e| e.to_string())?;
     let mut tx = b.producer().map_err(|e| e.to_string())?;

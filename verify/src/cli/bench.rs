@@ -74,7 +74,7 @@ pub fn run(args: BenchArgs) -> Exit {
     let batches = get("synclab spsc, 2 processes, batches of 256");
     let single = get(&format!(
         "synclab spsc ({}), 2 processes, single push/pop",
-        bench::label(synclab_core::ring::Wakeups::Futex)
+        bench::label(synclab_core::Wakeups::Futex)
     ));
     let rtrb = get("rtrb, 2 threads, single push/pop");
     let rings_trip = get("synclab spsc round trip, 2 processes (Wakeups::Spin)");

@@ -13,7 +13,7 @@ use crate::runs::{
 use serde_json::json;
 use std::fmt::Write as _;
 use std::time::Duration;
-use synclab_core::mem::Mutant;
+use synclab_core::model::Mutant;
 
 /// Options of `synclab demo`.
 #[derive(clap::Args, Debug)]

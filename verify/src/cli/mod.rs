@@ -5,6 +5,7 @@
 
 mod bench;
 mod check;
+mod clean;
 mod demo;
 mod input;
 mod model;
@@ -42,6 +43,8 @@ enum Command {
     Sim(sim::SimArgs),
     /// Check a history file for linearizability (format: docs/HISTORY.md).
     Check(check::CheckArgs),
+    /// Remove stale shared-memory regions: creator and every attached process dead.
+    Clean(clean::CleanArgs),
     /// Internal: a worker process of a multi-process run.
     #[command(hide = true)]
     Worker(worker::WorkerArgs),
@@ -61,6 +64,7 @@ pub fn main() -> ExitCode {
         Command::Bench(args) => bench::run(args),
         Command::Model(args) => model::run(args),
         Command::Check(args) => check::run(args),
+        Command::Clean(args) => clean::run(args),
         Command::Sim(args) => sim::run(args),
     };
     exit.code()

@@ -3,7 +3,7 @@
 use super::output::{bad_input, Exit, Outcome};
 use crate::models::{self, ModelOptions, ModelReport, ModelSpec};
 use serde_json::json;
-use synclab_core::mem::Mutant;
+use synclab_core::model::Mutant;
 
 /// Options of `synclab model`.
 #[derive(clap::Args, Debug)]

@@ -100,6 +100,7 @@ pub fn run(args: RunArgs) -> Exit {
         Ok(e) => e,
         Err(e) => return environment_failure(args.json, format!("cannot find own binary: {e}")),
     };
+    super::clean::before_run();
     let spinner = spinner(&args);
     let timeout = Duration::from_secs(args.timeout);
     let p = RunParams {

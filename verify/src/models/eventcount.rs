@@ -21,8 +21,8 @@ use crate::mutant_dispatch;
 use loom::thread;
 use std::sync::atomic::Ordering::{Acquire, Release};
 use std::sync::Arc;
-use synclab_core::mem::{Atomic, Memory, Mutant};
-use synclab_core::ring::eventcount::{EventCount, Fences};
+use synclab_core::model::{Atomic, Memory, Mutant};
+use synclab_core::model::{EventCount, Fences};
 
 /// Every eventcount mutant; both models must catch each.
 const MUTANTS: &[Mutant] = &[

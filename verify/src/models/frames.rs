@@ -8,8 +8,8 @@
 use super::harness::{explore, Explored, Held, ModelOptions, ModelSpec};
 use crate::mutant_dispatch;
 use loom::thread;
-use synclab_core::mem::{Memory, Mutant};
-use synclab_core::ring::Frames;
+use synclab_core::model::Frames;
+use synclab_core::model::{Memory, Mutant};
 
 const LENGTHS: [usize; 3] = [0, 8, 5];
 
@@ -28,7 +28,7 @@ fn frame(i: usize) -> Vec<u8> {
 
 fn wrap<M: Memory>(o: &ModelOptions) -> Explored {
     explore(o, || {
-        let ring = Frames::<M>::boxed(32).unwrap();
+        let ring = Frames::<M>::builder().capacity(32).heap().unwrap();
         let mut producer = Held::new(ring.producer().unwrap());
         let mut consumer = Held::new(ring.consumer().unwrap());
         let p = thread::spawn(move || {

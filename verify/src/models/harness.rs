@@ -10,7 +10,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
-use synclab_core::mem::Mutant;
+use synclab_core::model::Mutant;
 
 /// Bounds for one exploration.
 #[derive(Clone, Copy, Debug)]
@@ -290,13 +290,13 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
 macro_rules! mutant_dispatch {
     ($m:expr, $opts:expr, $model:ident, [$($variant:ident),* $(,)?]) => {
         match $m {
-            synclab_core::mem::Mutant::None => {
+            synclab_core::model::Mutant::None => {
                 $model::<$crate::models::loom_memory::LoomMemory<0>>($opts)
             }
             $(
-                synclab_core::mem::Mutant::$variant => $model::<
+                synclab_core::model::Mutant::$variant => $model::<
                     $crate::models::loom_memory::LoomMemory<
-                        { synclab_core::mem::Mutant::$variant as u32 },
+                        { synclab_core::model::Mutant::$variant as u32 },
                     >,
                 >($opts),
             )*

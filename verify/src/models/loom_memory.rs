@@ -11,7 +11,7 @@ use loom::sync::atomic::{AtomicU32, AtomicU64};
 use loom::sync::{Condvar, Mutex};
 use std::ops::{Deref, DerefMut};
 use std::sync::atomic::Ordering;
-use synclab_core::mem::{Atomic, Deadline, Memory, Mutant, SlotCell, WaitOutcome};
+use synclab_core::model::{Atomic, Deadline, Memory, Mutant, SlotCell, WaitOutcome};
 
 /// Loom memory with mutant number `MUTANT` switched on (0 = the correct algorithm).
 pub struct LoomMemory<const MUTANT: u32>;

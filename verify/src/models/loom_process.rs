@@ -15,7 +15,7 @@ use loom::sync::atomic::AtomicU64;
 use loom::sync::Mutex;
 use std::sync::atomic::Ordering::{Acquire, Release};
 use std::sync::Arc;
-use synclab_core::sem::{PidStatus, ProcessEnv, ProcessKey, SemError};
+use synclab_core::model::{PidStatus, ProcessEnv, ProcessError, ProcessKey};
 
 /// Pids `1..PIDS` exist in a model.
 pub const PIDS: usize = 4;
@@ -79,18 +79,18 @@ pub struct LoomProcess {
 }
 
 impl ProcessEnv for LoomProcess {
-    fn me(&self) -> Result<ProcessKey, SemError> {
+    fn me(&self) -> Result<ProcessKey, ProcessError> {
         Ok(self.key)
     }
 
-    fn status(&self, pid: u32) -> Result<PidStatus, SemError> {
+    fn status(&self, pid: u32) -> Result<PidStatus, ProcessError> {
         if pid as usize >= PIDS {
             return Ok(PidStatus::Gone);
         }
         // Acquire: see the module docs (death is observed after the process's last action).
         match self.table.entry(pid).load(Acquire) {
             NONE => Ok(PidStatus::Gone),
-            UNREADABLE => Err(SemError::Io(format!("/proc/{pid}/stat: permission denied"))),
+            UNREADABLE => Err(ProcessError(format!("/proc/{pid}/stat: permission denied"))),
             start => Ok(PidStatus::Running { start }),
         }
     }

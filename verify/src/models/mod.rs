@@ -13,6 +13,7 @@ pub mod mpmc;
 pub mod sem;
 pub mod sem_ledger;
 pub mod spsc;
+pub mod takeover;
 
 pub use harness::{explore, ModelOptions, ModelReport, ModelSpec};
 
@@ -21,6 +22,7 @@ pub static MODELS: &[&ModelSpec] = &[
     &spsc::BLOCKING,
     &spsc::BATCH,
     &spsc::SPIN,
+    &takeover::TAKEOVER,
     &mpmc::PRODUCERS,
     &mpmc::CONSUMERS,
     &frames::WRAP,

@@ -11,8 +11,8 @@
 use super::harness::{explore, Explored, ModelOptions, ModelSpec};
 use crate::mutant_dispatch;
 use loom::thread;
-use synclab_core::mem::{Memory, Mutant};
-use synclab_core::ring::Mpmc;
+use synclab_core::model::Mpmc;
+use synclab_core::model::{Memory, Mutant};
 
 /// Two producers, one consumer.
 pub static PRODUCERS: ModelSpec = ModelSpec {
@@ -34,7 +34,7 @@ pub static CONSUMERS: ModelSpec = ModelSpec {
 
 fn producers<M: Memory>(o: &ModelOptions) -> Explored {
     explore(o, || {
-        let q = Mpmc::<u32, M>::boxed(2).unwrap();
+        let q = Mpmc::<u32, M>::builder().capacity(2).heap().unwrap();
         let spawn_producer = |id: u32| {
             let q = q.clone();
             thread::spawn(move || {
@@ -60,7 +60,7 @@ fn producers<M: Memory>(o: &ModelOptions) -> Explored {
 
 fn consumers<M: Memory>(o: &ModelOptions) -> Explored {
     explore(o, || {
-        let q = Mpmc::<u32, M>::boxed(2).unwrap();
+        let q = Mpmc::<u32, M>::builder().capacity(2).heap().unwrap();
         let qp = q.clone();
         let p = thread::spawn(move || {
             for i in 0..2 {

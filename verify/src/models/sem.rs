@@ -28,8 +28,9 @@ use loom::thread;
 // next holder's increment).
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
-use synclab_core::mem::{Deadline, Memory, Mutant, SlotCell};
-use synclab_core::sem::{SemError, Semaphore};
+use synclab_core::model::Semaphore;
+use synclab_core::model::{Deadline, Memory, Mutant, SlotCell};
+use synclab_core::SemError;
 
 /// Every semaphore mutant.
 pub const SEM_MUTANTS: &[Mutant] = &[
@@ -50,7 +51,7 @@ fn join_all(handles: Vec<thread::JoinHandle<()>>) {
 
 fn wake_model<M: Memory>(opts: &ModelOptions) -> Explored {
     explore(opts, || {
-        let sem = Arc::new(Semaphore::<M>::new_local(0, 2).unwrap());
+        let sem = Arc::new(Semaphore::<M>::builder().permits(0).max(2).heap().unwrap());
         let mut hs = Vec::new();
         for _ in 0..2 {
             let s = Arc::clone(&sem);
@@ -68,7 +69,7 @@ fn wake_model<M: Memory>(opts: &ModelOptions) -> Explored {
 
 fn mutex_model<M: Memory>(opts: &ModelOptions) -> Explored {
     explore(opts, || {
-        let sem = Arc::new(Semaphore::<M>::new_local(1, 1).unwrap());
+        let sem = Arc::new(Semaphore::<M>::builder().permits(1).max(1).heap().unwrap());
         let holders = Arc::new(AtomicU32::new(0));
         let data = Arc::new(LoomCell::<u32>::new(0));
         let hs = (0..2)
@@ -96,7 +97,7 @@ fn mutex_model<M: Memory>(opts: &ModelOptions) -> Explored {
 
 fn timeout_model<M: Memory>(opts: &ModelOptions) -> Explored {
     let a = explore(opts, || {
-        let sem = Arc::new(Semaphore::<M>::new_local(0, 2).unwrap());
+        let sem = Arc::new(Semaphore::<M>::builder().permits(0).max(2).heap().unwrap());
         let s1 = Arc::clone(&sem);
         let timed = thread::spawn(move || {
             let r = s1.acquire_many_until(2, DEADLINE).map(|p| p.forget());
@@ -120,7 +121,7 @@ fn timeout_model<M: Memory>(opts: &ModelOptions) -> Explored {
         return a;
     }
     let b = explore(opts, || {
-        let sem = Arc::new(Semaphore::<M>::new_local(0, 1).unwrap());
+        let sem = Arc::new(Semaphore::<M>::builder().permits(0).max(1).heap().unwrap());
         let s1 = Arc::clone(&sem);
         let timed = thread::spawn(move || s1.acquire_until(DEADLINE).map(|p| p.forget()).is_ok());
         let s2 = Arc::clone(&sem);
@@ -144,7 +145,7 @@ fn timeout_model<M: Memory>(opts: &ModelOptions) -> Explored {
 
 fn close_model<M: Memory>(opts: &ModelOptions) -> Explored {
     explore(opts, || {
-        let sem = Arc::new(Semaphore::<M>::new_local(0, 2).unwrap());
+        let sem = Arc::new(Semaphore::<M>::builder().permits(0).max(2).heap().unwrap());
         let s1 = Arc::clone(&sem);
         let one = thread::spawn(move || {
             let r = s1.acquire().map(|p| p.forget());
@@ -165,7 +166,7 @@ fn close_model<M: Memory>(opts: &ModelOptions) -> Explored {
 
 fn token_model<M: Memory>(opts: &ModelOptions) -> Explored {
     explore(opts, || {
-        let sem = Arc::new(Semaphore::<M>::new_local(0, 3).unwrap());
+        let sem = Arc::new(Semaphore::<M>::builder().permits(0).max(3).heap().unwrap());
         let s1 = Arc::clone(&sem);
         let many = thread::spawn(move || s1.acquire_many(2).unwrap().forget());
         let s2 = Arc::clone(&sem);
@@ -185,7 +186,7 @@ fn token_model<M: Memory>(opts: &ModelOptions) -> Explored {
 
 fn many_model<M: Memory>(opts: &ModelOptions) -> Explored {
     explore(opts, || {
-        let sem = Arc::new(Semaphore::<M>::new_local(2, 2).unwrap());
+        let sem = Arc::new(Semaphore::<M>::builder().permits(2).max(2).heap().unwrap());
         let holders = Arc::new(AtomicU32::new(0));
         let hs = [2u32, 1, 1]
             .into_iter()

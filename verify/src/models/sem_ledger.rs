@@ -38,8 +38,9 @@ use super::loom_process::PidTable;
 use crate::mutant_dispatch;
 use loom::thread;
 use std::sync::Arc;
-use synclab_core::mem::{Memory, Mutant};
-use synclab_core::sem::{ProcessKey, SemError, Semaphore};
+use synclab_core::model::{Memory, Mutant};
+use synclab_core::model::{ProcessKey, Semaphore};
+use synclab_core::SemError;
 
 /// Every ledger mutant.
 pub const LEDGER_MUTANTS: &[Mutant] = &[
@@ -62,7 +63,15 @@ fn recover_model<M: Memory>(opts: &ModelOptions) -> Explored {
         let r1 = table.spawn(key(2, 1));
         let r2 = table.spawn(key(3, 1));
         let d = table.spawn(key(1, 1));
-        let sem = Arc::new(Semaphore::<M>::new_local_with_ledger(2, 2, 2, r1).unwrap());
+        let sem = Arc::new(
+            Semaphore::<M>::builder()
+                .permits(2)
+                .max(2)
+                .ledger(2)
+                .process_env(r1)
+                .heap()
+                .unwrap(),
+        );
         let d_sem = sem.handle_as(d).unwrap();
         let t = Arc::clone(&table);
         let holders = thread::spawn(move || {
@@ -98,7 +107,15 @@ fn reuse_model<M: Memory>(opts: &ModelOptions) -> Explored {
         let table = PidTable::new();
         let d = table.spawn(key(1, 1));
         let r = table.spawn(key(2, 1));
-        let sem = Arc::new(Semaphore::<M>::new_local_with_ledger(1, 2, 1, d).unwrap());
+        let sem = Arc::new(
+            Semaphore::<M>::builder()
+                .permits(1)
+                .max(2)
+                .ledger(1)
+                .process_env(d)
+                .heap()
+                .unwrap(),
+        );
         let s = Arc::clone(&sem);
         let t = Arc::clone(&table);
         thread::spawn(move || {
@@ -150,7 +167,15 @@ fn process_model<M: Memory>(opts: &ModelOptions) -> Explored {
         let p = table.spawn(key(1, 1));
         let r = table.spawn(key(2, 1));
         table.hide(1);
-        let h1 = Arc::new(Semaphore::<M>::new_local_with_ledger(2, 2, 2, p.clone()).unwrap());
+        let h1 = Arc::new(
+            Semaphore::<M>::builder()
+                .permits(2)
+                .max(2)
+                .ledger(2)
+                .process_env(p.clone())
+                .heap()
+                .unwrap(),
+        );
         let h2 = Arc::new(h1.handle_as(p).unwrap());
         // Each thread acquires through its own handle (its first use: it may claim the slot)
         // and releases through the other one.

@@ -8,8 +8,9 @@
 use super::harness::{explore, Explored, Held, ModelOptions, ModelSpec};
 use crate::mutant_dispatch;
 use loom::thread;
-use synclab_core::mem::{Memory, Mutant};
-use synclab_core::ring::{Spsc, Wakeups};
+use synclab_core::model::Spsc;
+use synclab_core::model::{Memory, Mutant};
+use synclab_core::Wakeups;
 
 const ITEMS: u32 = 3;
 
@@ -51,7 +52,11 @@ fn spin<M: Memory>(o: &ModelOptions) -> Explored {
 /// Blocking `push`/`pop` of `ITEMS` records through a capacity-2 ring made with `wakeups`.
 fn blocking_with<M: Memory>(o: &ModelOptions, wakeups: Wakeups) -> Explored {
     explore(o, move || {
-        let ring = Spsc::<u32, M>::boxed_with(2, wakeups).unwrap();
+        let ring = Spsc::<u32, M>::builder()
+            .capacity(2)
+            .wakeups(wakeups)
+            .heap()
+            .unwrap();
         let mut producer = Held::new(ring.producer().unwrap());
         let mut consumer = Held::new(ring.consumer().unwrap());
         let p = thread::spawn(move || {
@@ -71,7 +76,7 @@ fn blocking_with<M: Memory>(o: &ModelOptions, wakeups: Wakeups) -> Explored {
 
 fn batch<M: Memory>(o: &ModelOptions) -> Explored {
     explore(o, || {
-        let ring = Spsc::<u32, M>::boxed(2).unwrap();
+        let ring = Spsc::<u32, M>::builder().capacity(2).heap().unwrap();
         let mut producer = Held::new(ring.producer().unwrap());
         let mut consumer = Held::new(ring.consumer().unwrap());
         let p = thread::spawn(move || {

@@ -1,6 +1,6 @@
 //! Per-worker operation histories in shared memory, so a killed worker's history survives it.
 //!
-//! One region (`RegionKind::History`) holds a pool of `chunks` chunks of [`CHUNK`] entries,
+//! One region (`RegionKind::Bytes`) holds a pool of `chunks` chunks of [`CHUNK`] entries,
 //! sized to what the run records in total (not workers × the most one worker could record: an
 //! mpmc consumer may dequeue anything from none to every value, and a pool shared by all of them
 //! needs room for every value once, not once per consumer). A worker claims its next chunk with
@@ -20,8 +20,8 @@
 use bytemuck::{Pod, Zeroable};
 use std::ptr::NonNull;
 use std::sync::atomic::{fence, AtomicU64, Ordering};
-use synclab_core::mem::Deadline;
 use synclab_core::shm::{Region, RegionKind, RegionLayout, ShmError, ShmName};
+use synclab_core::Deadline;
 
 /// `return_ns` of an operation that has not returned.
 pub const PENDING: u64 = u64::MAX;
@@ -96,7 +96,7 @@ fn chunks_offset(workers: usize, chunks: usize) -> usize {
 fn layout(workers: usize, chunks: usize) -> RegionLayout {
     let body = chunks_offset(workers, chunks) + chunks * CHUNK * ENTRY;
     RegionLayout {
-        kind: RegionKind::History,
+        kind: RegionKind::Bytes,
         capacity: (chunks * CHUNK) as u64,
         elem_size: ENTRY as u32,
         elem_align: std::mem::align_of::<Entry>() as u32,
@@ -135,7 +135,7 @@ impl HistoryBuffers {
 
     /// Opens it in a worker, validating the header.
     pub fn open(name: &ShmName) -> Result<Self, ShmError> {
-        let region = Region::open_named(name, RegionKind::History, |h| {
+        let region = Region::open_named(name, RegionKind::Bytes, |h| {
             let [w, c, size, _] = h.params;
             let max_chunks = chunks_for(MAX_WORKERS, MAX_ENTRIES) as u64;
             if w == 0 || w > MAX_WORKERS as u64 || c > max_chunks || size != CHUNK as u64 {

@@ -13,8 +13,8 @@ use serde_json::{json, Map, Value};
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
-use synclab_core::ring::{Frames, Mpmc, Spsc};
 use synclab_core::shm::ShmName;
+use synclab_core::{Frames, Mpmc, Spsc};
 
 /// Parameters of a recorded run.
 #[derive(Clone, Debug)]
@@ -298,7 +298,9 @@ pub fn mpmc_run(exe: &WorkerExe, p: &RunParams) -> Result<RunReport, String> {
     };
     let qname = ShmName::unique("mpmc");
     let hname = ShmName::unique("hist");
-    let q = Mpmc::<u64>::create(&qname, p.capacity)
+    let q = Mpmc::<u64>::builder()
+        .capacity(p.capacity)
+        .create(&qname)
         .map_err(|e| format!("cannot create the mpmc queue: {e}"))?;
     // Producers record their enqueues; consumers at most every value once plus one dequeue
     // each that finds the queue closed (or fails).
@@ -449,12 +451,16 @@ pub fn transfer_run(exe: &WorkerExe, frames: bool, p: &RunParams) -> Result<RunR
     let hname = ShmName::unique("hist");
     let _ring: Box<dyn std::any::Any> = if frames {
         Box::new(
-            Frames::create(&name, p.capacity)
+            Frames::builder()
+                .capacity(p.capacity)
+                .create(&name)
                 .map_err(|e| format!("cannot create the ring: {e}"))?,
         )
     } else {
         Box::new(
-            Spsc::<crate::workers::Record>::create(&name, p.capacity)
+            Spsc::<crate::workers::Record>::builder()
+                .capacity(p.capacity)
+                .create(&name)
                 .map_err(|e| format!("cannot create the ring: {e}"))?,
         )
     };

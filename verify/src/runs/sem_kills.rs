@@ -20,6 +20,7 @@
 //! holder's permits were handed out twice.
 
 use super::faults::{signal, wait_exit};
+use crate::harness_sem::HarnessSem;
 use crate::lin::{Op, OpKind};
 use crate::workers::sem_aux as aux;
 use std::os::fd::OwnedFd;
@@ -27,8 +28,8 @@ use std::sync::atomic::fence;
 use std::sync::atomic::AtomicBool;
 use std::sync::atomic::Ordering::{Acquire, Relaxed, SeqCst};
 use std::time::Duration;
-use synclab_core::mem::{Deadline, Memory, RealMemory};
-use synclab_core::sem::Semaphore;
+use synclab_core::model::{Deadline, Memory, RealMemory};
+use synclab_core::Semaphore;
 
 /// A worker to kill once it announces, with its pidfd.
 pub(super) struct Victim {
@@ -61,7 +62,7 @@ fn now_ns() -> i64 {
 /// Kills each victim once it announces, and recovers its permits (recording the recovery as a
 /// `release` by history process `parent`), until every victim is handled or `done` is set.
 pub(super) fn kill_announced(
-    sem: &Semaphore,
+    sem: &HarnessSem,
     mut victims: Vec<Victim>,
     parent: u64,
     done: &AtomicBool,

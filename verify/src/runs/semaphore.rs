@@ -8,6 +8,7 @@ use super::recorded::{
     finish, history_of, injector, role, spawn_all, worker_errors, Outcome, RunParams, RunReport,
 };
 use super::sem_kills::{kill_announced, Kills, Victim};
+use crate::harness_sem::HarnessSem;
 use crate::lin::Model;
 use crate::procs::{reap_all, WorkerExe};
 use crate::workers::sem_aux as aux;
@@ -15,8 +16,8 @@ use serde_json::{json, Map};
 use std::sync::atomic::AtomicBool;
 use std::sync::atomic::Ordering::{Acquire, Relaxed};
 use std::time::Instant;
-use synclab_core::sem::{SemOptions, Semaphore};
 use synclab_core::shm::ShmName;
+use synclab_core::Semaphore;
 
 /// `procs` processes each run `rounds` (`p.messages`) acquire/release rounds on a named
 /// semaphore of `permits` (`p.capacity`), tracking occupancy in the region. Checks: at most
@@ -36,12 +37,11 @@ pub fn semaphore_run(exe: &WorkerExe, p: &RunParams) -> Result<RunReport, String
     let sname = ShmName::unique("sem");
     let hname = ShmName::unique("hist");
     let ledger = p.kills > 0;
-    let options = if ledger {
-        SemOptions::with_ledger()
-    } else {
-        SemOptions::default()
-    };
-    let sem = Semaphore::create(&sname, permits, permits, options)
+    let builder = Semaphore::builder()
+        .permits(permits)
+        .max(permits)
+        .ledger(if ledger { 64 } else { 0 });
+    let sem = HarnessSem::create(&builder, &sname)
         .map_err(|e| format!("cannot create the semaphore: {e}"))?;
     // An acquire and a release per round, and a doomed worker one more acquire.
     let buffers = HistoryBuffers::create(&hname, procs, procs * (2 * p.messages as usize + 1))

@@ -5,8 +5,8 @@ use super::faults::{pidfd, StopInjector};
 use crate::procs::{reap_all, WorkerExe, WorkerExit};
 use serde::Serialize;
 use std::time::Duration;
-use synclab_core::ring::{Frames, Spsc, Wakeups};
 use synclab_core::shm::ShmName;
+use synclab_core::{Frames, Spsc, Wakeups};
 
 /// What a two-process transfer did.
 #[derive(Clone, Debug, Serialize)]
@@ -191,12 +191,11 @@ pub fn spsc_transfer_with(
     timeout: Duration,
 ) -> Result<TransferReport, String> {
     let name = ShmName::unique("spsc");
-    let _ring = Spsc::<crate::workers::Record>::create_in_with(
-        synclab_core::ring::Placement::Named(&name),
-        capacity,
-        wakeups,
-    )
-    .map_err(|e| format!("cannot create the spsc ring {name}: {e}"))?;
+    let _ring = Spsc::<crate::workers::Record>::builder()
+        .capacity(capacity)
+        .wakeups(wakeups)
+        .create(&name)
+        .map_err(|e| format!("cannot create the spsc ring {name}: {e}"))?;
     run_pair(exe, "spsc", &name, count, batch, None, None, timeout).map(|(t, _)| t)
 }
 
@@ -220,11 +219,10 @@ pub fn frames_transfer_with(
     timeout: Duration,
 ) -> Result<TransferReport, String> {
     let name = ShmName::unique("frames");
-    let _ring = Frames::create_in_with(
-        synclab_core::ring::Placement::Named(&name),
-        capacity,
-        wakeups,
-    )
-    .map_err(|e| format!("cannot create the frames ring {name}: {e}"))?;
+    let _ring = Frames::builder()
+        .capacity(capacity)
+        .wakeups(wakeups)
+        .create(&name)
+        .map_err(|e| format!("cannot create the frames ring {name}: {e}"))?;
     run_pair(exe, "frames", &name, count, 1, None, None, timeout).map(|(t, _)| t)
 }

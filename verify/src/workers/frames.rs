@@ -5,9 +5,9 @@ use super::{SequenceCheck, Transfer};
 use crate::runs::history_buffers::op;
 use serde_json::{json, Value};
 use std::time::Instant;
-use synclab_core::ring::Frames;
-use synclab_core::ring::RingError;
 use synclab_core::shm::ShmName;
+use synclab_core::Frames;
+use synclab_core::RingError;
 
 /// Length of frame `i`.
 pub fn frame_len(i: u64) -> usize {
@@ -31,7 +31,7 @@ fn intact(i: u64, buf: &[u8]) -> bool {
 
 fn open(t: &Transfer) -> Result<Frames, String> {
     let name = ShmName::new(&t.name).map_err(|e| e.to_string())?;
-    Frames::open(&name).map_err(|e| e.to_string())
+    Frames::builder().open(&name).map_err(|e| e.to_string())
 }
 
 fn failed(role: &str, error: impl std::fmt::Display) -> Value {

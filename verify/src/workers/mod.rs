@@ -116,8 +116,8 @@ impl Transfer {
 }
 
 impl Transfer {
-    fn deadline(&self) -> synclab_core::mem::Deadline {
-        synclab_core::mem::Deadline::after(Duration::from_millis(self.deadline_ms))
+    fn deadline(&self) -> synclab_core::model::Deadline {
+        synclab_core::model::Deadline::after(Duration::from_millis(self.deadline_ms))
     }
 }
 

@@ -4,8 +4,8 @@
 use super::Transfer;
 use crate::runs::history_buffers::{op, HistoryBuffers};
 use serde_json::{json, Value};
-use synclab_core::ring::{Mpmc, RingError};
 use synclab_core::shm::ShmName;
+use synclab_core::{Mpmc, RingError};
 
 /// Arguments of the mpmc roles.
 #[derive(clap::Args, Debug, Clone)]
@@ -19,7 +19,8 @@ pub struct MpmcRole {
 }
 
 fn open(r: &MpmcRole) -> Result<(Mpmc<u64>, HistoryBuffers), String> {
-    let q = Mpmc::<u64>::open(&ShmName::new(&r.transfer.name).map_err(|e| e.to_string())?)
+    let q = Mpmc::<u64>::builder()
+        .open(&ShmName::new(&r.transfer.name).map_err(|e| e.to_string())?)
         .map_err(|e| e.to_string())?;
     let h = r
         .transfer

@@ -1,7 +1,7 @@
 //! semaphore run role: acquire one permit, note the occupancy in the region, release; recorded.
 //!
-//! Occupancy is tracked in the semaphore region's spare words ([`aux`] indices): permits held
-//! now, the most ever held at once, and acquires completed.
+//! Occupancy is tracked in the spare words beside the semaphore ([`HarnessSem`], [`aux`]
+//! indices): permits held now, the most ever held at once, and acquires completed.
 //!
 //! # A doomed worker (`--die-at ROUND`)
 //!
@@ -22,15 +22,15 @@
 //! as a failure at random.
 
 use super::Transfer;
+use crate::harness_sem::HarnessSem;
 use crate::runs::history_buffers::{op, HistoryBuffers, Recorder};
 use serde_json::{json, Value};
 use std::sync::atomic::AtomicU64;
 use std::sync::atomic::Ordering::{AcqRel, Relaxed, Release};
-use synclab_core::mem::{Deadline, Memory, RealMemory};
-use synclab_core::sem::Semaphore;
+use synclab_core::model::{Deadline, Memory, RealMemory};
 use synclab_core::shm::ShmName;
 
-/// Indices of the semaphore region's spare words ([`Semaphore::aux`]) used by semaphore runs.
+/// Indices of the spare words ([`HarnessSem::aux`]) used by semaphore runs.
 pub mod aux {
     /// Permits held now by tracked holders.
     pub const HOLDERS: usize = 0;
@@ -99,9 +99,8 @@ impl Occupancy<'_> {
 
 /// Runs `count` acquire/release rounds (or dies at round `die_at`).
 pub(super) fn contend(r: &SemRole) -> Value {
-    let open = || -> Result<(Semaphore, HistoryBuffers), String> {
-        let s = Semaphore::open(&ShmName::new(&r.transfer.name).map_err(|e| e.to_string())?)
-            .map_err(|e| e.to_string())?;
+    let open = || -> Result<(HarnessSem, HistoryBuffers), String> {
+        let s = HarnessSem::open(&ShmName::new(&r.transfer.name).map_err(|e| e.to_string())?)?;
         let h = r
             .transfer
             .history_buffers()?
@@ -158,7 +157,7 @@ pub(super) fn contend(r: &SemRole) -> Value {
 /// The doomed round (module docs): take every permit, then announce and block in an acquire that
 /// cannot succeed. Returns only if the parent never kills this process (an error).
 fn die(
-    sem: &Semaphore,
+    sem: &HarnessSem,
     rec: &mut Recorder<'_>,
     occupancy: &Occupancy<'_>,
     worker: usize,

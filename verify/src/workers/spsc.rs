@@ -5,12 +5,14 @@ use super::{Record, SequenceCheck, Transfer};
 use crate::runs::history_buffers::op;
 use serde_json::{json, Value};
 use std::time::Instant;
-use synclab_core::ring::Spsc;
 use synclab_core::shm::ShmName;
+use synclab_core::Spsc;
 
 fn open(t: &Transfer) -> Result<Spsc<Record>, String> {
     let name = ShmName::new(&t.name).map_err(|e| e.to_string())?;
-    Spsc::<Record>::open(&name).map_err(|e| e.to_string())
+    Spsc::<Record>::builder()
+        .open(&name)
+        .map_err(|e| e.to_string())
 }
 
 fn failed(role: &str, error: impl std::fmt::Display) -> Value {

@@ -1,5 +1,6 @@
-//! Who a process is, and what the system says about a pid: the questions the holder ledger asks
-//! about processes, behind the [`ProcessEnv`] trait.
+//! Who a process is, and what the system says about a pid: the questions the semaphore's holder
+//! ledger, the rings' role owners and stale-region cleaning ask about processes, behind the
+//! [`ProcessEnv`] trait.
 //!
 //! The ledger's algorithm (`ledger.rs`) never reads `/proc` itself. It asks a `ProcessEnv` for
 //! this process's [`ProcessKey`], for the [`PidStatus`] of a pid, and for a lock that serialises
@@ -8,8 +9,13 @@
 //! `synclab-verify` answer from a table the model controls, so the shipped judgement (start times
 //! compared, pid reuse detected, unreadable entries counted as alive) is the modelled one.
 
-use super::SemError;
+use crate::mem::{Memory, Mutant};
 use std::sync::{Mutex, PoisonError};
+
+/// `/proc` could not tell what was asked (this process's own entry missing, or unreadable).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct ProcessError(pub String);
 
 /// A process identity that survives pid reuse: the pid and the low 32 bits of its start time
 /// (clock ticks since boot, field 22 of `/proc/PID/stat`).
@@ -23,14 +29,14 @@ pub struct ProcessKey {
 
 impl ProcessKey {
     /// This process's key.
-    pub fn current() -> Result<Self, SemError> {
+    pub fn current() -> Result<Self, ProcessError> {
         let pid = std::process::id();
         match read_stat(pid)? {
             PidStatus::Running { start } => Ok(ProcessKey {
                 pid,
                 start: start as u32,
             }),
-            _ => Err(SemError::Io(format!(
+            _ => Err(ProcessError(format!(
                 "/proc/{pid}/stat of this process is missing"
             ))),
         }
@@ -41,7 +47,24 @@ impl ProcessKey {
     /// Unexpected errors count as alive, so a recovery never takes the permits of a process it
     /// could not judge. (The ledger makes the same judgement through its [`ProcessEnv`].)
     pub fn is_alive(self) -> bool {
-        super::ledger::is_alive::<crate::mem::RealMemory>(self, &ProcFs)
+        is_alive::<crate::mem::RealMemory>(self, &ProcFs)
+    }
+}
+
+/// Whether the process `key` names is alive, judged from what `env` says about its pid: alive if
+/// a process with that pid runs and started at the key's start time; dead if the pid is gone,
+/// exited (a zombie) or now names a process with another start time (reuse); alive if `env`
+/// cannot tell, so a recovery never takes the permits of a process it could not judge.
+pub(crate) fn is_alive<M: Memory>(key: ProcessKey, env: &dyn ProcessEnv) -> bool {
+    if key.pid == 0 {
+        return false;
+    }
+    match env.status(key.pid) {
+        Ok(PidStatus::Running { start }) => {
+            start as u32 == key.start || M::mutant(Mutant::SemLedgerPidOnly)
+        }
+        Ok(PidStatus::Gone | PidStatus::Exited) => false,
+        Err(_) => !M::mutant(Mutant::SemLedgerUnknownIsDead),
     }
 }
 
@@ -63,11 +86,11 @@ pub enum PidStatus {
 /// The process environment the holder ledger runs in. See the module docs.
 pub trait ProcessEnv: Send + Sync {
     /// This process's key: what the ledger records as the owner of this process's entry.
-    fn me(&self) -> Result<ProcessKey, SemError>;
+    fn me(&self) -> Result<ProcessKey, ProcessError>;
 
     /// What the system says about `pid` now. `Err` when it cannot tell (the ledger then counts
     /// the process as alive).
-    fn status(&self, pid: u32) -> Result<PidStatus, SemError>;
+    fn status(&self, pid: u32) -> Result<PidStatus, ProcessError>;
 
     /// Runs `f` holding this process's ledger-claim lock: one lock per process, shared by all
     /// its threads and handles, so that a process claims at most one ledger slot.
@@ -79,11 +102,11 @@ pub trait ProcessEnv: Send + Sync {
 pub struct ProcFs;
 
 impl ProcessEnv for ProcFs {
-    fn me(&self) -> Result<ProcessKey, SemError> {
+    fn me(&self) -> Result<ProcessKey, ProcessError> {
         ProcessKey::current()
     }
 
-    fn status(&self, pid: u32) -> Result<PidStatus, SemError> {
+    fn status(&self, pid: u32) -> Result<PidStatus, ProcessError> {
         read_stat(pid)
     }
 
@@ -98,7 +121,7 @@ impl ProcessEnv for ProcFs {
 }
 
 /// The status of `pid` from `/proc/PID/stat` (state, field 3, and start time, field 22).
-fn read_stat(pid: u32) -> Result<PidStatus, SemError> {
+fn read_stat(pid: u32) -> Result<PidStatus, ProcessError> {
     if pid == 0 {
         return Ok(PidStatus::Gone);
     }
@@ -110,11 +133,11 @@ fn read_stat(pid: u32) -> Result<PidStatus, SemError> {
         {
             return Ok(PidStatus::Gone)
         }
-        Err(e) => return Err(SemError::Io(format!("reading /proc/{pid}/stat: {e}"))),
+        Err(e) => return Err(ProcessError(format!("reading /proc/{pid}/stat: {e}"))),
     };
     // The command name (field 2) is in parentheses and may contain anything, spaces and ')'
     // included: the fields after it start after the LAST ')'.
-    let bad = || SemError::Io(format!("unparsable /proc/{pid}/stat"));
+    let bad = || ProcessError(format!("unparsable /proc/{pid}/stat"));
     let close = text.iter().rposition(|&b| b == b')').ok_or_else(bad)?;
     let rest = std::str::from_utf8(&text[close + 1..]).map_err(|_| bad())?;
     let mut fields = rest.split_ascii_whitespace();
