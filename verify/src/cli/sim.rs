@@ -1,9 +1,11 @@
 //! `synclab sim`: the deterministic TCP handshake simulator (crate `synclab-sim`): run a
-//! scenario, replay a trace, draw a trace's ladder diagram, list the built-ins, sweep seeds.
+//! scenario, replay a trace, draw a trace's ladder diagram, list the built-ins and mutants;
+//! `explore` and `merge` live in `sim_explore.rs`.
 
 use super::output::{bad_input, Exit, Outcome};
 use serde_json::json;
 use synclab_sim::scenario::{builtin, load};
+use synclab_sim::tcp::Mutant;
 use synclab_sim::trace::replay::{self, Mode};
 use synclab_sim::trace::{ladder, svg, text, Trace};
 use synclab_sim::{run as run_scenario, NetOverride, RunOptions, Scenario};
@@ -26,26 +28,11 @@ enum SimCommand {
     Diagram(DiagramArgs),
     /// List the built-in scenarios.
     List(ListArgs),
-    /// Sweep seeds (with optional faults) and report any run where an oracle fired.
-    Explore(ExploreArgs),
-}
-
-#[derive(clap::Args, Debug)]
-struct ExploreArgs {
-    /// Built-in scenario name, scenario file, or `all` (every built-in).
-    #[arg(long)]
-    scenario: String,
-    /// How many seeds.
-    #[arg(long, default_value_t = 100)]
-    seeds: u64,
-    /// First seed.
-    #[arg(long, default_value_t = 0)]
-    first_seed: u64,
-    #[command(flatten)]
-    net: NetFlags,
-    /// Print one JSON object.
-    #[arg(long)]
-    json: bool,
+    /// Sweep seeds (with optional faults), or search exhaustively (--exhaustive), and report
+    /// any run where an oracle fired.
+    Explore(super::sim_explore::ExploreArgs),
+    /// Join the --json reports of `sim explore --shard I/N` into one report.
+    Merge(super::sim_explore::MergeArgs),
 }
 
 #[derive(clap::Args, Debug)]
@@ -61,6 +48,9 @@ struct RunArgs {
     /// Write the JSON Lines trace here.
     #[arg(long)]
     trace: Option<String>,
+    /// Switch on a deliberate bug of the TCP model (`synclab sim list` names them).
+    #[arg(long)]
+    mutant: Option<String>,
     /// Print one JSON object.
     #[arg(long)]
     json: bool,
@@ -68,7 +58,7 @@ struct RunArgs {
 
 /// The network overrides of `run` and `explore`.
 #[derive(clap::Args, Debug)]
-struct NetFlags {
+pub(super) struct NetFlags {
     /// Loss probability on every direction (overrides the scenario's [net]).
     #[arg(long)]
     loss: Option<f64>,
@@ -125,7 +115,8 @@ pub fn run(args: SimArgs) -> Exit {
         SimCommand::Replay(a) => sim_replay(a),
         SimCommand::Diagram(a) => sim_diagram(a),
         SimCommand::List(a) => sim_list(a),
-        SimCommand::Explore(a) => sim_explore(a),
+        SimCommand::Explore(a) => super::sim_explore::sim_explore(a),
+        SimCommand::Merge(a) => super::sim_explore::sim_merge(a),
     }
 }
 
@@ -165,7 +156,7 @@ impl NetFlags {
 
 /// The prologue of `run` and `explore`: the network flags checked, then the scenarios loaded
 /// (`all` is every built-in when `all_allowed`).
-fn scenarios(
+pub(super) fn scenarios(
     scenario: &str,
     all_allowed: bool,
     net: &NetFlags,
@@ -180,31 +171,21 @@ fn scenarios(
 }
 
 /// Writes trace lines to `path`, one a line.
-fn write_trace(path: &str, lines: &[String]) -> Result<(), String> {
+pub(super) fn write_trace(path: &str, lines: &[String]) -> Result<(), String> {
     let mut body = lines.join("\n");
     body.push('\n');
     std::fs::write(path, body).map_err(|e| format!("{path}: cannot write the trace: {e}"))
 }
 
-fn sim_explore(a: ExploreArgs) -> Exit {
-    let (scenarios, net) = match scenarios(&a.scenario, true, &a.net) {
-        Ok(x) => x,
-        Err(e) => return bad_input(a.json, e),
-    };
-    let s = synclab_sim::explore::sweep(&scenarios, a.first_seed, a.seeds, net);
-    Outcome {
-        json: s.to_json(),
-        text: s.text(),
-        exit: Exit::from_ok(s.ok()),
-    }
-    .emit(a.json)
-}
-
 fn sim_run(a: RunArgs) -> Exit {
-    let (scenarios, net) = match scenarios(&a.scenario, false, &a.net) {
+    let (mut scenarios, net) = match scenarios(&a.scenario, false, &a.net) {
         Ok(x) => x,
         Err(e) => return bad_input(a.json, e),
     };
+    match super::sim_explore::mutant(a.mutant.as_deref()) {
+        Ok(m) => scenarios[0].tcp.mutant = m,
+        Err(e) => return bad_input(a.json, e),
+    }
     let r = run_scenario(
         &scenarios[0],
         &RunOptions {
@@ -354,12 +335,20 @@ fn sim_list(a: ListArgs) -> Exit {
         .map(|s| json!({"name": s.name, "description": s.description}))
         .collect();
     let w = all.iter().map(|s| s.name.len()).max().unwrap_or(0);
-    let text: String = all
+    let mut text: String = all
         .iter()
         .map(|s| format!("{:<w$}  {}\n", s.name, s.description))
         .collect();
+    let mutants: Vec<_> = Mutant::ALL
+        .iter()
+        .map(|m| json!({"name": m.name(), "description": m.description()}))
+        .collect();
+    text.push_str("\nmutants of the TCP model (--mutant NAME on sim run / sim explore):\n");
+    for m in Mutant::ALL {
+        text.push_str(&format!("  {:<26}  {}\n", m.name(), m.description()));
+    }
     Outcome {
-        json: json!({"scenarios": list}),
+        json: json!({"scenarios": list, "mutants": mutants}),
         text,
         exit: Exit::Ok,
     }
