@@ -1,6 +1,6 @@
 //! `sim::explore`: searching for runs that break an oracle, and making them small.
 //!
-//! - [`sweep`]: seed sweeps: every scenario under many seeds (optionally with network faults),
+//! - [`mod@sweep`]: seed sweeps: every scenario under many seeds (optionally with network faults),
 //!   on all cores; every run where an oracle fired is a finding with the seed to reproduce it;
 //! - [`exhaustive`]: bounded exhaustive search: every choice of the network (deliver, drop,
 //!   duplicate, reorder) for the first D segments it is free to choose for, equal states
