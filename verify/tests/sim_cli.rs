@@ -401,6 +401,14 @@ fn explore_refuses_bad_numbers_and_combinations_with_exit_2() {
         &["--scenario", "syn-lost", "--shard", "0/0"],
         &["--scenario", "syn-lost", "--shard", "x"],
         &["--scenario", "syn-lost", "--mutant", "nope"],
+        &[
+            "--scenario",
+            "syn-lost",
+            "--first-seed",
+            "18446744073709551615",
+            "--seeds",
+            "2",
+        ],
     ];
     for args in bad {
         let mut a = vec!["sim", "explore"];

@@ -147,39 +147,61 @@ fn run_one(sc: &Scenario, seed: u64, job: u64, net: NetOverride) -> Outcome {
 }
 
 /// Runs this shard's part of the sweep on all cores; `progress(n)` is called as runs finish
-/// (`n` of them each time; from any thread).
+/// (`n` of them each time; from any thread). Memory does not grow with the number of runs:
+/// partial results are summed as threads finish, keeping the findings of the lowest job numbers.
 pub fn sweep_with(
     scenarios: &[Scenario],
     o: &SweepOptions,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Sweep {
     let start = Instant::now();
-    let jobs: Vec<u64> = (0..scenarios.len() as u64 * o.seeds)
+    let jobs = scenarios.len() as u64 * o.seeds;
+    let mut s = (0..jobs)
+        .into_par_iter()
         .filter(|&j| o.shard.owns(j))
-        .collect();
-    let outcomes: Vec<Outcome> = jobs
-        .par_iter()
-        .map(|&job| {
+        .map(|job| {
             let sc = &scenarios[(job / o.seeds) as usize];
             let out = run_one(sc, o.first_seed + job % o.seeds, job, o.net);
             progress(1);
             out
         })
-        .collect();
-    let mut s = Sweep::default();
-    for out in outcomes {
-        s.runs += 1;
-        s.segments += out.segments;
-        s.expectation_failures += u64::from(out.expectation_failed);
-        if let Some(f) = out.finding {
-            s.finding_count += 1;
-            if s.findings.len() < KEPT_FINDINGS {
-                s.findings.push(f);
-            }
-        }
-    }
+        .fold(Sweep::default, |mut s, out| {
+            s.add(out);
+            s
+        })
+        .reduce(Sweep::default, Sweep::join);
     s.elapsed_s = start.elapsed().as_secs_f64();
     s
+}
+
+impl Sweep {
+    /// Counts one run.
+    fn add(&mut self, out: Outcome) {
+        self.runs += 1;
+        self.segments += out.segments;
+        self.expectation_failures += u64::from(out.expectation_failed);
+        if let Some(f) = out.finding {
+            self.finding_count += 1;
+            self.findings.push(f);
+            self.keep_first_findings();
+        }
+    }
+
+    /// Two partial sweeps as one.
+    fn join(mut self, other: Sweep) -> Sweep {
+        self.runs += other.runs;
+        self.segments += other.segments;
+        self.expectation_failures += other.expectation_failures;
+        self.finding_count += other.finding_count;
+        self.findings.extend(other.findings);
+        self.keep_first_findings();
+        self
+    }
+
+    fn keep_first_findings(&mut self) {
+        self.findings.sort_by_key(|f| f.job);
+        self.findings.truncate(KEPT_FINDINGS);
+    }
 }
 
 #[cfg(test)]

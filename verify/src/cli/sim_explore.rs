@@ -177,13 +177,20 @@ fn sweep(a: &ExploreArgs, p: &Plan) -> Result<Outcome, String> {
         MAX_SEEDS,
         "explores nothing",
     )?;
+    if a.first_seed.checked_add(seeds - 1).is_none() {
+        return Err(format!(
+            "--first-seed {} with --seeds {seeds} runs past the largest seed {}",
+            a.first_seed,
+            u64::MAX
+        ));
+    }
     let o = SweepOptions {
         first_seed: a.first_seed,
         seeds,
         net: p.net,
         shard: p.shard,
     };
-    let total = (p.scenarios.len() as u64 * seeds).div_ceil(p.shard.count);
+    let total = shard_len(p.scenarios.len() as u64 * seeds, p.shard);
     let bar = progress_bar(a.json, total);
     let s = explore::sweep_with(&p.scenarios, &o, &|n| {
         if let Some(b) = &bar {
@@ -228,7 +235,7 @@ fn exhaustive(a: &ExploreArgs, p: &Plan) -> Result<Outcome, String> {
         shard: p.shard,
         ..Default::default()
     };
-    let total = (p.scenarios.len() as u64).div_ceil(p.shard.count);
+    let total = shard_len(p.scenarios.len() as u64, p.shard);
     let bar = progress_bar(a.json, total);
     let s = explore::search(&p.scenarios, &o, &|n| {
         if let Some(b) = &bar {
@@ -258,6 +265,11 @@ fn exhaustive(a: &ExploreArgs, p: &Plan) -> Result<Outcome, String> {
         _ => None,
     };
     finish(a, json, text, shrunk, s.ok())
+}
+
+/// How many of `jobs` jobs (numbered from 0) are the shard's.
+fn shard_len(jobs: u64, shard: Shard) -> u64 {
+    (jobs + shard.count - 1 - shard.index) / shard.count
 }
 
 fn caught_line(m: Mutant, caught: bool) -> String {
