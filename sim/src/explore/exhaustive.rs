@@ -1,15 +1,17 @@
 //! Bounded exhaustive search. The world runs in deferred mode: each segment the network is free
 //! to choose for (no partition or rule forces its fate) stops the run at a choice point, and the
-//! search tries every [`Choice`] for it (deliver, drop, duplicate, reorder), depth first, for the
+//! search tries every [`Choice`] for it (deliver, drop, duplicate, reorder, late), depth first, for the
 //! first `depth` such segments of every path; past that depth the network is quiet (every
 //! segment delivered after the shortest delay), so every path is a whole run, oracles checked
 //! after every event and at its end. After each choice the world's state is hashed
 //! ([`World::state_hash`](crate::world::World::state_hash)); a state already explored with as
 //! much or more depth left is not explored again.
 //!
-//! Timers fire at their deadlines in virtual time; the search reaches timer-first orders through
-//! the network's choices (a drop lets the retransmission timer fire, a held-back segment arrives
-//! after later ones), but does not fire a timer before its deadline.
+//! Timers fire at their deadlines in virtual time; the search fires a timer before a delivery
+//! through the network's choices: a drop lets the retransmission timer fire, a late delivery
+//! arrives after the sender's first retransmission timeout fired and its retransmission
+//! arrived, a held-back segment arrives after later ones. It never fires a timer before its
+//! deadline.
 //!
 //! Counts: *states* are distinct hashes after a choice (plus the root), *transitions* are the
 //! choices tried, *paths* the whole runs ended (leaves), *deepest* the most choices on a path.
@@ -87,12 +89,7 @@ pub struct Search {
 
 /// The name of a choice in reports.
 pub fn choice_name(c: Choice) -> &'static str {
-    match c {
-        Choice::Deliver => "deliver",
-        Choice::Drop => "drop",
-        Choice::Duplicate => "duplicate",
-        Choice::Reorder => "reorder",
-    }
+    c.name()
 }
 
 impl Search {

@@ -1,5 +1,6 @@
 //! The network's choices as values, for the exhaustive search and for shrinking: a [`Choice`]
-//! is one of the search's options for one segment, a [`Planned`] fate is a fate relative to the
+//! is one of the search's options for one segment (late delivery stands for a timer fired
+//! before it), a [`Planned`] fate is a fate relative to the
 //! send time (what a fault schedule stores). Segments whose fate the scenario forces (a
 //! partition, a `[[net.rule]]`) are not choices: [`forced`] says which.
 
@@ -18,19 +19,35 @@ pub enum Choice {
     /// Held back behind the next segment of its direction (released at the latest
     /// `2 × delay_max + 10` ms after it would have arrived, as the random network does).
     Reorder,
+    /// Delivered late: after its sender's first retransmission timeout has fired and the
+    /// retransmission arrived (the search's way to fire a timer before a delivery).
+    Late,
 }
 
 impl Choice {
     /// Every option, in the order the search tries them.
-    pub const ALL: [Choice; 4] = [
+    pub const ALL: [Choice; 5] = [
         Choice::Deliver,
         Choice::Drop,
         Choice::Duplicate,
         Choice::Reorder,
+        Choice::Late,
     ];
 
-    /// As a fate relative to the send time, on a direction with parameters `p`.
-    pub fn planned(self, p: &LinkParams) -> Planned {
+    /// Its name in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Choice::Deliver => "deliver",
+            Choice::Drop => "drop",
+            Choice::Duplicate => "duplicate",
+            Choice::Reorder => "reorder",
+            Choice::Late => "late",
+        }
+    }
+
+    /// As a fate relative to the send time, on a direction with parameters `p`, where the
+    /// sender's first retransmission timeout is `rto_ms`.
+    pub fn planned(self, p: &LinkParams, rto_ms: u64) -> Planned {
         match self {
             Choice::Deliver => Planned::Quiet,
             Choice::Drop => Planned::Lost,
@@ -41,6 +58,10 @@ impl Choice {
             Choice::Reorder => Planned::Held {
                 delay: p.delay_min,
                 release_delay: p.delay_min + 2 * p.delay_max + 10,
+            },
+            Choice::Late => Planned::Delivered {
+                delay: rto_ms + p.delay_max + 1,
+                dup_delay: None,
             },
         }
     }
@@ -143,10 +164,10 @@ mod tests {
             ..Default::default()
         };
         for c in Choice::ALL {
-            let planned = c.planned(&p);
+            let planned = c.planned(&p, 1000);
             assert_eq!(Planned::of_fate(&planned.at(100, &p), 100, &p), planned);
         }
-        assert!(!Choice::Deliver.planned(&p).is_fault());
-        assert!(Choice::Drop.planned(&p).is_fault());
+        assert!(!Choice::Deliver.planned(&p, 1000).is_fault());
+        assert!(Choice::Drop.planned(&p, 1000).is_fault());
     }
 }

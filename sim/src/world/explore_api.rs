@@ -90,7 +90,8 @@ impl World<'_> {
             .pop_front()
             .expect("a segment waits for its fate");
         let p = self.net.spec.params(u.pkt.from, u.pkt.to);
-        let planned = choice.planned(&p);
+        let rto = self.sc.tcp.rto_initial_ms.min(self.sc.tcp.rto_max_ms);
+        let planned = choice.planned(&p, rto);
         self.meet_fate(u.pkt, u.sent, u.slots, planned.at(u.sent, &p));
         planned
     }
