@@ -480,6 +480,26 @@ fn exhaustive_reports_states_per_scenario() {
 }
 
 #[test]
+fn an_exhaustive_search_stopped_at_max_states_exits_3() {
+    let o = synclab(&[
+        "sim",
+        "explore",
+        "--scenario",
+        "rfc9293-fig6-handshake",
+        "--exhaustive",
+        "--depth",
+        "4",
+        "--max-states",
+        "10",
+        "--json",
+    ]);
+    assert_eq!(code(&o), 3);
+    let v = json(&o);
+    assert_eq!(v["ok"], false);
+    assert_eq!(v["scenarios"][0]["complete"], false);
+}
+
+#[test]
 fn shrink_writes_a_trace_that_replays_and_draws() {
     let t = tmp("shrunk.jsonl");
     let o = synclab(&[

@@ -39,8 +39,8 @@ pub(super) struct ExploreArgs {
     /// Choices per path of --exhaustive (1..=64; default 4).
     #[arg(long)]
     depth: Option<u64>,
-    /// States per scenario before --exhaustive gives up on it, reported incomplete
-    /// (1..=100000000; default 2000000).
+    /// States per scenario before --exhaustive gives up on it, reported incomplete, exit 3 if
+    /// no oracle fired (1..=100000000; default 2000000).
     #[arg(long)]
     max_states: Option<u64>,
     /// Switch on a deliberate bug of the TCP model (`synclab sim list` names them).
@@ -217,7 +217,7 @@ fn sweep(a: &ExploreArgs, p: &Plan) -> Result<Outcome, String> {
         }
         _ => None,
     };
-    finish(a, json, text, shrunk, s.ok())
+    finish(a, json, text, shrunk, Exit::from_ok(s.ok()))
 }
 
 fn exhaustive(a: &ExploreArgs, p: &Plan) -> Result<Outcome, String> {
@@ -264,7 +264,13 @@ fn exhaustive(a: &ExploreArgs, p: &Plan) -> Result<Outcome, String> {
         }
         _ => None,
     };
-    finish(a, json, text, shrunk, s.ok())
+    // No oracle fired but a search stopped at --max-states: gave up at a limit (exit 3).
+    let exit = match (failed, s.ok()) {
+        (true, _) => Exit::CheckFailed,
+        (false, false) => Exit::GaveUp,
+        (false, true) => Exit::Ok,
+    };
+    finish(a, json, text, shrunk, exit)
 }
 
 /// How many of `jobs` jobs (numbered from 0) are the shard's.
@@ -307,7 +313,7 @@ fn finish(
     mut json: Value,
     mut text: String,
     shrunk: Option<(Value, String)>,
-    ok: bool,
+    exit: Exit,
 ) -> Result<Outcome, String> {
     if a.shrink.is_some() {
         match shrunk {
@@ -321,11 +327,7 @@ fn finish(
             }
         }
     }
-    Ok(Outcome {
-        json,
-        text,
-        exit: Exit::from_ok(ok),
-    })
+    Ok(Outcome { json, text, exit })
 }
 
 pub(super) fn sim_merge(a: MergeArgs) -> Exit {
