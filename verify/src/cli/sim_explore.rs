@@ -357,30 +357,32 @@ pub(super) fn sim_merge(a: MergeArgs) -> Exit {
 }
 
 fn merged_text(m: &Value) -> String {
-    let mut s =
-        match m["mode"].as_str() {
-            Some("sweep") => {
-                format!(
-            "{} shards merged: {} runs, {} segments: {} with an oracle failure, {} with only \
-             expectation failures ({:.1} s of shard time, {:.0} runs/s)\n",
-            m["shards"], m["runs"], m["segments"], m["oracle_failures"],
-            m["expectation_failures"], m["elapsed_s"].as_f64().unwrap_or(0.0),
-            m["runs_per_s"].as_f64().unwrap_or(0.0)
-        )
-            }
-            _ => {
-                format!(
-            "{} shards merged: exhaustive search to depth {}: {} states, {} transitions, {} \
-             paths, deepest {}, {} with an oracle failure\n",
-            m["shards"], m["depth"], m["states"], m["transitions"], m["paths"], m["deepest"],
-            m["oracle_failures"]
-        )
-            }
-        };
-    for f in m["findings"].as_array().into_iter().flatten() {
+    let secs = m["elapsed_s"].as_f64().unwrap_or(0.0);
+    let mut s = format!("{} shards merged: ", m["shards"]);
+    if m["mode"] == "sweep" {
         s.push_str(&format!(
-            "  {} --seed {}: {}\n",
-            f["scenario"], f["seed"], f["kind"]
+            "{} runs, {} segments: {} with an oracle failure, {} with only expectation failures",
+            m["runs"], m["segments"], m["oracle_failures"], m["expectation_failures"]
+        ));
+        let rate = m["runs_per_s"].as_f64().unwrap_or(0.0);
+        s.push_str(&format!(" ({secs:.1} s of shard time, {rate:.0} runs/s)\n"));
+    } else {
+        s.push_str(&format!(
+            "exhaustive search to depth {}: {} states, {} transitions, {} paths, deepest {}",
+            m["depth"], m["states"], m["transitions"], m["paths"], m["deepest"]
+        ));
+        s.push_str(&format!(
+            ", {} with an oracle failure\n",
+            m["oracle_failures"]
+        ));
+    }
+    for f in m["findings"].as_array().into_iter().flatten() {
+        let text = |k: &str| f[k].as_str().unwrap_or("?").to_string();
+        let seed = &f["seed"];
+        s.push_str(&format!(
+            "  {} --seed {seed}: {}\n",
+            text("scenario"),
+            text("kind")
         ));
     }
     s
