@@ -8,7 +8,8 @@
 //!   [`scenario`] once;
 //! - [`oracle`]: the checks after every step and the scenario's expectations at the end;
 //! - [`trace`]: JSON Lines traces, replay and diff, ladder diagrams (text and SVG);
-//! - [`explore`]: seed sweeps; [`demo`]: the piece of `synclab demo`;
+//! - [`explore`]: seed sweeps, exhaustive search, shrinking, shards; [`demo`]: the piece of
+//!   `synclab demo`;
 //! - [`fasthash`]: the hasher of the hot lookup tables.
 //!
 //! Nothing here reads a clock, spawns a thread or does I/O, except reading a scenario file in

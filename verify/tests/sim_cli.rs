@@ -379,3 +379,198 @@ fn explore_sweeps_seeds() {
         2
     );
 }
+
+#[test]
+fn explore_refuses_bad_numbers_and_combinations_with_exit_2() {
+    let bad: &[&[&str]] = &[
+        &["--scenario", "syn-lost", "--seeds", "0"],
+        &["--scenario", "syn-lost", "--seeds", "100000001"],
+        &["--scenario", "syn-lost", "--exhaustive", "--depth", "0"],
+        &["--scenario", "syn-lost", "--exhaustive", "--depth", "65"],
+        &[
+            "--scenario",
+            "syn-lost",
+            "--exhaustive",
+            "--max-states",
+            "0",
+        ],
+        &["--scenario", "syn-lost", "--depth", "3"],
+        &["--scenario", "syn-lost", "--exhaustive", "--seeds", "3"],
+        &["--scenario", "syn-lost", "--exhaustive", "--loss", "0.1"],
+        &["--scenario", "syn-lost", "--shard", "2/2"],
+        &["--scenario", "syn-lost", "--shard", "0/0"],
+        &["--scenario", "syn-lost", "--shard", "x"],
+        &["--scenario", "syn-lost", "--mutant", "nope"],
+        &[
+            "--scenario",
+            "syn-lost",
+            "--first-seed",
+            "18446744073709551615",
+            "--seeds",
+            "2",
+        ],
+    ];
+    for args in bad {
+        let mut a = vec!["sim", "explore"];
+        a.extend_from_slice(args);
+        a.push("--json");
+        let o = synclab(&a);
+        assert_eq!(code(&o), 2, "{args:?}");
+        let v = json(&o);
+        assert_eq!(v["ok"], false, "{args:?}");
+        assert!(v["error"].as_str().unwrap().starts_with("--"), "{v}");
+    }
+    let o = synclab(&["sim", "run", "--scenario", "syn-lost", "--mutant", "x"]);
+    assert_eq!(code(&o), 2);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("time-wait-skipped"));
+}
+
+#[test]
+fn mutants_are_listed_and_caught_by_sweep_and_search() {
+    let v = json(&synclab(&["sim", "list", "--json"]));
+    let names: Vec<&str> = v["mutants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names.len(), 5);
+    assert!(names.contains(&"time-wait-skipped"));
+    for mode in [&["--seeds", "2"][..], &["--exhaustive", "--depth", "2"][..]] {
+        let mut a = vec![
+            "sim",
+            "explore",
+            "--scenario",
+            "active-close-client",
+            "--mutant",
+            "time-wait-skipped",
+            "--json",
+        ];
+        a.extend_from_slice(mode);
+        let o = synclab(&a);
+        assert_eq!(code(&o), 1, "{mode:?}");
+        let v = json(&o);
+        assert_eq!(v["ok"], false);
+        assert_eq!(v["mutant"], "time-wait-skipped");
+        assert!(v["oracle_failures"].as_u64().unwrap() > 0);
+    }
+}
+
+#[test]
+fn exhaustive_reports_states_per_scenario() {
+    let o = synclab(&[
+        "sim",
+        "explore",
+        "--scenario",
+        "rfc9293-fig6-handshake",
+        "--exhaustive",
+        "--depth",
+        "3",
+        "--json",
+    ]);
+    assert_eq!(code(&o), 0);
+    let v = json(&o);
+    assert_eq!(v["mode"], "exhaustive");
+    let sc = &v["scenarios"][0];
+    for k in ["states", "transitions", "paths", "deepest", "elapsed_s"] {
+        assert!(sc[k].is_number(), "{k}");
+    }
+    assert_eq!(sc["deepest"], 3);
+    assert_eq!(sc["complete"], true);
+}
+
+#[test]
+fn an_exhaustive_search_stopped_at_max_states_exits_3() {
+    let o = synclab(&[
+        "sim",
+        "explore",
+        "--scenario",
+        "rfc9293-fig6-handshake",
+        "--exhaustive",
+        "--depth",
+        "4",
+        "--max-states",
+        "10",
+        "--json",
+    ]);
+    assert_eq!(code(&o), 3);
+    let v = json(&o);
+    assert_eq!(v["ok"], false);
+    assert_eq!(v["scenarios"][0]["complete"], false);
+}
+
+#[test]
+fn shrink_writes_a_trace_that_replays_and_draws() {
+    let t = tmp("shrunk.jsonl");
+    let o = synclab(&[
+        "sim",
+        "explore",
+        "--scenario",
+        "active-close-client",
+        "--mutant",
+        "fin-before-data",
+        "--exhaustive",
+        "--depth",
+        "5",
+        "--shrink",
+        t.to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(code(&o), 1);
+    let v = json(&o);
+    assert_eq!(v["shrunk"]["kind"], "oracle:eof-after-data");
+    assert_eq!(v["shrunk"]["faults_after"], 1);
+    let o = synclab(&["sim", "replay", t.to_str().unwrap(), "--json"]);
+    assert_eq!(code(&o), 0);
+    let r = json(&o);
+    assert_eq!(r["divergence"], serde_json::Value::Null);
+    assert_eq!(r["run_ok"], false, "the shrunk run still fails");
+    let o = synclab(&["sim", "diagram", t.to_str().unwrap()]);
+    assert_eq!(code(&o), 0);
+}
+
+#[test]
+fn shard_merge_round_trip_gives_the_unsharded_totals() {
+    let base = [
+        "sim",
+        "explore",
+        "--scenario",
+        "all",
+        "--seeds",
+        "3",
+        "--loss",
+        "0.1",
+        "--mutant",
+        "fin-before-data",
+        "--json",
+    ];
+    let whole = json(&synclab(&base));
+    let mut files = Vec::new();
+    for i in 0..3 {
+        let shard = format!("{i}/3");
+        let mut a = base.to_vec();
+        a.extend(["--shard", shard.as_str()]);
+        let o = synclab(&a);
+        let f = tmp(&format!("shard{i}.json"));
+        std::fs::write(&f, &o.stdout).unwrap();
+        files.push(f.to_str().unwrap().to_string());
+    }
+    let mut a = vec!["sim", "merge", "--json"];
+    a.extend(files.iter().map(String::as_str));
+    let o = synclab(&a);
+    assert_eq!(code(&o), 1, "the mutant's findings carry through");
+    let merged = json(&o);
+    for k in [
+        "runs",
+        "segments",
+        "expectation_failures",
+        "oracle_failures",
+        "findings",
+    ] {
+        assert_eq!(merged[k], whole[k], "{k}");
+    }
+    assert_eq!(merged["shards"], 3);
+    let o = synclab(&["sim", "merge", &files[0], &files[1]]);
+    assert_eq!(code(&o), 2, "a missing shard is bad input");
+    assert!(String::from_utf8_lossy(&o.stderr).contains("missing shards: 2/3"));
+}

@@ -3,8 +3,9 @@
 //! over time windows, and per-segment rules drop, duplicate or delay the n-th segment of a
 //! direction. Random choices draw from the world's one RNG, always the same five draws per
 //! segment in the same order, so a seed fixes every fate; or, in a replay, every fate comes
-//! from the trace ([`recorded`]).
+//! from the trace ([`recorded`]), or from a search or a fault schedule ([`choice`]).
 
+pub mod choice;
 pub mod recorded;
 
 use crate::fasthash::FastMap;

@@ -5,10 +5,13 @@
 //!   transitions; stream bytes delivered in order exactly once; both ends
 //!   agree on sequence numbers once synchronized; and, when nothing is left to happen, a
 //!   connection closed at both ends is CLOSED at both ends;
+//! - [`protocol`]: checks on single inputs (close path, RST validation, timers act, EOF only
+//!   after all data);
 //! - [`expect`]: the scenario's `[expect]` (wire, trajectories, incarnations).
 
 pub mod expect;
 pub mod invariants;
+pub mod protocol;
 
 use serde_json::json;
 

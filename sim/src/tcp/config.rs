@@ -3,6 +3,8 @@
 /// Per-connection parameters. Times in virtual milliseconds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TcpConfig {
+    /// A deliberate bug to switch on (`--mutant`; not a scenario key).
+    pub mutant: super::mutant::Mutant,
     pub rto_initial_ms: u64,
     pub rto_min_ms: u64,
     pub rto_max_ms: u64,
@@ -17,6 +19,7 @@ pub struct TcpConfig {
 impl Default for TcpConfig {
     fn default() -> Self {
         TcpConfig {
+            mutant: super::mutant::Mutant::None,
             rto_initial_ms: 1000,
             rto_min_ms: 1000,
             rto_max_ms: 60000,

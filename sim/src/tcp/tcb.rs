@@ -18,6 +18,7 @@
 
 use super::config::TcpConfig;
 use super::errno::Errno;
+use super::mutant::Mutant;
 use super::segment::{Flags, Segment};
 use super::state::State;
 use std::collections::{BTreeMap, VecDeque};
@@ -404,6 +405,10 @@ impl Tcb {
     // ----- state and timers ----------------------------------------------------------------
 
     fn set_state(&mut self, to: State, now: u64, out: &mut Outputs) {
+        let to = match to {
+            State::TimeWait if self.cfg.mutant == Mutant::TimeWaitSkipped => State::Closed,
+            _ => to,
+        };
         if to == self.state {
             return;
         }
@@ -501,6 +506,9 @@ impl Tcb {
     }
 
     fn on_rtx_timeout(&mut self, now: u64, out: &mut Outputs) {
+        if self.cfg.mutant == Mutant::NoZeroWindowProbe && self.snd_max == self.snd_una {
+            return; // the mutant: the persist timer sends no probe
+        }
         if self.snd_una == 0 {
             // SYN or SYN,ACK unacknowledged (MUST-23: at least 3 minutes of retries).
             if self.retries >= self.cfg.syn_retries {
@@ -628,7 +636,11 @@ impl Tcb {
     /// §3.10.7.3.
     fn in_syn_sent(&mut self, seg: &Segment, now: u64, out: &mut Outputs) {
         let f = seg.flags;
-        if f.has(Flags::ACK) {
+        let mutant_ack = self.cfg.mutant == Mutant::SynSentAckWithoutSyn
+            && f.has(Flags::ACK)
+            && !f.has(Flags::SYN)
+            && !f.has(Flags::RST);
+        if f.has(Flags::ACK) && !mutant_ack {
             let p = u64::from(seg.ack.wrapping_sub(self.iss));
             if p == 0 || p > self.snd_max {
                 if !f.has(Flags::RST) {
@@ -645,7 +657,7 @@ impl Tcb {
             }
             return;
         }
-        if !f.has(Flags::SYN) {
+        if !f.has(Flags::SYN) && !mutant_ack {
             return;
         }
         self.irs = seg.seq;
@@ -693,8 +705,9 @@ impl Tcb {
             && s == self.rcv_nxt as i64 - 1
             && len == 1
             && self.ack_pos(seg.ack) == self.snd_max as i64;
+        let blind_rst = self.cfg.mutant == Mutant::RstOutsideWindow && f.has(Flags::RST);
         // First: the sequence number.
-        if !simopen && !self.acceptable(s, len, i64::from(self.rcv_wnd())) {
+        if !simopen && !blind_rst && !self.acceptable(s, len, i64::from(self.rcv_wnd())) {
             if f.has(Flags::RST) {
                 return;
             }
@@ -724,7 +737,7 @@ impl Tcb {
         }
         // Second: RST.
         if f.has(Flags::RST) {
-            if self.cfg.rfc5961 && s != self.rcv_nxt as i64 {
+            if self.cfg.rfc5961 && s != self.rcv_nxt as i64 && !blind_rst {
                 self.emit_ack(out); // challenge ACK
                 return;
             }
@@ -855,6 +868,12 @@ impl Tcb {
 
     /// Processes the peer's FIN once every byte before it arrived; true if it did.
     fn take_fin(&mut self, now: u64, out: &mut Outputs) -> bool {
+        if let Some(p) = self
+            .rcv_fin
+            .filter(|_| self.cfg.mutant == Mutant::FinBeforeData)
+        {
+            self.rcv_nxt = self.rcv_nxt.max(p); // the mutant: skip the hole before the FIN
+        }
         if self.fin_received || self.rcv_fin != Some(self.rcv_nxt) {
             return false;
         }

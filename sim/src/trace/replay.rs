@@ -16,6 +16,7 @@
 
 use super::{diff, fates, Trace, TraceError};
 use crate::scenario::{parse_scenario, Scenario};
+use crate::tcp::Mutant;
 use crate::world::{run, NetOverride, RunOptions, RunResult};
 use serde_json::Value;
 
@@ -84,17 +85,28 @@ fn override_of(t: &Trace) -> Result<NetOverride, TraceError> {
     })
 }
 
-/// The scenario embedded in the trace's header.
+/// The scenario embedded in the trace's header, with the header's `mutant` (if any) switched on.
 pub fn scenario_of(t: &Trace) -> Result<Scenario, TraceError> {
     let meta = t.meta();
     let source = meta["source"].as_str().unwrap_or_default();
     let file = meta["file"].as_str().unwrap_or_default();
-    parse_scenario(file, source).map_err(|e| TraceError {
+    let refused = |key: &str, message: String| TraceError {
         file: t.file.clone(),
         line: t.line_no[0],
-        key: "source".into(),
-        message: format!("embedded scenario refused: {e}"),
-    })
+        key: key.into(),
+        message,
+    };
+    let mut sc = parse_scenario(file, source)
+        .map_err(|e| refused("source", format!("embedded scenario refused: {e}")))?;
+    if let Some(m) = meta.get("mutant") {
+        sc.tcp.mutant = m.as_str().and_then(Mutant::parse).ok_or_else(|| {
+            refused(
+                "mutant",
+                format!("{m} is not a mutant ({})", Mutant::names()),
+            )
+        })?;
+    }
+    Ok(sc)
 }
 
 /// Re-executes `t` in `mode` and compares.

@@ -7,8 +7,16 @@
 //! a segment beyond the recording meets a quiet network (the scenario's partitions and rules
 //! still apply; no random loss, duplication or reordering; the shortest delay), and an ISN
 //! beyond it is drawn from the seed.
+//!
+//! Two more sources serve the exhaustive search and shrinking ([`crate::explore`]): a *plan*
+//! (a fault schedule: the k-th segment the network is free to choose for takes the k-th
+//! [`Planned`] fate, and a quiet delivery past its end), and *deferred* (such a segment's fate
+//! is left open, and the search decides it: `World::decide`). Segments whose fate a partition or
+//! a rule forces are never part of a plan or a choice. A plain run can also log its free
+//! segments' fates as a plan (the starting point of shrinking a failing seed).
 
 use crate::fasthash::FastMap;
+use crate::net::choice::{forced, Planned};
 use crate::net::recorded::RecordedNet;
 use crate::net::{Draws, Fate, Net};
 use crate::socket::{ConnId, HostId, IsnSource};
@@ -24,10 +32,25 @@ pub struct Recording {
     pub isns: FastMap<(HostId, ConnId), u32>,
 }
 
+/// Where the fates of segments the network is free to choose come from (without a recording).
+#[derive(Clone, Debug)]
+pub(super) enum Source {
+    /// Drawn from the seed.
+    Seed,
+    /// From a fault schedule (then quiet), and how far it has been used.
+    Plan(Vec<Planned>, usize),
+    /// Left open for the search.
+    Deferred,
+}
+
 /// The source of a run's choices.
+#[derive(Clone, Debug)]
 pub(super) struct Chance {
-    rng: ChaCha8Rng,
+    pub(super) rng: ChaCha8Rng,
     recorded: Option<Recording>,
+    pub(super) source: Source,
+    /// The free segments' fates so far, when asked for (`World::log_fates`).
+    pub(super) log: Option<Vec<Planned>>,
     /// Segments that met the quiet network because the recording had no fate for them.
     pub(super) unrecorded: u64,
 }
@@ -37,24 +60,62 @@ impl Chance {
         Chance {
             rng: ChaCha8Rng::seed_from_u64(seed),
             recorded,
+            source: Source::Seed,
+            log: None,
             unrecorded: 0,
         }
     }
 
-    /// The fate of the next segment `from → to`, sent at `now`.
-    pub(super) fn fate(&mut self, net: &mut Net, from: HostId, to: HostId, now: u64) -> Fate {
-        let Some(rec) = &self.recorded else {
-            return net.decide(from, to, now, &mut self.rng);
-        };
-        let n = net.next_nth(from, to);
-        match rec.net.get(from, to, n) {
-            Some(f) => f.at(now),
-            None => {
-                self.unrecorded += 1;
-                let p = net.spec.params(from, to);
-                net.decide_nth(from, to, now, n, &p, Draws::quiet(&p))
-            }
+    /// Takes these ISNs (a plan's or a search's run: the recording's fates are not used).
+    pub(super) fn use_isns(&mut self, isns: FastMap<(HostId, ConnId), u32>) {
+        self.recorded = Some(Recording {
+            net: Default::default(),
+            isns,
+        });
+    }
+
+    /// The fate of the next segment `from → to`, sent at `now`; `None` when it is deferred to
+    /// the search.
+    pub(super) fn fate(
+        &mut self,
+        net: &mut Net,
+        from: HostId,
+        to: HostId,
+        now: u64,
+    ) -> Option<Fate> {
+        if let (Some(rec), Source::Seed) = (&self.recorded, &self.source) {
+            let n = net.next_nth(from, to);
+            return Some(match rec.net.get(from, to, n) {
+                Some(f) => f.at(now),
+                None => {
+                    self.unrecorded += 1;
+                    let p = net.spec.params(from, to);
+                    net.decide_nth(from, to, now, n, &p, Draws::quiet(&p))
+                }
+            });
         }
+        if matches!(self.source, Source::Seed) && self.log.is_none() {
+            return Some(net.decide(from, to, now, &mut self.rng));
+        }
+        let p = net.spec.params(from, to);
+        let draws = matches!(self.source, Source::Seed).then(|| Draws::from_rng(&p, &mut self.rng));
+        let n = net.next_nth(from, to);
+        let forced = forced(net, from, to, now, n);
+        let free = forced.is_none();
+        let fate = match (&mut self.source, forced) {
+            (_, Some(f)) if draws.is_none() => return Some(f),
+            (Source::Seed, _) => net.decide_nth(from, to, now, n, &p, draws.expect("drawn")),
+            (Source::Plan(plan, used), _) => {
+                let planned = plan.get(*used).copied().unwrap_or(Planned::Quiet);
+                *used += 1;
+                planned.at(now, &p)
+            }
+            (Source::Deferred, _) => return None,
+        };
+        if let (Some(log), true) = (&mut self.log, free) {
+            log.push(Planned::of_fate(&fate, now, &p));
+        }
+        Some(fate)
     }
 }
 

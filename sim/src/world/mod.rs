@@ -11,6 +11,7 @@
 //! - this file: the loop, segment transmission and delivery, timers, oracles.
 
 mod chance;
+mod explore_api;
 mod queue;
 mod steps;
 
@@ -19,10 +20,11 @@ pub use chance::Recording;
 use crate::fasthash::FastMap;
 use crate::net::{Fate, Net, NetSpec};
 use crate::oracle::expect::{self, WireRec};
+use crate::oracle::protocol::{self, Cause};
 use crate::oracle::{invariants, Failure};
 use crate::scenario::Scenario;
 use crate::socket::{ConnId, Host, HostId, HostOut, Note};
-use crate::tcp::{Segment, State};
+use crate::tcp::{Mutant, Segment, State};
 use chance::Chance;
 use queue::{Ev, Packet, Queue};
 use serde_json::{json, Value};
@@ -140,6 +142,7 @@ impl RunResult {
 }
 
 /// A running simulation of one scenario.
+#[derive(Clone)]
 pub struct World<'s> {
     sc: &'s Scenario,
     seed: u64,
@@ -161,7 +164,25 @@ pub struct World<'s> {
     /// When the last event that did something happened (stale timers do not count).
     last_t: u64,
     spare: HostOut,
+    /// Stopped at `duration_ms` or the event limit, not at quiescence.
+    cut: bool,
+    /// The event limit ([`MAX_EVENTS`] unless an explorer lowers it).
+    max_events: u64,
+    /// Segments sent whose fate the search has yet to decide (deferred mode), oldest first.
+    undecided: std::collections::VecDeque<Undecided>,
 }
+
+/// A segment sent in deferred mode, waiting for its fate.
+#[derive(Clone, Debug)]
+struct Undecided {
+    pkt: Packet,
+    sent: u64,
+    /// The insertion numbers reserved for the events its fate schedules.
+    slots: u64,
+}
+
+/// Insertion numbers a segment's fate may use: delivery, duplicate, a released held segment.
+const FATE_SLOTS: u64 = 3;
 
 /// Runs a scenario once.
 pub fn run(sc: &Scenario, opts: &RunOptions) -> RunResult {
@@ -210,9 +231,12 @@ impl<'s> World<'s> {
             events: 0,
             last_t: 0,
             spare: HostOut::default(),
+            cut: false,
+            max_events: MAX_EVENTS,
+            undecided: Default::default(),
         };
         w.record(|| {
-            json!({
+            let mut v = json!({
                 "ev": "meta",
                 "synclab_trace": 1,
                 "scenario": sc.name,
@@ -221,7 +245,11 @@ impl<'s> World<'s> {
                 "override": opts.net.to_json(),
                 "hosts": sc.hosts.iter().map(|h| h.name.clone()).collect::<Vec<_>>(),
                 "source": sc.source,
-            })
+            });
+            if sc.tcp.mutant != Mutant::None {
+                v["mutant"] = json!(sc.tcp.mutant.name()); // an optional addition: replay reads it
+            }
+            v
         });
         w
     }
@@ -238,44 +266,63 @@ impl<'s> World<'s> {
 
     /// Runs to the end and checks the expectations.
     pub fn run(mut self) -> RunResult {
+        self.start();
+        while self.step() {}
+        self.finish()
+    }
+
+    /// Schedules the injections and starts the steps (before the first event).
+    fn start(&mut self) {
         for (i, inj) in self.sc.injects.iter().enumerate() {
             self.queue.push(inj.at_ms, Ev::Inject(i));
         }
         self.advance_steps();
         self.check_oracles();
-        let mut cut = false; // stopped at duration_ms or the event limit, not at quiescence
-        while !self.oracle_failed {
-            if self.events >= MAX_EVENTS {
-                cut = true;
-                self.failures.push(Failure {
-                    kind: "limit".into(),
-                    line: None,
-                    expected: format!("the run to end within {MAX_EVENTS} events"),
-                    actual: "more (a segment storm?)".into(),
-                    t: self.now,
-                    last_segments: Vec::new(),
-                });
-                break;
-            }
-            let Some((at, ev)) = self.queue.pop() else {
-                break;
-            };
-            if at > self.sc.duration_ms {
-                cut = true;
-                break;
-            }
-            if let Some(f) = invariants::check_time(self.now, at) {
-                self.oracle_failure(f);
-                break;
-            }
-            self.now = at;
-            if self.dispatch(ev) {
-                self.events += 1;
-                self.last_t = at;
-            }
-            self.advance_steps();
-            self.check_oracles();
+    }
+
+    /// Processes the next event; false when the run is over (an oracle fired, the queue is
+    /// empty, `duration_ms` passed, or the event limit was hit).
+    fn step(&mut self) -> bool {
+        if self.oracle_failed {
+            return false;
         }
+        if self.events >= self.max_events {
+            self.cut = true;
+            let limit = self.max_events;
+            self.failures.push(Failure {
+                kind: "limit".into(),
+                line: None,
+                expected: format!("the run to end within {limit} events"),
+                actual: "more (a segment storm?)".into(),
+                t: self.now,
+                last_segments: Vec::new(),
+            });
+            return false;
+        }
+        let Some((at, ev)) = self.queue.pop() else {
+            return false;
+        };
+        if at > self.sc.duration_ms {
+            self.cut = true;
+            return false;
+        }
+        if let Some(f) = invariants::check_time(self.now, at) {
+            self.oracle_failure(f);
+            return false;
+        }
+        self.now = at;
+        if self.dispatch(ev) {
+            self.events += 1;
+            self.last_t = at;
+        }
+        self.advance_steps();
+        self.check_oracles();
+        true
+    }
+
+    /// The end-of-run checks and the result.
+    fn finish(mut self) -> RunResult {
+        let cut = self.cut;
         if !self.oracle_failed && !cut {
             if let Some(f) = invariants::check_closes_complete(&self.hosts, self.last_t) {
                 self.oracle_failure(f);
@@ -325,9 +372,11 @@ impl<'s> World<'s> {
                                "wire": wire})
                     });
                 }
+                let rst = protocol::rst_target(&self.hosts, p.from, p.to, &p.seg);
                 let mut out = self.out_buf();
                 self.hosts[p.to].on_segment(now, p.from, &p.seg, false, &mut self.chance, &mut out);
-                self.take(p.to, out);
+                self.take(p.to, out, Cause::Segment { rst: rst.is_some() });
+                self.check_rst(p.to, rst);
                 true
             }
             Ev::Inject(i) => {
@@ -342,6 +391,7 @@ impl<'s> World<'s> {
                     inj.seg.wire_body()
                 );
                 let label = inj.seg.rfc_label();
+                let rst = protocol::rst_target(&self.hosts, inj.from, inj.to, &inj.seg);
                 self.record(|| {
                     json!({"t": now, "ev": "inject", "id": id, "from": from, "to": to,
                            "wire": wire, "label": label})
@@ -355,7 +405,8 @@ impl<'s> World<'s> {
                     &mut self.chance,
                     &mut out,
                 );
-                self.take(inj.to, out);
+                self.take(inj.to, out, Cause::Segment { rst: rst.is_some() });
+                self.check_rst(inj.to, rst);
                 true
             }
             Ev::Timer(h, c) => {
@@ -376,7 +427,11 @@ impl<'s> World<'s> {
                 self.record(|| json!({"t": now, "ev": "timer", "host": host, "conn": c}));
                 let mut out = self.out_buf();
                 self.hosts[h].on_timer(now, c, &mut out);
-                self.take(h, out);
+                let acted = !out.segments.is_empty() || !out.notes.is_empty();
+                if let Some(f) = protocol::check_timer_acts(&self.hosts[h].name, c, acted, now) {
+                    self.oracle_failure(f);
+                }
+                self.take(h, out, Cause::Timer);
                 true
             }
             Ev::Wake => {
@@ -395,8 +450,11 @@ impl<'s> World<'s> {
 
     /// Takes a host's output: notes to the trace and the transition oracle, segments to the
     /// network, timers to the queue.
-    fn take(&mut self, h: HostId, mut out: HostOut) {
+    fn take(&mut self, h: HostId, mut out: HostOut, cause: Cause) {
         let now = self.now;
+        if let Some(f) = protocol::check_close_path(&self.hosts[h].name, &out.notes, cause, now) {
+            self.oracle_failure(f);
+        }
         for n in out.notes.drain(..) {
             match n {
                 Note::State { conn, from, to } => {
@@ -467,48 +525,14 @@ impl<'s> World<'s> {
         }
     }
 
-    /// A segment leaves host `from`: it goes on the wire record and meets its fate.
+    /// A segment leaves host `from`: it goes on the wire record and meets its fate (or, in
+    /// deferred mode, waits for the search to decide it).
     fn transmit(&mut self, from: HostId, to: HostId, seg: Segment) {
         let now = self.now;
         let id = self.next_id;
         self.next_id += 1;
+        let slots = self.queue.reserve(FATE_SLOTS);
         let fate = self.chance.fate(&mut self.net, from, to, now);
-        if self.trace.is_some() {
-            let rec = WireRec {
-                t: now,
-                from,
-                to,
-                seg: seg.header(),
-                len: seg.data.len(),
-            };
-            let wire = rec.text(&self.hosts);
-            let wire = wire
-                .rsplit_once(" at=")
-                .map_or(wire.clone(), |(w, _)| w.to_string());
-            let label = seg.rfc_label();
-            let (fname, tname) = (self.name(from), self.name(to));
-            let mut v = json!({"t": now, "ev": "send", "id": id, "from": fname, "to": tname,
-                               "wire": wire, "label": label});
-            match &fate {
-                Fate::Lost(why) => {
-                    v["fate"] = json!("lost");
-                    v["reason"] = json!(why.name());
-                }
-                Fate::Delivered { at, dup_at } => {
-                    v["fate"] = json!("delivered");
-                    v["arrive"] = json!(at);
-                    if let Some(d) = dup_at {
-                        v["dup_arrive"] = json!(d);
-                    }
-                }
-                Fate::Held { at, release_at } => {
-                    v["fate"] = json!("held");
-                    v["arrive"] = json!(at);
-                    v["release_at"] = json!(release_at);
-                }
-            }
-            self.record(|| v);
-        }
         self.wire.push(WireRec {
             t: now,
             from,
@@ -524,31 +548,97 @@ impl<'s> World<'s> {
             copy: false,
         };
         match fate {
+            Some(fate) => self.meet_fate(pkt, now, slots, fate),
+            None => self.undecided.push_back(Undecided {
+                pkt,
+                sent: now,
+                slots,
+            }),
+        }
+    }
+
+    /// A segment sent at `sent` meets `fate`: the trace's `send` line, and its events queued
+    /// with the insertion numbers reserved when it was sent.
+    fn meet_fate(&mut self, pkt: Packet, sent: u64, slots: u64, fate: Fate) {
+        if self.trace.is_some() {
+            self.record_send(&pkt, sent, &fate);
+        }
+        let (from, to) = (pkt.from, pkt.to);
+        match fate {
             Fate::Lost(_) => self.lost += 1,
             Fate::Delivered { at, dup_at } => {
-                self.queue.push(at, Ev::Deliver(pkt.clone()));
+                self.queue
+                    .push_numbered(at, slots, Ev::Deliver(pkt.clone()));
                 if let Some(d) = dup_at {
-                    self.queue
-                        .push(d, Ev::Deliver(Packet { copy: true, ..pkt }));
+                    let copy = Packet { copy: true, ..pkt };
+                    self.queue.push_numbered(d, slots + 1, Ev::Deliver(copy));
                 }
-                self.release_behind(from, to, at);
+                self.release_behind(from, to, at, slots + 2);
             }
             Fate::Held { at, release_at } => {
                 if let std::collections::hash_map::Entry::Vacant(e) = self.held.entry((from, to)) {
+                    let id = pkt.id;
                     e.insert((id, pkt, at));
-                    self.queue.push(release_at, Ev::Release((from, to), id));
+                    let ev = Ev::Release((from, to), id);
+                    self.queue.push_numbered(release_at, slots, ev);
                 } else {
-                    self.queue.push(at, Ev::Deliver(pkt));
-                    self.release_behind(from, to, at);
+                    self.queue.push_numbered(at, slots, Ev::Deliver(pkt));
+                    self.release_behind(from, to, at, slots + 1);
                 }
             }
         }
     }
 
+    /// The trace's `send` line of a segment and its fate.
+    fn record_send(&mut self, pkt: &Packet, now: u64, fate: &Fate) {
+        let rec = WireRec {
+            t: now,
+            from: pkt.from,
+            to: pkt.to,
+            seg: pkt.seg.header(),
+            len: pkt.seg.data.len(),
+        };
+        let wire = rec.text(&self.hosts);
+        let wire = wire
+            .rsplit_once(" at=")
+            .map_or(wire.clone(), |(w, _)| w.to_string());
+        let label = pkt.seg.rfc_label();
+        let (fname, tname) = (self.name(pkt.from), self.name(pkt.to));
+        let mut v = json!({"t": now, "ev": "send", "id": pkt.id, "from": fname, "to": tname,
+                           "wire": wire, "label": label});
+        match fate {
+            Fate::Lost(why) => {
+                v["fate"] = json!("lost");
+                v["reason"] = json!(why.name());
+            }
+            Fate::Delivered { at, dup_at } => {
+                v["fate"] = json!("delivered");
+                v["arrive"] = json!(at);
+                if let Some(d) = dup_at {
+                    v["dup_arrive"] = json!(d);
+                }
+            }
+            Fate::Held { at, release_at } => {
+                v["fate"] = json!("held");
+                v["arrive"] = json!(at);
+                v["release_at"] = json!(release_at);
+            }
+        }
+        self.record(|| v);
+    }
+
     /// A held-back segment of this direction goes out behind the one just sent.
-    fn release_behind(&mut self, from: HostId, to: HostId, at: u64) {
+    fn release_behind(&mut self, from: HostId, to: HostId, at: u64, slot: u64) {
         if let Some((_, p, held_at)) = self.held.remove(&(from, to)) {
-            self.queue.push(at.max(held_at), Ev::Deliver(p));
+            self.queue
+                .push_numbered(at.max(held_at), slot, Ev::Deliver(p));
+        }
+    }
+
+    /// `rst-validated` after host `to` processed a RST for `target`.
+    fn check_rst(&mut self, to: HostId, target: Option<protocol::RstTarget>) {
+        if let Some(f) = target.and_then(|t| protocol::check_rst(&self.hosts, to, t, self.now)) {
+            self.oracle_failure(f);
         }
     }
 
@@ -573,6 +663,9 @@ impl<'s> World<'s> {
             self.oracle_failure(f);
         }
         if let Some(f) = invariants::check_agreement(&self.hosts, now) {
+            self.oracle_failure(f);
+        }
+        if let Some(f) = protocol::check_eof(&self.hosts, now) {
             self.oracle_failure(f);
         }
     }
@@ -605,14 +698,14 @@ mod tests {
         };
         let mut out = HostOut::default();
         out.segments.push((1, seg));
-        w.take(0, out);
+        w.take(0, out, Cause::Call);
         let mut out = HostOut::default();
         out.notes.push(Note::State {
             conn: 0,
             from: State::TimeWait,
             to: State::SynSent,
         });
-        w.take(0, out);
+        w.take(0, out, Cause::Call);
         let f = &w.failures[0];
         assert_eq!(f.kind, "oracle:rfc-transitions");
         assert_eq!(f.t, 7);

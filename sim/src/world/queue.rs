@@ -30,6 +30,7 @@ pub enum Ev {
 }
 
 /// A heap entry: the event itself waits in the slab, so sifting moves 24 bytes.
+#[derive(Clone)]
 struct Entry {
     at: u64,
     n: u64,
@@ -54,7 +55,7 @@ impl Ord for Entry {
 }
 
 /// The queue.
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub struct Queue {
     heap: BinaryHeap<Entry>,
     slab: Vec<Option<Ev>>,
@@ -66,6 +67,19 @@ impl Queue {
     /// Schedules `ev` at `at`.
     pub fn push(&mut self, at: u64, ev: Ev) {
         self.n += 1;
+        self.push_numbered(at, self.n, ev);
+    }
+
+    /// Reserves `k` insertion numbers (for events a segment's fate schedules later, so they
+    /// keep the place they would have had if scheduled now); returns the first.
+    pub fn reserve(&mut self, k: u64) -> u64 {
+        let first = self.n + 1;
+        self.n += k;
+        first
+    }
+
+    /// Schedules `ev` at `at` with a reserved insertion number `n`.
+    pub fn push_numbered(&mut self, at: u64, n: u64, ev: Ev) {
         let slot = match self.free.pop() {
             Some(i) => {
                 self.slab[i] = Some(ev);
@@ -76,11 +90,21 @@ impl Queue {
                 self.slab.len() - 1
             }
         };
-        self.heap.push(Entry {
-            at,
-            n: self.n,
-            slot,
-        });
+        self.heap.push(Entry { at, n, slot });
+    }
+
+    /// The events waiting, earliest first, with their times (for the state hash).
+    pub fn pending(&self) -> Vec<(u64, &Ev)> {
+        let mut v: Vec<&Entry> = self.heap.iter().collect();
+        v.sort_by_key(|e| (e.at, e.n));
+        v.into_iter()
+            .map(|e| {
+                (
+                    e.at,
+                    self.slab[e.slot].as_ref().expect("scheduled event present"),
+                )
+            })
+            .collect()
     }
 
     /// The earliest event.

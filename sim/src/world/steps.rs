@@ -4,11 +4,13 @@
 
 use super::queue::Ev;
 use super::World;
+use crate::oracle::protocol::Cause;
 use crate::oracle::Failure;
 use crate::socket::HostId;
 use serde_json::json;
 
 /// One host's progress through its steps.
+#[derive(Clone, Debug)]
 pub(super) struct Runner {
     steps: Vec<usize>,
     cur: usize,
@@ -73,7 +75,7 @@ impl World<'_> {
                 &mut out,
             );
             self.runners[h].acc = acc;
-            self.take(h, out);
+            self.take(h, out, Cause::Call);
             let Some(res) = res else {
                 return;
             };

@@ -12,6 +12,7 @@ mod model;
 mod output;
 mod run;
 mod sim;
+mod sim_explore;
 mod worker;
 
 use clap::{Parser, Subcommand};

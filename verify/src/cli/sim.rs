@@ -1,11 +1,13 @@
 //! `synclab sim`: the deterministic TCP handshake simulator (crate `synclab-sim`): run a
-//! scenario, replay a trace, draw a trace's ladder diagram, list the built-ins, sweep seeds.
+//! scenario, replay a trace, draw a trace's ladder diagram, list the built-ins and mutants;
+//! `explore` and `merge` live in `sim_explore.rs`.
 
 use super::input;
 use super::output::{bad_input, Exit, Outcome};
 use serde_json::json;
 use synclab_sim::scenario::parse::MAX_MS;
 use synclab_sim::scenario::{builtin, parse_scenario};
+use synclab_sim::tcp::Mutant;
 use synclab_sim::trace::replay::{self, Mode};
 use synclab_sim::trace::{ladder, svg, text, Trace};
 use synclab_sim::{run as run_scenario, NetOverride, RunOptions, Scenario};
@@ -28,27 +30,11 @@ enum SimCommand {
     Diagram(DiagramArgs),
     /// List the built-in scenarios.
     List(ListArgs),
-    /// Sweep seeds (with optional faults) and report any run where an oracle fired.
-    Explore(ExploreArgs),
-}
-
-#[derive(clap::Args, Debug)]
-struct ExploreArgs {
-    /// Built-in scenario name, scenario file (`-`: stdin; at most 4 MiB; format:
-    /// docs/SCENARIOS.md), or `all` (every built-in).
-    #[arg(long)]
-    scenario: String,
-    /// How many seeds, 1..=1000000 (per scenario).
-    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
-    seeds: u64,
-    /// First seed (FIRST_SEED + SEEDS must not pass 2^64).
-    #[arg(long, default_value_t = 0)]
-    first_seed: u64,
-    #[command(flatten)]
-    net: NetFlags,
-    /// Print one JSON object.
-    #[arg(long)]
-    json: bool,
+    /// Sweep seeds (with optional faults), or search exhaustively (--exhaustive), and report
+    /// any run where an oracle fired.
+    Explore(super::sim_explore::ExploreArgs),
+    /// Join the --json reports of `sim explore --shard I/N` into one report.
+    Merge(super::sim_explore::MergeArgs),
 }
 
 #[derive(clap::Args, Debug)]
@@ -65,6 +51,9 @@ struct RunArgs {
     /// Write the JSON Lines trace here.
     #[arg(long)]
     trace: Option<String>,
+    /// Switch on a deliberate bug of the TCP model (`synclab sim list` names them).
+    #[arg(long)]
+    mutant: Option<String>,
     /// Print one JSON object.
     #[arg(long)]
     json: bool,
@@ -72,7 +61,7 @@ struct RunArgs {
 
 /// The network overrides of `run` and `explore`.
 #[derive(clap::Args, Debug)]
-struct NetFlags {
+pub(super) struct NetFlags {
     /// Loss probability on every direction, 0..=1 (overrides the scenario's [net]).
     #[arg(long)]
     loss: Option<f64>,
@@ -129,7 +118,8 @@ pub fn run(args: SimArgs) -> Exit {
         SimCommand::Replay(a) => sim_replay(a),
         SimCommand::Diagram(a) => sim_diagram(a),
         SimCommand::List(a) => sim_list(a),
-        SimCommand::Explore(a) => sim_explore(a),
+        SimCommand::Explore(a) => super::sim_explore::sim_explore(a),
+        SimCommand::Merge(a) => super::sim_explore::sim_merge(a),
     }
 }
 
@@ -169,7 +159,7 @@ impl NetFlags {
 
 /// The prologue of `run` and `explore`: the network flags checked, then the scenarios loaded
 /// (`all` is every built-in when `all_allowed`).
-fn scenarios(
+pub(super) fn scenarios(
     scenario: &str,
     all_allowed: bool,
     net: &NetFlags,
@@ -196,36 +186,10 @@ fn load_scenario(name_or_path: &str) -> Result<Scenario, String> {
 }
 
 /// Writes trace lines to `path`, one a line.
-fn write_trace(path: &str, lines: &[String]) -> Result<(), String> {
+pub(super) fn write_trace(path: &str, lines: &[String]) -> Result<(), String> {
     let mut body = lines.join("\n");
     body.push('\n');
     std::fs::write(path, body).map_err(|e| format!("{path}: cannot write the trace: {e}"))
-}
-
-fn sim_explore(a: ExploreArgs) -> Exit {
-    if a.first_seed.checked_add(a.seeds).is_none() {
-        return bad_input(
-            a.json,
-            format!(
-                "--first-seed {} with --seeds {}: the last seed would pass 2^64-1; \
-                 FIRST_SEED + SEEDS must be at most {}",
-                a.first_seed,
-                a.seeds,
-                u64::MAX
-            ),
-        );
-    }
-    let (scenarios, net) = match scenarios(&a.scenario, true, &a.net) {
-        Ok(x) => x,
-        Err(e) => return bad_input(a.json, e),
-    };
-    let s = synclab_sim::explore::sweep(&scenarios, a.first_seed, a.seeds, net);
-    Outcome {
-        json: s.to_json(),
-        text: s.text(),
-        exit: Exit::from_ok(s.ok()),
-    }
-    .emit(a.json)
 }
 
 fn sim_run(a: RunArgs) -> Exit {
@@ -234,10 +198,14 @@ fn sim_run(a: RunArgs) -> Exit {
             return bad_input(a.json, e);
         }
     }
-    let (scenarios, net) = match scenarios(&a.scenario, false, &a.net) {
+    let (mut scenarios, net) = match scenarios(&a.scenario, false, &a.net) {
         Ok(x) => x,
         Err(e) => return bad_input(a.json, e),
     };
+    match super::sim_explore::mutant(a.mutant.as_deref()) {
+        Ok(m) => scenarios[0].tcp.mutant = m,
+        Err(e) => return bad_input(a.json, e),
+    }
     let r = run_scenario(
         &scenarios[0],
         &RunOptions {
@@ -397,12 +365,20 @@ fn sim_list(a: ListArgs) -> Exit {
         .map(|s| json!({"name": s.name, "description": s.description}))
         .collect();
     let w = all.iter().map(|s| s.name.len()).max().unwrap_or(0);
-    let text: String = all
+    let mut text: String = all
         .iter()
         .map(|s| format!("{:<w$}  {}\n", s.name, s.description))
         .collect();
+    let mutants: Vec<_> = Mutant::ALL
+        .iter()
+        .map(|m| json!({"name": m.name(), "description": m.description()}))
+        .collect();
+    text.push_str("\nmutants of the TCP model (--mutant NAME on sim run / sim explore):\n");
+    for m in Mutant::ALL {
+        text.push_str(&format!("  {:<26}  {}\n", m.name(), m.description()));
+    }
     Outcome {
-        json: json!({"scenarios": list}),
+        json: json!({"scenarios": list, "mutants": mutants}),
         text,
         exit: Exit::Ok,
     }
