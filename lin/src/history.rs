@@ -1,6 +1,6 @@
 //! The in-memory form of a history (HISTORY.md): a [`Header`] naming the [`Model`] and a list of
-//! [`Op`]s. The process runner builds these directly and hands them to [`crate::lin::check`](fn@crate::lin::check);
-//! `synclab check` gets them from [`crate::lin::parse_history`].
+//! [`Op`]s. The process runner builds these directly and hands them to [`crate::check`](fn@crate::check);
+//! `synclab check` gets them from [`crate::parse_history`].
 
 /// An integer value stored in a queue or register (the JSON `value`/`expected` fields).
 pub type Value = i64;
@@ -187,7 +187,7 @@ impl Op {
 
     /// The operation as one JSON object in the HISTORY.md field layout.
     pub fn to_json(&self) -> serde_json::Value {
-        serde_json::from_str(&crate::lin::write::op_line(self))
+        serde_json::from_str(&crate::write::op_line(self))
             .expect("op_line always writes valid JSON")
     }
 
@@ -241,7 +241,7 @@ impl History {
     }
 
     /// Checks the invariants documented on [`Op`] (the parser already did, with line numbers).
-    pub fn validate(&self) -> Result<(), crate::lin::HistoryError> {
-        crate::lin::parse::validate(self)
+    pub fn validate(&self) -> Result<(), crate::HistoryError> {
+        crate::parse::validate(self)
     }
 }

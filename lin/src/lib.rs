@@ -1,4 +1,4 @@
-//! Linearizability checking of histories (HISTORY.md).
+//! synclab-lin: linearizability checking of concurrent histories (HISTORY.md).
 //!
 //! A map of the files:
 //! - [`history`]: the in-memory types ([`History`], [`Header`], [`Model`], [`Op`], [`OpKind`]);
@@ -36,7 +36,7 @@
 //!
 //! Typical use by a runner that recorded operations in memory:
 //! ```
-//! use synclab_verify::lin::{check, CheckOptions, History, Model, Op, OpKind, Verdict};
+//! use synclab_lin::{check, CheckOptions, History, Model, Op, OpKind, Verdict};
 //! let mut h = History::new(Model::Queue { capacity: Some(8) });
 //! h.ops.push(Op::new(0, OpKind::Enqueue { value: 1 }, 10, 20));
 //! h.ops.push(Op::new(1, OpKind::Dequeue { value: Some(1) }, 15, 30));

@@ -15,7 +15,7 @@ use super::history::{History, Model, Op};
 use super::model::SequentialModel;
 use super::queue::QueueModel;
 use super::register::RegisterModel;
-use super::search::{search, SearchResult};
+use super::search::{search, search_traced, SearchResult, SearchStats};
 use super::semaphore::SemaphoreModel;
 use super::witness::minimize;
 use std::time::{Duration, Instant};
@@ -72,6 +72,21 @@ pub struct CheckReport {
     pub fallback_reason: Option<String>,
     /// What the fast checker found wrong, in words (absent for the general checker).
     pub violation: Option<String>,
+    /// What the check cost.
+    pub stats: CheckStats,
+}
+
+/// Counters of a [`check`] (witness minimization not included).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CheckStats {
+    /// Operations in the history.
+    pub ops: usize,
+    /// Independent parts checked separately (P-compositionality: one per register key); 1 when
+    /// a fast checker decided.
+    pub partitions: usize,
+    /// The general search's counters, summed over the parts it searched (zero when a fast
+    /// checker decided).
+    pub search: SearchStats,
 }
 
 impl CheckReport {
@@ -83,6 +98,10 @@ impl CheckReport {
             checker,
             fallback_reason: None,
             violation: None,
+            stats: CheckStats {
+                partitions: 1,
+                ..CheckStats::default()
+            },
         }
     }
 }
@@ -90,6 +109,12 @@ impl CheckReport {
 /// Checks `history` for linearizability. The history must satisfy [`History::validate`] (parsed
 /// histories always do).
 pub fn check(history: &History, opts: &CheckOptions) -> CheckReport {
+    let mut report = check_with(history, opts);
+    report.stats.ops = history.ops.len();
+    report
+}
+
+fn check_with(history: &History, opts: &CheckOptions) -> CheckReport {
     let ops = &history.ops;
     match history.header.model {
         Model::Queue { capacity } => {
@@ -168,8 +193,14 @@ fn fast_report<M: SequentialModel>(
 fn general<M: SequentialModel>(model: &M, ops: &[Op], opts: &CheckOptions) -> CheckReport {
     let mut r = CheckReport::new("general");
     let mut gave_up = false;
-    for part in model.partition(ops) {
-        match search(model, ops, &part, opts.deadline) {
+    let parts = model.partition(ops);
+    r.stats.partitions = parts.len();
+    for part in parts {
+        let trace = search_traced(model, ops, &part, opts.deadline);
+        r.stats.search.steps += trace.stats.steps;
+        r.stats.search.states += trace.stats.states;
+        r.stats.search.backtracks += trace.stats.backtracks;
+        match trace.result {
             SearchResult::Linearizable => {}
             SearchResult::GaveUp => gave_up = true,
             SearchResult::NotLinearizable { stuck_at_ns } => {
