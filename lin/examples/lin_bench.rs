@@ -11,9 +11,7 @@
 //! All histories come from fixed seeds.
 
 use std::time::Instant;
-use synclab_lin::simulate::{
-    queue_history, register_history, semaphore_history, GenConfig,
-};
+use synclab_lin::simulate::{queue_history, register_history, semaphore_history, GenConfig};
 use synclab_lin::{check, parse_history, write_history, CheckOptions, History, Op, OpKind};
 
 fn timed<T>(what: &str, f: impl FnOnce() -> T) -> T {

@@ -3,7 +3,7 @@
 //! - `queue`: the fast FIFO checker ([`super::fast_queue`]) when it applies, else the general one.
 //! - `semaphore`: the fast semaphore checker ([`super::fast_semaphore`]) when it applies, else the
 //!   general one.
-//! - `register`: split per key, each key searched by the general checker.
+//! - `register`, `kv`: split per key, each key searched by the general checker.
 //!
 //! A violation's witness starts from a small candidate (from the fast checker, or the part's
 //! operations invoked before the general search's deepest dead end, or the whole part) and is
@@ -12,6 +12,7 @@
 use super::fast_queue;
 use super::fast_semaphore;
 use super::history::{History, Model, Op};
+use super::kv::KvModel;
 use super::model::SequentialModel;
 use super::queue::QueueModel;
 use super::register::RegisterModel;
@@ -154,6 +155,7 @@ fn check_with(history: &History, opts: &CheckOptions) -> CheckReport {
             r
         }
         Model::Register => general(&RegisterModel, ops, opts),
+        Model::Kv => general(&KvModel, ops, opts),
     }
 }
 

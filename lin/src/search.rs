@@ -248,7 +248,10 @@ impl<'a, M: SequentialModel> Search<'a, M> {
         'search: loop {
             if returns_left == 0 {
                 stats.states = memo.len() as u64;
-                let order = stack.iter().map(|&(c, _, _, alt)| self.step_of(c, alt)).collect();
+                let order = stack
+                    .iter()
+                    .map(|&(c, _, _, alt)| self.step_of(c, alt))
+                    .collect();
                 return self.finish(SearchResult::Linearizable, order, stats, memo);
             }
             stats.steps += 1;
@@ -258,9 +261,15 @@ impl<'a, M: SequentialModel> Search<'a, M> {
             {
                 stats.states = memo.len() as u64;
                 let order = if stack.len() > longest.len() {
-                    stack.iter().map(|&(c, _, _, alt)| self.step_of(c, alt)).collect()
+                    stack
+                        .iter()
+                        .map(|&(c, _, _, alt)| self.step_of(c, alt))
+                        .collect()
                 } else {
-                    longest.iter().map(|&(c, alt)| self.step_of(c, alt)).collect()
+                    longest
+                        .iter()
+                        .map(|&(c, alt)| self.step_of(c, alt))
+                        .collect()
                 };
                 return self.finish(SearchResult::GaveUp, order, stats, memo);
             }
@@ -326,7 +335,10 @@ impl<'a, M: SequentialModel> Search<'a, M> {
             }
             let Some((call, before, pos, alt)) = stack.pop() else {
                 stats.states = memo.len() as u64;
-                let order = longest.into_iter().map(|(c, alt)| self.step_of(c, alt)).collect();
+                let order = longest
+                    .into_iter()
+                    .map(|(c, alt)| self.step_of(c, alt))
+                    .collect();
                 let result = SearchResult::NotLinearizable { stuck_at_ns };
                 return self.finish(result, order, stats, memo);
             };

@@ -1,9 +1,7 @@
 //! History file parsing and writing (HISTORY.md): errors name the line and the field; writing
 //! then parsing gives the same history.
 
-use synclab_lin::simulate::{
-    queue_history, register_history, semaphore_history, GenConfig,
-};
+use synclab_lin::simulate::{queue_history, register_history, semaphore_history, GenConfig};
 use synclab_lin::{parse_history, write_history, History, HistoryError, Model, OpKind};
 
 const Q: &str = r#"{"synclab_history":1,"model":"queue"}"#;
