@@ -15,6 +15,7 @@
 //! - [`explain()`](fn@explain) → per partition ([`PartitionExplanation`]: one per register or kv
 //!   key, P-compositionality), the linearization found or the longest linearizable prefix, each
 //!   step with the model state before and after;
+//! - [`html::render`] → one self-contained HTML page that draws all of that;
 //! - [`search`](fn@search) / [`search_traced`] with your own [`SequentialModel`].
 //!
 //! A map of the files:
@@ -29,7 +30,8 @@
 //! - [`simulate`]: seeded generators of linearizable histories (tests, benchmarks);
 //! - [`witness`]: shrinking a violation to a small set of operations;
 //! - [`check`](mod@check): the entry point [`check()`](fn@check) that picks among them;
-//! - [`explain`](mod@explain): linearizations and longest prefixes with states.
+//! - [`explain`](mod@explain): linearizations and longest prefixes with states;
+//! - [`html`]: the viewer.
 //!
 //! Which checker runs, and its limits:
 //! - queue: the fast checker decides distinct-value histories whose operations all completed
@@ -73,6 +75,7 @@ pub mod explain;
 pub mod fast_queue;
 pub mod fast_semaphore;
 pub mod history;
+pub mod html;
 pub mod kv;
 pub mod model;
 pub mod parse;

@@ -3,13 +3,17 @@
 //! Exit 0 linearizable, 1 not (with a witness), 2 bad file (the error names the line and the
 //! field), 3 gave up at `--timeout`. With `--json`, one object: `ok`, `linearizable`
 //! (true/false/null), `ops`, `seconds`, and when not linearizable `witness`: the operations as they
-//! appear in the file, each with its line number.
+//! appear in the file, each with its line number. `--html OUT` also writes the viewer: one
+//! self-contained page drawing the history, the linearization (or the longest linearizable
+//! prefix) and the witness (`synclab_lin::html`).
 
 use super::output::{bad_input, Exit, Outcome};
-use crate::lin::{check, parse_history, CheckOptions, CheckReport, History, Op, Verdict};
+use crate::lin::{
+    check, explain, html, parse_history, CheckOptions, CheckReport, History, Op, Verdict,
+};
 use serde_json::json;
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -24,7 +28,15 @@ pub struct CheckArgs {
     /// Print one JSON object instead of the human summary.
     #[arg(long)]
     pub json: bool,
+    /// Also write the viewer: one self-contained HTML page (no network) drawing the history,
+    /// the linearization or the longest linearizable prefix, and the witness.
+    #[arg(long, value_name = "OUT.html")]
+    pub html: Option<PathBuf>,
 }
+
+/// How long the viewer's search for a linearization to draw may take when `--timeout` is not
+/// given.
+const VIEWER_BUDGET: Duration = Duration::from_secs(30);
 
 /// Runs `synclab check`.
 pub fn run(args: CheckArgs) -> Exit {
@@ -39,6 +51,17 @@ pub fn run(args: CheckArgs) -> Exit {
         Some(t) => Some(Duration::from_secs_f64(t)),
         None => None,
     };
+    if let Some(out) = &args.html {
+        if same_file(&args.file, out) {
+            return bad_input(
+                args.json,
+                format!(
+                    "--html {} is the input file itself: refusing to overwrite the history",
+                    out.display()
+                ),
+            );
+        }
+    }
     let text = match std::fs::read_to_string(&args.file) {
         Ok(t) => t,
         Err(e) => return bad_input(args.json, format!("cannot read {shown}: {e}")),
@@ -55,7 +78,33 @@ pub fn run(args: CheckArgs) -> Exit {
     let report = with_spinner(!args.json, || check(&history, &opts));
     let seconds = start.elapsed().as_secs_f64();
     let lines: Vec<&str> = text.lines().collect();
-    outcome(&shown, &history, &report, seconds, &lines).emit(args.json)
+    let mut out = outcome(&shown, &history, &report, seconds, &lines);
+    if let Some(path) = &args.html {
+        let deadline = Instant::now() + timeout.unwrap_or(VIEWER_BUDGET);
+        let parts = with_spinner(!args.json, || explain(&history, Some(deadline)));
+        let page = html::render(&history, &report, &parts, &shown);
+        if let Err(e) = std::fs::write(path, page) {
+            return bad_input(args.json, format!("cannot write {}: {e}", path.display()));
+        }
+        out.json["html"] = json!(path.display().to_string());
+        out.text
+            .push_str(&format!("viewer written to {}\n", path.display()));
+    }
+    out.emit(args.json)
+}
+
+/// Whether `a` and `b` name the same file (`b` may not exist yet).
+fn same_file(a: &Path, b: &Path) -> bool {
+    let canon = |p: &Path| {
+        p.canonicalize().ok().or_else(|| {
+            let parent = match p.parent() {
+                Some(d) if !d.as_os_str().is_empty() => d,
+                _ => Path::new("."),
+            };
+            Some(parent.canonicalize().ok()?.join(p.file_name()?))
+        })
+    };
+    a == b || matches!((canon(a), canon(b)), (Some(x), Some(y)) if x == y)
 }
 
 /// Runs `f`, showing a spinner on stderr if it takes longer than 2 s and stderr is a terminal.
