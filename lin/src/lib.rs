@@ -8,8 +8,9 @@
 //!
 //! The public API:
 //! - build a [`History`] in code ([`Op::new`], [`History::validate`]) or read one:
-//!   [`load_history`] / [`parse_history`] for the HISTORY.md JSON Lines format; write one with
-//!   [`write_history`] / [`save_history`];
+//!   [`load_history`] / [`parse_history`] for the HISTORY.md JSON Lines format,
+//!   [`foreign::parse_any`] for Jepsen EDN histories, Jepsen `jepsen.util` logs and porcupine's
+//!   key-value logs; write one with [`write_history`] / [`save_history`];
 //! - [`check()`](fn@check) → [`CheckReport`]: the [`Verdict`], a minimal witness (operations
 //!   that admit no linearization on their own), which checker decided, and [`CheckStats`];
 //! - [`explain()`](fn@explain) → per partition ([`PartitionExplanation`]: one per register or kv
@@ -31,7 +32,7 @@
 //! - [`witness`]: shrinking a violation to a small set of operations;
 //! - [`check`](mod@check): the entry point [`check()`](fn@check) that picks among them;
 //! - [`explain`](mod@explain): linearizations and longest prefixes with states;
-//! - [`html`]: the viewer.
+//! - [`foreign`]: Jepsen and porcupine histories; [`html`]: the viewer.
 //!
 //! Which checker runs, and its limits:
 //! - queue: the fast checker decides distinct-value histories whose operations all completed
@@ -74,6 +75,7 @@ pub mod check;
 pub mod explain;
 pub mod fast_queue;
 pub mod fast_semaphore;
+pub mod foreign;
 pub mod history;
 pub mod html;
 pub mod kv;

@@ -45,6 +45,14 @@ impl SequentialModel for RegisterModel {
         }
     }
 
+    /// Invocation order, except that operations that never returned come last: they may stay
+    /// unlinearized for good, so the search places them only when nothing else fits.
+    fn hints(&self, ops: &[&Op]) -> Vec<i64> {
+        ops.iter()
+            .map(|op| op.return_ns.map_or(i64::MAX, |_| op.invoke_ns))
+            .collect()
+    }
+
     /// One part per key, in order of first appearance.
     fn partition(&self, ops: &[Op]) -> Vec<Vec<usize>> {
         let mut index: HashMap<&str, usize> = HashMap::new();

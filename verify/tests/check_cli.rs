@@ -196,3 +196,30 @@ fn html_refuses_to_overwrite_the_input() {
         "input untouched"
     );
 }
+
+#[test]
+fn reads_jepsen_edn_and_reports_the_format() {
+    let edn = "[{:type :invoke, :f :write, :value 1, :process 0}\n\
+               {:type :ok, :f :write, :value 1, :process 0}\n\
+               {:type :invoke, :f :read, :value nil, :process 1}\n\
+               {:type :ok, :f :read, :value 2, :process 1}]\n";
+    let f = file("h.edn", edn);
+    let out = synclab(&["check", f.to_str().unwrap(), "--json"]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "a read of a value never written"
+    );
+    let j = json(&out);
+    assert_eq!(j["format"], "edn");
+    assert_eq!(j["model"], "register");
+    assert_eq!(j["witness"][0]["line"], 3);
+    let forced = synclab(&[
+        "check",
+        f.to_str().unwrap(),
+        "--json",
+        "--format",
+        "synclab",
+    ]);
+    assert_eq!(forced.status.code(), Some(2));
+}

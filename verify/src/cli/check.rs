@@ -8,9 +8,8 @@
 //! prefix) and the witness (`synclab_lin::html`).
 
 use super::output::{bad_input, Exit, Outcome};
-use crate::lin::{
-    check, explain, html, parse_history, CheckOptions, CheckReport, History, Op, Verdict,
-};
+use crate::lin::foreign::{parse_any, Format};
+use crate::lin::{check, explain, html, CheckOptions, CheckReport, History, Op, Verdict};
 use serde_json::json;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -20,8 +19,12 @@ use std::time::{Duration, Instant};
 /// Options of `synclab check`.
 #[derive(clap::Args, Debug)]
 pub struct CheckArgs {
-    /// The history file (JSON Lines, HISTORY.md).
+    /// The history file: HISTORY.md JSON Lines, Jepsen EDN, a jepsen.util log or a porcupine
+    /// kv log (detected from the content; see --format).
     pub file: PathBuf,
+    /// The file's format, instead of detecting it from the content.
+    #[arg(long, value_parser = ["synclab", "edn", "jepsen-log"])]
+    pub format: Option<String>,
     /// Give up after this many seconds (exit 3, `linearizable: null`).
     #[arg(long, value_name = "SECONDS")]
     pub timeout: Option<f64>,
@@ -66,7 +69,8 @@ pub fn run(args: CheckArgs) -> Exit {
         Ok(t) => t,
         Err(e) => return bad_input(args.json, format!("cannot read {shown}: {e}")),
     };
-    let history = match parse_history(&text) {
+    let format = args.format.as_deref().and_then(Format::from_name);
+    let (history, format) = match parse_any(&text, format) {
         Ok(h) => h,
         Err(e) => return bad_input(args.json, format!("{shown}: {e}")),
     };
@@ -79,6 +83,9 @@ pub fn run(args: CheckArgs) -> Exit {
     let seconds = start.elapsed().as_secs_f64();
     let lines: Vec<&str> = text.lines().collect();
     let mut out = outcome(&shown, &history, &report, seconds, &lines);
+    if format != Format::Synclab {
+        out.json["format"] = json!(format.name());
+    }
     if let Some(path) = &args.html {
         let deadline = Instant::now() + timeout.unwrap_or(VIEWER_BUDGET);
         let parts = with_spinner(!args.json, || explain(&history, Some(deadline)));
@@ -155,6 +162,12 @@ fn outcome(
         "seconds": seconds,
         "model": model,
         "checker": report.checker,
+        "stats": {
+            "partitions": report.stats.partitions,
+            "search_states": report.stats.search.states,
+            "search_steps": report.stats.search.steps,
+            "search_backtracks": report.stats.search.backtracks,
+        },
     });
     let mut text = format!(
         "{file}: {word} ({model}, {n} operations, {seconds:.3} s, {} checker)\n",
