@@ -72,13 +72,13 @@ pub struct EdnError {
 }
 
 /// Reads every top-level form of `text`, each with the line it starts on.
-pub fn read_all(text: &str) -> Result<Vec<(Edn, usize)>, EdnError> {
+pub fn read_all(text: &str) -> Result<Located, EdnError> {
     Ok(read(text)?.0)
 }
 
 /// The records of a history file: the top-level forms, or, when the file is one vector or list
 /// (Jepsen's `history.edn`), its elements; each with the line it starts on.
-pub fn read_records(text: &str) -> Result<Vec<(Edn, usize)>, EdnError> {
+pub fn read_records(text: &str) -> Result<Located, EdnError> {
     let (mut forms, item_lines) = read(text)?;
     if let [(Edn::Seq(_), _)] = forms.as_slice() {
         if let Some((Edn::Seq(items), _)) = forms.pop() {
@@ -88,8 +88,11 @@ pub fn read_records(text: &str) -> Result<Vec<(Edn, usize)>, EdnError> {
     Ok(forms)
 }
 
+/// Forms (or elements), each with the line it starts on.
+type Located = Vec<(Edn, usize)>;
+
 /// The forms, and the lines of the elements of top-level sequences.
-fn read(text: &str) -> Result<(Vec<(Edn, usize)>, Vec<usize>), EdnError> {
+fn read(text: &str) -> Result<(Located, Vec<usize>), EdnError> {
     let mut r = Reader {
         s: text.as_bytes(),
         text,

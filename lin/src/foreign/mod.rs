@@ -16,7 +16,7 @@ pub enum Format {
     Synclab,
     /// EDN operation maps: Jepsen histories, porcupine's kv logs.
     Edn,
-    /// `jepsen.util` log lines (`INFO  jepsen.util - 3	:invoke	:read	nil`).
+    /// `jepsen.util` log lines (`INFO  jepsen.util - 3 :invoke :read nil`).
     JepsenLog,
 }
 
