@@ -4,8 +4,8 @@
 //!
 //! `cargo run --release -p synclab-lin --example queue_history -- OUT.jsonl [N]`
 
-use synclab_lin::simulate::{queue_history, GenConfig};
 use synclab_lin::save_history;
+use synclab_lin::simulate::{queue_history, GenConfig};
 
 fn main() {
     let mut args = std::env::args().skip(1);
@@ -14,7 +14,8 @@ fn main() {
         std::process::exit(2);
     };
     let n: usize = args.next().map_or(10_000_000, |s| {
-        s.parse().unwrap_or_else(|_| panic!("N must be an integer, not {s}"))
+        s.parse()
+            .unwrap_or_else(|_| panic!("N must be an integer, not {s}"))
     });
     let h = queue_history(&GenConfig::new(4, n, 42), None);
     save_history(&out, &h).unwrap_or_else(|e| panic!("{out}: {e}"));

@@ -16,7 +16,7 @@ use super::kv::KvModel;
 use super::model::SequentialModel;
 use super::queue::QueueModel;
 use super::register::RegisterModel;
-use super::search::{search, search_traced, SearchResult, SearchStats};
+use super::search::{search, search_budgeted, SearchResult, SearchStats};
 use super::semaphore::SemaphoreModel;
 use super::witness::minimize;
 use std::time::{Duration, Instant};
@@ -192,47 +192,79 @@ fn fast_report<M: SequentialModel>(
     r
 }
 
+/// Steps the general search may take on each part in the first round; each further round
+/// multiplies it by [`BUDGET_GROWTH`].
+const FIRST_BUDGET: u64 = 20_000;
+const BUDGET_GROWTH: u64 = 4;
+
+/// The general search over every part. Parts are searched in rounds of growing step budgets, so
+/// that a violation that is cheap to find in one part is not hidden behind an expensive search
+/// of another (the verdict is the same in any order; only the time differs).
 fn general<M: SequentialModel>(model: &M, ops: &[Op], opts: &CheckOptions) -> CheckReport {
     let mut r = CheckReport::new("general");
     let mut gave_up = false;
     let parts = model.partition(ops);
     r.stats.partitions = parts.len();
-    for part in parts {
-        let trace = search_traced(model, ops, &part, opts.deadline);
-        r.stats.search.steps += trace.stats.steps;
-        r.stats.search.states += trace.stats.states;
-        r.stats.search.backtracks += trace.stats.backtracks;
-        match trace.result {
-            SearchResult::Linearizable => {}
-            SearchResult::GaveUp => gave_up = true,
-            SearchResult::NotLinearizable { stuck_at_ns } => {
-                r.verdict = Verdict::NotLinearizable;
-                if opts.witness {
-                    let deadline = witness_deadline(opts);
-                    let mut cand = part.clone();
-                    if let Some(t) = stuck_at_ns {
-                        let prefix: Vec<usize> = part
-                            .iter()
-                            .copied()
-                            .filter(|&i| ops[i].invoke_ns <= t)
-                            .collect();
-                        if prefix.len() < part.len()
-                            && matches!(
-                                search(model, ops, &prefix, deadline),
-                                SearchResult::NotLinearizable { .. }
-                            )
-                        {
-                            cand = prefix;
-                        }
+    let mut left: Vec<&Vec<usize>> = parts.iter().collect();
+    let mut budget = FIRST_BUDGET;
+    while !left.is_empty() {
+        let mut unfinished = Vec::new();
+        for part in left {
+            let Some(trace) = search_budgeted(model, ops, part, opts.deadline, budget) else {
+                r.stats.search.steps += budget;
+                unfinished.push(part);
+                continue;
+            };
+            r.stats.search.steps += trace.stats.steps;
+            r.stats.search.states += trace.stats.states;
+            r.stats.search.backtracks += trace.stats.backtracks;
+            match trace.result {
+                SearchResult::Linearizable => {}
+                SearchResult::GaveUp => gave_up = true,
+                SearchResult::NotLinearizable { stuck_at_ns } => {
+                    r.verdict = Verdict::NotLinearizable;
+                    if opts.witness {
+                        (r.witness, r.witness_minimal) =
+                            witness_of(model, ops, part, stuck_at_ns, opts);
                     }
-                    (r.witness, r.witness_minimal) = minimize(model, ops, &cand, deadline);
+                    return r;
                 }
-                return r;
             }
         }
+        left = unfinished;
+        budget = budget.saturating_mul(BUDGET_GROWTH);
     }
     if gave_up {
         r.verdict = Verdict::Unknown;
     }
     r
+}
+
+/// A minimized witness from a part the search refuted: the operations invoked before its
+/// deepest dead end when those already fail, else the whole part.
+fn witness_of<M: SequentialModel>(
+    model: &M,
+    ops: &[Op],
+    part: &[usize],
+    stuck_at_ns: Option<i64>,
+    opts: &CheckOptions,
+) -> (Vec<usize>, bool) {
+    let deadline = witness_deadline(opts);
+    let mut cand = part.to_vec();
+    if let Some(t) = stuck_at_ns {
+        let prefix: Vec<usize> = part
+            .iter()
+            .copied()
+            .filter(|&i| ops[i].invoke_ns <= t)
+            .collect();
+        if prefix.len() < part.len()
+            && matches!(
+                search(model, ops, &prefix, deadline),
+                SearchResult::NotLinearizable { .. }
+            )
+        {
+            cand = prefix;
+        }
+    }
+    minimize(model, ops, &cand, deadline)
 }

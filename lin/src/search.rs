@@ -92,14 +92,29 @@ pub fn search_traced<M: SequentialModel>(
     subset: &[usize],
     deadline: Option<Instant>,
 ) -> SearchTrace {
+    search_budgeted(model, ops, subset, deadline, u64::MAX)
+        .expect("an unlimited budget never runs out")
+}
+
+/// Like [`search_traced`], but `None` once the search has taken `max_steps` steps (then the
+/// caller may try another part first, and come back with a larger budget).
+pub(crate) fn search_budgeted<M: SequentialModel>(
+    model: &M,
+    ops: &[Op],
+    subset: &[usize],
+    deadline: Option<Instant>,
+    max_steps: u64,
+) -> Option<SearchTrace> {
     let mut order: Vec<usize> = subset.to_vec();
     order.sort_by_key(|&i| (ops[i].invoke_ns, ops[i].return_ns.unwrap_or(i64::MAX), i));
     let local: Vec<&Op> = order.iter().map(|&i| &ops[i]).collect();
-    let mut trace = Search::new(model, &local, deadline).run();
+    let mut search = Search::new(model, &local, deadline);
+    search.max_steps = max_steps;
+    let mut trace = search.run()?;
     for step in &mut trace.order {
         step.op = order[step.op];
     }
-    trace
+    Some(trace)
 }
 
 const NIL: usize = usize::MAX;
@@ -122,6 +137,8 @@ struct Search<'a, M: SequentialModel> {
     prev: Vec<usize>,
     head: usize,
     deadline: Option<Instant>,
+    /// Give up (`run` answers `None`) after this many steps.
+    max_steps: u64,
 }
 
 impl<'a, M: SequentialModel> Search<'a, M> {
@@ -164,6 +181,7 @@ impl<'a, M: SequentialModel> Search<'a, M> {
             prev,
             head,
             deadline,
+            max_steps: u64::MAX,
         }
     }
 
@@ -224,7 +242,7 @@ impl<'a, M: SequentialModel> Search<'a, M> {
         }
     }
 
-    fn run(mut self) -> SearchTrace {
+    fn run(mut self) -> Option<SearchTrace> {
         let n = self.ops.len();
         let hints = self.model.hints(self.ops);
         debug_assert_eq!(hints.len(), n);
@@ -252,9 +270,13 @@ impl<'a, M: SequentialModel> Search<'a, M> {
                     .iter()
                     .map(|&(c, _, _, alt)| self.step_of(c, alt))
                     .collect();
-                return self.finish(SearchResult::Linearizable, order, stats, memo);
+                return Some(self.finish(SearchResult::Linearizable, order, stats, memo));
             }
             stats.steps += 1;
+            if stats.steps > self.max_steps {
+                self.finish(SearchResult::GaveUp, Vec::new(), stats, memo);
+                return None;
+            }
             if stats.steps % 1024 == 0
                 && (self.deadline.is_some_and(|d| Instant::now() >= d)
                     || memo_bytes > MAX_MEMO_BYTES)
@@ -271,7 +293,7 @@ impl<'a, M: SequentialModel> Search<'a, M> {
                         .map(|&(c, alt)| self.step_of(c, alt))
                         .collect()
                 };
-                return self.finish(SearchResult::GaveUp, order, stats, memo);
+                return Some(self.finish(SearchResult::GaveUp, order, stats, memo));
             }
             // The candidates: calls before the first remaining return, in the model's order.
             cands.clear();
@@ -340,7 +362,7 @@ impl<'a, M: SequentialModel> Search<'a, M> {
                     .map(|(c, alt)| self.step_of(c, alt))
                     .collect();
                 let result = SearchResult::NotLinearizable { stuck_at_ns };
-                return self.finish(result, order, stats, memo);
+                return Some(self.finish(result, order, stats, memo));
             };
             stats.backtracks += 1;
             unchanged = unchanged.min(stack.len());
