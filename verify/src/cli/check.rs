@@ -11,6 +11,7 @@ use super::output::{bad_input, Exit, Outcome};
 use crate::lin::foreign::{parse_any, Format};
 use crate::lin::{check, explain, html, CheckOptions, CheckReport, History, Op, Verdict};
 use serde_json::json;
+use std::collections::{HashMap, HashSet};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
@@ -74,6 +75,9 @@ pub fn run(args: CheckArgs) -> Exit {
         Ok(h) => h,
         Err(e) => return bad_input(args.json, format!("{shown}: {e}")),
     };
+    // The text is only needed again to quote a witness's lines: keep the only copy of a large
+    // history in memory during the check (and only the witness's lines after it).
+    drop(text);
     let start = Instant::now();
     let opts = CheckOptions {
         deadline: timeout.map(|t| start + t),
@@ -81,7 +85,7 @@ pub fn run(args: CheckArgs) -> Exit {
     };
     let report = with_spinner(!args.json, || check(&history, &opts));
     let seconds = start.elapsed().as_secs_f64();
-    let lines: Vec<&str> = text.lines().collect();
+    let lines = witness_lines(&args.file, &history, &report);
     let mut out = outcome(&shown, &history, &report, seconds, &lines);
     if format != Format::Synclab {
         out.json["format"] = json!(format.name());
@@ -98,6 +102,27 @@ pub fn run(args: CheckArgs) -> Exit {
             .push_str(&format!("viewer written to {}\n", path.display()));
     }
     out.emit(args.json)
+}
+
+/// The file's lines that hold the witness's operations, by line number (empty when there is no
+/// witness, or the file cannot be read again).
+fn witness_lines(file: &Path, history: &History, report: &CheckReport) -> HashMap<usize, String> {
+    let wanted: HashSet<usize> = report
+        .witness
+        .iter()
+        .map(|&i| history.ops[i].line)
+        .collect();
+    if wanted.is_empty() {
+        return HashMap::new();
+    }
+    let Ok(text) = std::fs::read_to_string(file) else {
+        return HashMap::new();
+    };
+    text.lines()
+        .enumerate()
+        .filter(|(i, _)| wanted.contains(&(i + 1)))
+        .map(|(i, l)| (i + 1, l.to_string()))
+        .collect()
 }
 
 /// Whether `a` and `b` name the same file (`b` may not exist yet).
@@ -142,7 +167,7 @@ fn outcome(
     history: &History,
     report: &CheckReport,
     seconds: f64,
-    lines: &[&str],
+    lines: &HashMap<usize, String>,
 ) -> Outcome {
     let n = history.ops.len();
     let model = history.header.model.name();
@@ -186,7 +211,7 @@ fn outcome(
             .iter()
             .map(|op| {
                 let original = lines
-                    .get(op.line.wrapping_sub(1))
+                    .get(&op.line)
                     .and_then(|l| serde_json::from_str(l).ok())
                     .unwrap_or_else(|| op.to_json());
                 json!({"line": op.line, "op": original})
