@@ -5,14 +5,16 @@
 //! - [`procs`]: starting, reaping and signalling real worker processes (re-exec, never bare fork).
 //! - [`workers`]: what a worker process does (`synclab worker ROLE …`).
 //! - [`runs`]: the parent side of multi-process runs.
-//! - [`lin`]: linearizability checkers for recorded histories (HISTORY.md).
+//! - [`lin`]: linearizability checkers for recorded histories (HISTORY.md): the `synclab-lin`
+//!   crate, re-exported.
 //! - [`bench`](mod@bench): our rings beside their peers, measured in the same run.
 //! - [`cli`]: the clap front end (`demo`, `model`, …).
 
 pub mod bench;
 pub mod cli;
 pub mod harness_sem;
-pub mod lin;
+/// The linearizability checker, the `synclab-lin` crate (re-exported so `crate::lin` paths work).
+pub use synclab_lin as lin;
 pub mod models;
 pub mod procs;
 pub mod runs;

@@ -143,3 +143,83 @@ fn bad_timeout_exits_2() {
     assert_eq!(out.status.code(), Some(2));
     assert!(json(&out)["error"].as_str().unwrap().contains("--timeout"));
 }
+
+#[test]
+fn html_writes_the_viewer() {
+    let f = file("moved-html.jsonl", MOVED);
+    let page = dir().join("moved.html");
+    let out = synclab(&[
+        "check",
+        f.to_str().unwrap(),
+        "--json",
+        "--html",
+        page.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "the verdict still decides the exit"
+    );
+    assert_eq!(json(&out)["html"], page.to_str().unwrap());
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(html.starts_with("<!DOCTYPE html>"));
+    assert_eq!(html.matches("data-op=").count(), 4, "a bar per operation");
+    assert_eq!(
+        html.matches(" witness\" data-op=").count(),
+        2,
+        "lines 3 and 4"
+    );
+    assert!(html.contains("NOT linearizable"));
+}
+
+#[test]
+fn html_refuses_to_overwrite_the_input() {
+    let f = file("same.jsonl", GOOD);
+    let d = dir();
+    let same_by_another_name = d.join(".").join("same.jsonl");
+    let out = synclab(&[
+        "check",
+        f.to_str().unwrap(),
+        "--json",
+        "--html",
+        same_by_another_name.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let msg = json(&out)["error"].as_str().unwrap().to_string();
+    assert!(
+        msg.contains("--html") && msg.contains("input file"),
+        "{msg}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&f).unwrap(),
+        GOOD,
+        "input untouched"
+    );
+}
+
+#[test]
+fn reads_jepsen_edn_and_reports_the_format() {
+    let edn = "[{:type :invoke, :f :write, :value 1, :process 0}\n\
+               {:type :ok, :f :write, :value 1, :process 0}\n\
+               {:type :invoke, :f :read, :value nil, :process 1}\n\
+               {:type :ok, :f :read, :value 2, :process 1}]\n";
+    let f = file("h.edn", edn);
+    let out = synclab(&["check", f.to_str().unwrap(), "--json"]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "a read of a value never written"
+    );
+    let j = json(&out);
+    assert_eq!(j["format"], "edn");
+    assert_eq!(j["model"], "register");
+    assert_eq!(j["witness"][0]["line"], 3);
+    let forced = synclab(&[
+        "check",
+        f.to_str().unwrap(),
+        "--json",
+        "--format",
+        "synclab",
+    ]);
+    assert_eq!(forced.status.code(), Some(2));
+}

@@ -3,28 +3,44 @@
 //! Exit 0 linearizable, 1 not (with a witness), 2 bad file (the error names the line and the
 //! field), 3 gave up at `--timeout`. With `--json`, one object: `ok`, `linearizable`
 //! (true/false/null), `ops`, `seconds`, and when not linearizable `witness`: the operations as they
-//! appear in the file, each with its line number.
+//! appear in the file, each with its line number. `--html OUT` also writes the viewer: one
+//! self-contained page drawing the history, the linearization (or the longest linearizable
+//! prefix) and the witness (`synclab_lin::html`).
 
 use super::output::{bad_input, Exit, Outcome};
-use crate::lin::{check, parse_history, CheckOptions, CheckReport, History, Op, Verdict};
+use crate::lin::foreign::{parse_any, Format};
+use crate::lin::{check, explain, html, CheckOptions, CheckReport, History, Op, Verdict};
 use serde_json::json;
+use std::collections::{HashMap, HashSet};
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 /// Options of `synclab check`.
 #[derive(clap::Args, Debug)]
 pub struct CheckArgs {
-    /// The history file (JSON Lines, HISTORY.md).
+    /// The history file: HISTORY.md JSON Lines, Jepsen EDN, a jepsen.util log or a porcupine
+    /// kv log (detected from the content; see --format).
     pub file: PathBuf,
+    /// The file's format, instead of detecting it from the content.
+    #[arg(long, value_parser = ["synclab", "edn", "jepsen-log"])]
+    pub format: Option<String>,
     /// Give up after this many seconds (exit 3, `linearizable: null`).
     #[arg(long, value_name = "SECONDS")]
     pub timeout: Option<f64>,
     /// Print one JSON object instead of the human summary.
     #[arg(long)]
     pub json: bool,
+    /// Also write the viewer: one self-contained HTML page (no network) drawing the history,
+    /// the linearization or the longest linearizable prefix, and the witness.
+    #[arg(long, value_name = "OUT.html")]
+    pub html: Option<PathBuf>,
 }
+
+/// How long the viewer's search for a linearization to draw may take when `--timeout` is not
+/// given.
+const VIEWER_BUDGET: Duration = Duration::from_secs(30);
 
 /// Runs `synclab check`.
 pub fn run(args: CheckArgs) -> Exit {
@@ -39,14 +55,29 @@ pub fn run(args: CheckArgs) -> Exit {
         Some(t) => Some(Duration::from_secs_f64(t)),
         None => None,
     };
+    if let Some(out) = &args.html {
+        if same_file(&args.file, out) {
+            return bad_input(
+                args.json,
+                format!(
+                    "--html {} is the input file itself: refusing to overwrite the history",
+                    out.display()
+                ),
+            );
+        }
+    }
     let text = match std::fs::read_to_string(&args.file) {
         Ok(t) => t,
         Err(e) => return bad_input(args.json, format!("cannot read {shown}: {e}")),
     };
-    let history = match parse_history(&text) {
+    let format = args.format.as_deref().and_then(Format::from_name);
+    let (history, format) = match parse_any(&text, format) {
         Ok(h) => h,
         Err(e) => return bad_input(args.json, format!("{shown}: {e}")),
     };
+    // The text is only needed again to quote a witness's lines: keep the only copy of a large
+    // history in memory during the check (and only the witness's lines after it).
+    drop(text);
     let start = Instant::now();
     let opts = CheckOptions {
         deadline: timeout.map(|t| start + t),
@@ -54,8 +85,58 @@ pub fn run(args: CheckArgs) -> Exit {
     };
     let report = with_spinner(!args.json, || check(&history, &opts));
     let seconds = start.elapsed().as_secs_f64();
-    let lines: Vec<&str> = text.lines().collect();
-    outcome(&shown, &history, &report, seconds, &lines).emit(args.json)
+    let lines = witness_lines(&args.file, &history, &report);
+    let mut out = outcome(&shown, &history, &report, seconds, &lines);
+    if format != Format::Synclab {
+        out.json["format"] = json!(format.name());
+    }
+    if let Some(path) = &args.html {
+        let deadline = Instant::now() + timeout.unwrap_or(VIEWER_BUDGET);
+        let parts = with_spinner(!args.json, || explain(&history, Some(deadline)));
+        let page = html::render(&history, &report, &parts, &shown);
+        if let Err(e) = std::fs::write(path, page) {
+            return bad_input(args.json, format!("cannot write {}: {e}", path.display()));
+        }
+        out.json["html"] = json!(path.display().to_string());
+        out.text
+            .push_str(&format!("viewer written to {}\n", path.display()));
+    }
+    out.emit(args.json)
+}
+
+/// The file's lines that hold the witness's operations, by line number (empty when there is no
+/// witness, or the file cannot be read again).
+fn witness_lines(file: &Path, history: &History, report: &CheckReport) -> HashMap<usize, String> {
+    let wanted: HashSet<usize> = report
+        .witness
+        .iter()
+        .map(|&i| history.ops[i].line)
+        .collect();
+    if wanted.is_empty() {
+        return HashMap::new();
+    }
+    let Ok(text) = std::fs::read_to_string(file) else {
+        return HashMap::new();
+    };
+    text.lines()
+        .enumerate()
+        .filter(|(i, _)| wanted.contains(&(i + 1)))
+        .map(|(i, l)| (i + 1, l.to_string()))
+        .collect()
+}
+
+/// Whether `a` and `b` name the same file (`b` may not exist yet).
+fn same_file(a: &Path, b: &Path) -> bool {
+    let canon = |p: &Path| {
+        p.canonicalize().ok().or_else(|| {
+            let parent = match p.parent() {
+                Some(d) if !d.as_os_str().is_empty() => d,
+                _ => Path::new("."),
+            };
+            Some(parent.canonicalize().ok()?.join(p.file_name()?))
+        })
+    };
+    a == b || matches!((canon(a), canon(b)), (Some(x), Some(y)) if x == y)
 }
 
 /// Runs `f`, showing a spinner on stderr if it takes longer than 2 s and stderr is a terminal.
@@ -86,7 +167,7 @@ fn outcome(
     history: &History,
     report: &CheckReport,
     seconds: f64,
-    lines: &[&str],
+    lines: &HashMap<usize, String>,
 ) -> Outcome {
     let n = history.ops.len();
     let model = history.header.model.name();
@@ -106,6 +187,12 @@ fn outcome(
         "seconds": seconds,
         "model": model,
         "checker": report.checker,
+        "stats": {
+            "partitions": report.stats.partitions,
+            "search_states": report.stats.search.states,
+            "search_steps": report.stats.search.steps,
+            "search_backtracks": report.stats.search.backtracks,
+        },
     });
     let mut text = format!(
         "{file}: {word} ({model}, {n} operations, {seconds:.3} s, {} checker)\n",
@@ -124,7 +211,7 @@ fn outcome(
             .iter()
             .map(|op| {
                 let original = lines
-                    .get(op.line.wrapping_sub(1))
+                    .get(&op.line)
                     .and_then(|l| serde_json::from_str(l).ok())
                     .unwrap_or_else(|| op.to_json());
                 json!({"line": op.line, "op": original})

@@ -25,6 +25,12 @@ impl SequentialModel for QueueModel {
         VecDeque::new()
     }
 
+    /// `[1, 2, 3]`, head first.
+    fn describe_state(&self, s: &Self::State) -> String {
+        let items: Vec<String> = s.iter().map(|v| v.to_string()).collect();
+        format!("[{}]", items.join(", "))
+    }
+
     fn state_bytes(&self, s: &Self::State) -> usize {
         std::mem::size_of::<Self::State>() + s.capacity() * std::mem::size_of::<Value>()
     }

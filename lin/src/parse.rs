@@ -123,11 +123,12 @@ pub fn parse_header(line: &str) -> Result<Header, HistoryError> {
             },
         },
         "register" => Model::Register,
+        "kv" => Model::Kv,
         other => {
             return Err(HistoryError::field(
                 1,
                 "model",
-                format!("unknown model `{other}` (expected queue, semaphore or register)"),
+                format!("unknown model `{other}` (expected queue, semaphore, register or kv)"),
             ))
         }
     };
@@ -212,6 +213,19 @@ pub fn parse_op(line: &str, line_no: usize, model: &Model) -> Result<Op, History
             )),
         }
     };
+    let text = |required: bool| -> Result<Option<String>, HistoryError> {
+        match obj.get("value") {
+            None if required => Err(HistoryError::field(line_no, "value", "missing")),
+            None | Some(Json::Null) if !required => Ok(None),
+            Some(Json::String(s)) => Ok(Some(s.clone())),
+            Some(other) => Err(HistoryError::field(
+                line_no,
+                "value",
+                format!("expected a string, found {}", kind_of(other)),
+            )),
+            None => Err(HistoryError::field(line_no, "value", "missing")),
+        }
+    };
     let count = || -> Result<u64, HistoryError> {
         match obj.get("n") {
             None => Ok(1),
@@ -269,6 +283,26 @@ pub fn parse_op(line: &str, line_no: usize, model: &Model) -> Result<Op, History
             },
             &["key", "expected", "value"],
         ),
+        "get" => (
+            OpKind::Get {
+                key: key()?,
+                value: if result_matters {
+                    text(true)?
+                } else {
+                    text(false).unwrap_or(None)
+                },
+            },
+            &["key", "value"],
+        ),
+        "put" | "append" => {
+            let (key, value) = (key()?, text(true)?.unwrap_or_default());
+            let kind = if op_name == "put" {
+                OpKind::Put { key, value }
+            } else {
+                OpKind::Append { key, value }
+            };
+            (kind, &["key", "value"])
+        }
         other => {
             return Err(HistoryError::field(
                 line_no,
@@ -316,6 +350,7 @@ fn ops_of(model: &Model) -> &'static str {
         Model::Queue { .. } => "enqueue or dequeue",
         Model::Semaphore { .. } => "acquire or release",
         Model::Register => "read, write or cas",
+        Model::Kv => "get, put or append",
     }
 }
 

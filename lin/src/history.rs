@@ -1,6 +1,6 @@
 //! The in-memory form of a history (HISTORY.md): a [`Header`] naming the [`Model`] and a list of
-//! [`Op`]s. The process runner builds these directly and hands them to [`crate::lin::check`](fn@crate::lin::check);
-//! `synclab check` gets them from [`crate::lin::parse_history`].
+//! [`Op`]s. The process runner builds these directly and hands them to [`crate::check`](fn@crate::check);
+//! `synclab check` gets them from [`crate::parse_history`].
 
 /// An integer value stored in a queue or register (the JSON `value`/`expected` fields).
 pub type Value = i64;
@@ -20,6 +20,9 @@ pub enum Model {
     },
     /// A map of independent registers, each starting as `null`.
     Register,
+    /// A map of independent string keys, each starting as `""`, with `get`, `put` and `append`
+    /// (porcupine's key-value model; an optional addition to HISTORY.md, see `docs/HISTORY-kv.md`).
+    Kv,
 }
 
 impl Model {
@@ -29,6 +32,7 @@ impl Model {
             Model::Queue { .. } => "queue",
             Model::Semaphore { .. } => "semaphore",
             Model::Register => "register",
+            Model::Kv => "kv",
         }
     }
 }
@@ -99,6 +103,27 @@ pub enum OpKind {
         /// The new value.
         value: Value,
     },
+    /// kv: read `key`; `value: None` only when the result is unknown.
+    Get {
+        /// The key.
+        key: String,
+        /// The string read (`""` for a key never written).
+        value: Option<String>,
+    },
+    /// kv: set `key` to `value`.
+    Put {
+        /// The key.
+        key: String,
+        /// The string written.
+        value: String,
+    },
+    /// kv: append `value` to `key`'s string.
+    Append {
+        /// The key.
+        key: String,
+        /// The string appended.
+        value: String,
+    },
 }
 
 impl OpKind {
@@ -112,15 +137,21 @@ impl OpKind {
             OpKind::Read { .. } => "read",
             OpKind::Write { .. } => "write",
             OpKind::Cas { .. } => "cas",
+            OpKind::Get { .. } => "get",
+            OpKind::Put { .. } => "put",
+            OpKind::Append { .. } => "append",
         }
     }
 
-    /// The register key, for register operations.
+    /// The key, for register and kv operations.
     pub fn key(&self) -> Option<&str> {
         match self {
-            OpKind::Read { key, .. } | OpKind::Write { key, .. } | OpKind::Cas { key, .. } => {
-                Some(key)
-            }
+            OpKind::Read { key, .. }
+            | OpKind::Write { key, .. }
+            | OpKind::Cas { key, .. }
+            | OpKind::Get { key, .. }
+            | OpKind::Put { key, .. }
+            | OpKind::Append { key, .. } => Some(key),
             _ => None,
         }
     }
@@ -138,6 +169,9 @@ impl OpKind {
             ) | (
                 OpKind::Read { .. } | OpKind::Write { .. } | OpKind::Cas { .. },
                 Model::Register
+            ) | (
+                OpKind::Get { .. } | OpKind::Put { .. } | OpKind::Append { .. },
+                Model::Kv
             )
         )
     }
@@ -187,7 +221,7 @@ impl Op {
 
     /// The operation as one JSON object in the HISTORY.md field layout.
     pub fn to_json(&self) -> serde_json::Value {
-        serde_json::from_str(&crate::lin::write::op_line(self))
+        serde_json::from_str(&crate::write::op_line(self))
             .expect("op_line always writes valid JSON")
     }
 
@@ -212,6 +246,12 @@ impl Op {
                 expected,
                 value,
             } => format!("cas({key}, {} -> {value})", v(expected)),
+            OpKind::Get { key, .. } if unknown => format!("get({key}) = ?"),
+            OpKind::Get { key, value } => {
+                format!("get({key}) = {:?}", value.as_deref().unwrap_or(""))
+            }
+            OpKind::Put { key, value } => format!("put({key}, {value:?})"),
+            OpKind::Append { key, value } => format!("append({key}, {value:?})"),
         };
         match self.ok {
             Some(true) => base,
@@ -241,7 +281,7 @@ impl History {
     }
 
     /// Checks the invariants documented on [`Op`] (the parser already did, with line numbers).
-    pub fn validate(&self) -> Result<(), crate::lin::HistoryError> {
-        crate::lin::parse::validate(self)
+    pub fn validate(&self) -> Result<(), crate::HistoryError> {
+        crate::parse::validate(self)
     }
 }

@@ -2,8 +2,8 @@
 //! operations, unknown outcomes, and the time limit.
 
 use std::time::Instant;
-use synclab_verify::lin::simulate::{register_history, GenConfig};
-use synclab_verify::lin::{
+use synclab_lin::simulate::{register_history, GenConfig};
+use synclab_lin::{
     check, search, CheckOptions, History, Model, Op, OpKind, RegisterModel, SearchResult, Verdict,
 };
 

@@ -36,6 +36,40 @@ pub enum SearchResult {
     GaveUp,
 }
 
+/// One step of a (partial) linearization: which operation, and whether it took effect (an
+/// operation of unknown outcome may be linearized as a no-op).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Step {
+    /// Index into the history's operations.
+    pub op: usize,
+    /// `false` when an operation of unknown outcome was placed here without effect.
+    pub effect: bool,
+}
+
+/// Counters of one search.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SearchStats {
+    /// Candidate configurations visited (loop iterations).
+    pub steps: u64,
+    /// Distinct (linearized set, state) configurations remembered.
+    pub states: u64,
+    /// Times the search undid a choice.
+    pub backtracks: u64,
+}
+
+/// The full answer of [`search_traced`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SearchTrace {
+    /// The verdict.
+    pub result: SearchResult,
+    /// When linearizable: a linearization (operations that never returned and never took effect
+    /// are left out). Otherwise the longest partial linearization the search built: a sequence
+    /// every step of which the model allowed, respecting real time, that could not be extended.
+    pub order: Vec<Step>,
+    /// Counters.
+    pub stats: SearchStats,
+}
+
 /// Approximate memo table size (bytes) beyond which the search gives up rather than exhaust
 /// memory.
 pub const MAX_MEMO_BYTES: usize = 3 << 30;
@@ -47,9 +81,40 @@ pub fn search<M: SequentialModel>(
     subset: &[usize],
     deadline: Option<Instant>,
 ) -> SearchResult {
-    let mut local: Vec<&Op> = subset.iter().map(|&i| &ops[i]).collect();
-    local.sort_by_key(|op| (op.invoke_ns, op.return_ns.unwrap_or(i64::MAX)));
-    Search::new(model, &local, deadline).run()
+    search_traced(model, ops, subset, deadline).result
+}
+
+/// Like [`search`], and also returns the linearization found (or the longest partial one) and
+/// the search's counters.
+pub fn search_traced<M: SequentialModel>(
+    model: &M,
+    ops: &[Op],
+    subset: &[usize],
+    deadline: Option<Instant>,
+) -> SearchTrace {
+    search_budgeted(model, ops, subset, deadline, u64::MAX)
+        .expect("an unlimited budget never runs out")
+}
+
+/// Like [`search_traced`], but `None` once the search has taken `max_steps` steps (then the
+/// caller may try another part first, and come back with a larger budget).
+pub(crate) fn search_budgeted<M: SequentialModel>(
+    model: &M,
+    ops: &[Op],
+    subset: &[usize],
+    deadline: Option<Instant>,
+    max_steps: u64,
+) -> Option<SearchTrace> {
+    let mut order: Vec<usize> = subset.to_vec();
+    order.sort_by_key(|&i| (ops[i].invoke_ns, ops[i].return_ns.unwrap_or(i64::MAX), i));
+    let local: Vec<&Op> = order.iter().map(|&i| &ops[i]).collect();
+    let mut search = Search::new(model, &local, deadline);
+    search.max_steps = max_steps;
+    let mut trace = search.run()?;
+    for step in &mut trace.order {
+        step.op = order[step.op];
+    }
+    Some(trace)
 }
 
 const NIL: usize = usize::MAX;
@@ -72,6 +137,8 @@ struct Search<'a, M: SequentialModel> {
     prev: Vec<usize>,
     head: usize,
     deadline: Option<Instant>,
+    /// Give up (`run` answers `None`) after this many steps.
+    max_steps: u64,
 }
 
 impl<'a, M: SequentialModel> Search<'a, M> {
@@ -114,6 +181,7 @@ impl<'a, M: SequentialModel> Search<'a, M> {
             prev,
             head,
             deadline,
+            max_steps: u64::MAX,
         }
     }
 
@@ -149,7 +217,32 @@ impl<'a, M: SequentialModel> Search<'a, M> {
         self.relink(call);
     }
 
-    fn run(mut self) -> SearchResult {
+    fn step_of(&self, call: usize, alt: u8) -> Step {
+        Step {
+            op: self.entries[call].op,
+            effect: alt == 0,
+        }
+    }
+
+    fn finish(
+        &self,
+        result: SearchResult,
+        order: Vec<Step>,
+        stats: SearchStats,
+        memo: Memo<M::State>,
+    ) -> SearchTrace {
+        if memo.len() > 100_000 {
+            // Freeing millions of memo entries takes seconds: do it off the caller's clock.
+            std::thread::spawn(move || drop(memo));
+        }
+        SearchTrace {
+            result,
+            order,
+            stats,
+        }
+    }
+
+    fn run(mut self) -> Option<SearchTrace> {
         let n = self.ops.len();
         let hints = self.model.hints(self.ops);
         debug_assert_eq!(hints.len(), n);
@@ -164,20 +257,43 @@ impl<'a, M: SequentialModel> Search<'a, M> {
         let (mut from_pos, mut from_alt) = (0usize, 0u8);
         let mut deepest = 0usize;
         let mut stuck_at_ns = None;
-        let mut steps: u64 = 0;
+        let mut stats = SearchStats::default();
         let mut memo_bytes: usize = 0;
+        // The longest partial linearization seen at a dead end, and how much of the stack is
+        // known to still agree with it.
+        let mut longest: Vec<(usize, u8)> = Vec::new();
+        let mut unchanged = 0usize;
         'search: loop {
             if returns_left == 0 {
-                return SearchResult::Linearizable;
+                stats.states = memo.len() as u64;
+                let order = stack
+                    .iter()
+                    .map(|&(c, _, _, alt)| self.step_of(c, alt))
+                    .collect();
+                return Some(self.finish(SearchResult::Linearizable, order, stats, memo));
             }
-            steps += 1;
-            if steps % 1024 == 0
+            stats.steps += 1;
+            if stats.steps > self.max_steps {
+                self.finish(SearchResult::GaveUp, Vec::new(), stats, memo);
+                return None;
+            }
+            if stats.steps % 1024 == 0
                 && (self.deadline.is_some_and(|d| Instant::now() >= d)
                     || memo_bytes > MAX_MEMO_BYTES)
             {
-                // Freeing millions of memo entries takes seconds: do it off the caller's clock.
-                std::thread::spawn(move || drop(memo));
-                return SearchResult::GaveUp;
+                stats.states = memo.len() as u64;
+                let order = if stack.len() > longest.len() {
+                    stack
+                        .iter()
+                        .map(|&(c, _, _, alt)| self.step_of(c, alt))
+                        .collect()
+                } else {
+                    longest
+                        .iter()
+                        .map(|&(c, alt)| self.step_of(c, alt))
+                        .collect()
+                };
+                return Some(self.finish(SearchResult::GaveUp, order, stats, memo));
             }
             // The candidates: calls before the first remaining return, in the model's order.
             cands.clear();
@@ -233,9 +349,23 @@ impl<'a, M: SequentialModel> Search<'a, M> {
                 deepest = stack.len();
                 stuck_at_ns = self.ops[self.entries[blocking].op].return_ns;
             }
+            if stack.len() > longest.len() {
+                // stack[..unchanged] is still what `longest` holds: copy only the rest.
+                longest.truncate(unchanged);
+                longest.extend(stack[unchanged..].iter().map(|&(c, _, _, alt)| (c, alt)));
+                unchanged = stack.len();
+            }
             let Some((call, before, pos, alt)) = stack.pop() else {
-                return SearchResult::NotLinearizable { stuck_at_ns };
+                stats.states = memo.len() as u64;
+                let order = longest
+                    .into_iter()
+                    .map(|(c, alt)| self.step_of(c, alt))
+                    .collect();
+                let result = SearchResult::NotLinearizable { stuck_at_ns };
+                return Some(self.finish(result, order, stats, memo));
             };
+            stats.backtracks += 1;
+            unchanged = unchanged.min(stack.len());
             lin.unset(self.entries[call].op);
             state = before;
             self.unlift(call);

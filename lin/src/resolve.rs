@@ -96,7 +96,7 @@ pub fn resolve_queue_unknowns(ops: &[Op]) -> Option<Vec<Op>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lin::{check, CheckOptions, History, Model, Verdict};
+    use crate::{check, CheckOptions, History, Model, Verdict};
 
     fn op(p: u64, kind: OpKind, inv: i64, ret: Option<i64>) -> Op {
         Op {

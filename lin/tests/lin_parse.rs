@@ -1,10 +1,8 @@
 //! History file parsing and writing (HISTORY.md): errors name the line and the field; writing
 //! then parsing gives the same history.
 
-use synclab_verify::lin::simulate::{
-    queue_history, register_history, semaphore_history, GenConfig,
-};
-use synclab_verify::lin::{parse_history, write_history, History, HistoryError, Model, OpKind};
+use synclab_lin::simulate::{queue_history, register_history, semaphore_history, GenConfig};
+use synclab_lin::{parse_history, write_history, History, HistoryError, Model, OpKind};
 
 const Q: &str = r#"{"synclab_history":1,"model":"queue"}"#;
 
@@ -253,25 +251,25 @@ fn lines_may_come_in_any_order() {
     let mut lines: Vec<&str> = text.lines().collect();
     lines[1..].reverse();
     let back = parse_history(&lines.join("\n")).unwrap();
-    let v = synclab_verify::lin::check(&back, &Default::default());
-    assert_eq!(v.verdict, synclab_verify::lin::Verdict::Linearizable);
+    let v = synclab_lin::check(&back, &Default::default());
+    assert_eq!(v.verdict, synclab_lin::Verdict::Linearizable);
 }
 
 #[test]
 fn save_then_load_a_file() {
     let h = semaphore_history(&GenConfig::new(3, 50, 4), 2);
     let path = std::env::temp_dir().join(format!("synclab-lin-parse-{}.jsonl", std::process::id()));
-    synclab_verify::lin::save_history(&path, &h).unwrap();
-    let back = synclab_verify::lin::load_history(&path).unwrap();
+    synclab_lin::save_history(&path, &h).unwrap();
+    let back = synclab_lin::load_history(&path).unwrap();
     std::fs::remove_file(&path).unwrap();
     assert_eq!(back, h);
-    let missing = synclab_verify::lin::load_history(path.with_extension("missing")).unwrap_err();
+    let missing = synclab_lin::load_history(path.with_extension("missing")).unwrap_err();
     assert!(missing.to_string().contains("cannot read"), "{missing}");
 }
 
 #[test]
 fn in_memory_histories_are_validated() {
-    use synclab_verify::lin::Op;
+    use synclab_lin::Op;
     let mut h = History::new(Model::Register);
     h.ops.push(Op::new(0, OpKind::Enqueue { value: 1 }, 0, 1));
     assert_eq!(h.validate().unwrap_err().field.as_deref(), Some("op"));

@@ -25,6 +25,10 @@ impl SequentialModel for SemaphoreModel {
         self.permits
     }
 
+    fn describe_state(&self, avail: &u64) -> String {
+        format!("{avail} of {} permits available", self.permits)
+    }
+
     fn step(&self, &avail: &u64, op: &Op) -> Option<u64> {
         match (&op.kind, op.ok) {
             (&OpKind::Acquire { n }, Some(true) | None) => avail.checked_sub(n),

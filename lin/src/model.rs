@@ -1,18 +1,19 @@
 //! The sequential specification the general checker searches against.
 
 use super::history::Op;
+use std::fmt::Debug;
 use std::hash::Hash;
 
 /// A sequential object: an initial state and a transition per operation.
 ///
-/// The general checker ([`crate::lin::search`](mod@crate::lin::search)) looks for an order of the operations, consistent
+/// The general checker ([`crate::search`](mod@crate::search)) looks for an order of the operations, consistent
 /// with real time, in which every step is allowed. It handles "outcome unknown" itself: for an
 /// operation with `ok: None` it tries both "took no effect" (skipping `step`) and `step`, so
 /// `step` on such an operation answers only "could it have taken effect here, with some result?".
 pub trait SequentialModel {
     /// A state of the object. Cloned on each step and hashed for memoization: keep it small.
     /// (`Send + 'static` so that a search that gives up can free its memo table in the background.)
-    type State: Clone + Hash + Eq + Send + 'static;
+    type State: Clone + Hash + Eq + Debug + Send + 'static;
 
     /// Approximate bytes a state occupies (inline and on the heap), to bound the memo table.
     fn state_bytes(&self, state: &Self::State) -> usize {
@@ -22,6 +23,11 @@ pub trait SequentialModel {
 
     /// The initial state.
     fn init(&self) -> Self::State;
+
+    /// A state in words, for people (the viewer's tooltips). The default is its `Debug` form.
+    fn describe_state(&self, state: &Self::State) -> String {
+        format!("{state:?}")
+    }
 
     /// The state after `op` takes effect in `state` with its recorded outcome, or `None` if `op`
     /// cannot do so here (for example a dequeue of 5 when the head is 3).
@@ -41,6 +47,13 @@ pub trait SequentialModel {
     /// `State` as the state of one part: `step` only ever sees operations of one part.
     fn partition(&self, ops: &[Op]) -> Vec<Vec<usize>> {
         vec![(0..ops.len()).collect()]
+    }
+
+    /// A name for the part `part` (indices into `ops`) of [`partition`](Self::partition), for
+    /// reports and the viewer: `key "x"` for a register. The default is `all operations`.
+    fn partition_label(&self, ops: &[Op], part: &[usize]) -> String {
+        let _ = (ops, part);
+        "all operations".to_string()
     }
 
     /// Groups `subset` (indices into `ops`) into units that witness minimization deletes together,

@@ -10,10 +10,8 @@
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngSeed};
-use synclab_verify::lin::simulate::{
-    queue_history, register_history, semaphore_history, GenConfig, Rng,
-};
-use synclab_verify::lin::{
+use synclab_lin::simulate::{queue_history, register_history, semaphore_history, GenConfig, Rng};
+use synclab_lin::{
     check, search, CheckOptions, CheckReport, History, Model, Op, OpKind, QueueModel,
     RegisterModel, SearchResult, SemaphoreModel, SequentialModel, Verdict,
 };

@@ -61,6 +61,16 @@ pub fn op_line(op: &Op) -> String {
             json_str(key),
             v(expected)
         ),
+        OpKind::Get { key, value } => format!(
+            ",\"key\":{},\"value\":{}",
+            json_str(key),
+            value
+                .as_deref()
+                .map_or_else(|| "null".to_string(), json_str)
+        ),
+        OpKind::Put { key, value } | OpKind::Append { key, value } => {
+            format!(",\"key\":{},\"value\":{}", json_str(key), json_str(value))
+        }
     };
     let ok = op.ok.map_or_else(|| "null".to_string(), |b| b.to_string());
     let ret = op

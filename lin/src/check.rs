@@ -3,7 +3,7 @@
 //! - `queue`: the fast FIFO checker ([`super::fast_queue`]) when it applies, else the general one.
 //! - `semaphore`: the fast semaphore checker ([`super::fast_semaphore`]) when it applies, else the
 //!   general one.
-//! - `register`: split per key, each key searched by the general checker.
+//! - `register`, `kv`: split per key, each key searched by the general checker.
 //!
 //! A violation's witness starts from a small candidate (from the fast checker, or the part's
 //! operations invoked before the general search's deepest dead end, or the whole part) and is
@@ -12,10 +12,11 @@
 use super::fast_queue;
 use super::fast_semaphore;
 use super::history::{History, Model, Op};
+use super::kv::KvModel;
 use super::model::SequentialModel;
 use super::queue::QueueModel;
 use super::register::RegisterModel;
-use super::search::{search, SearchResult};
+use super::search::{search, search_budgeted, SearchResult, SearchStats};
 use super::semaphore::SemaphoreModel;
 use super::witness::minimize;
 use std::time::{Duration, Instant};
@@ -72,6 +73,21 @@ pub struct CheckReport {
     pub fallback_reason: Option<String>,
     /// What the fast checker found wrong, in words (absent for the general checker).
     pub violation: Option<String>,
+    /// What the check cost.
+    pub stats: CheckStats,
+}
+
+/// Counters of a [`check`] (witness minimization not included).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CheckStats {
+    /// Operations in the history.
+    pub ops: usize,
+    /// Independent parts checked separately (P-compositionality: one per register key); 1 when
+    /// a fast checker decided.
+    pub partitions: usize,
+    /// The general search's counters, summed over the parts it searched (zero when a fast
+    /// checker decided).
+    pub search: SearchStats,
 }
 
 impl CheckReport {
@@ -83,6 +99,10 @@ impl CheckReport {
             checker,
             fallback_reason: None,
             violation: None,
+            stats: CheckStats {
+                partitions: 1,
+                ..CheckStats::default()
+            },
         }
     }
 }
@@ -90,6 +110,12 @@ impl CheckReport {
 /// Checks `history` for linearizability. The history must satisfy [`History::validate`] (parsed
 /// histories always do).
 pub fn check(history: &History, opts: &CheckOptions) -> CheckReport {
+    let mut report = check_with(history, opts);
+    report.stats.ops = history.ops.len();
+    report
+}
+
+fn check_with(history: &History, opts: &CheckOptions) -> CheckReport {
     let ops = &history.ops;
     match history.header.model {
         Model::Queue { capacity } => {
@@ -129,6 +155,7 @@ pub fn check(history: &History, opts: &CheckOptions) -> CheckReport {
             r
         }
         Model::Register => general(&RegisterModel, ops, opts),
+        Model::Kv => general(&KvModel, ops, opts),
     }
 }
 
@@ -165,41 +192,79 @@ fn fast_report<M: SequentialModel>(
     r
 }
 
+/// Steps the general search may take on each part in the first round; each further round
+/// multiplies it by [`BUDGET_GROWTH`].
+const FIRST_BUDGET: u64 = 20_000;
+const BUDGET_GROWTH: u64 = 4;
+
+/// The general search over every part. Parts are searched in rounds of growing step budgets, so
+/// that a violation that is cheap to find in one part is not hidden behind an expensive search
+/// of another (the verdict is the same in any order; only the time differs).
 fn general<M: SequentialModel>(model: &M, ops: &[Op], opts: &CheckOptions) -> CheckReport {
     let mut r = CheckReport::new("general");
     let mut gave_up = false;
-    for part in model.partition(ops) {
-        match search(model, ops, &part, opts.deadline) {
-            SearchResult::Linearizable => {}
-            SearchResult::GaveUp => gave_up = true,
-            SearchResult::NotLinearizable { stuck_at_ns } => {
-                r.verdict = Verdict::NotLinearizable;
-                if opts.witness {
-                    let deadline = witness_deadline(opts);
-                    let mut cand = part.clone();
-                    if let Some(t) = stuck_at_ns {
-                        let prefix: Vec<usize> = part
-                            .iter()
-                            .copied()
-                            .filter(|&i| ops[i].invoke_ns <= t)
-                            .collect();
-                        if prefix.len() < part.len()
-                            && matches!(
-                                search(model, ops, &prefix, deadline),
-                                SearchResult::NotLinearizable { .. }
-                            )
-                        {
-                            cand = prefix;
-                        }
+    let parts = model.partition(ops);
+    r.stats.partitions = parts.len();
+    let mut left: Vec<&Vec<usize>> = parts.iter().collect();
+    let mut budget = FIRST_BUDGET;
+    while !left.is_empty() {
+        let mut unfinished = Vec::new();
+        for part in left {
+            let Some(trace) = search_budgeted(model, ops, part, opts.deadline, budget) else {
+                r.stats.search.steps += budget;
+                unfinished.push(part);
+                continue;
+            };
+            r.stats.search.steps += trace.stats.steps;
+            r.stats.search.states += trace.stats.states;
+            r.stats.search.backtracks += trace.stats.backtracks;
+            match trace.result {
+                SearchResult::Linearizable => {}
+                SearchResult::GaveUp => gave_up = true,
+                SearchResult::NotLinearizable { stuck_at_ns } => {
+                    r.verdict = Verdict::NotLinearizable;
+                    if opts.witness {
+                        (r.witness, r.witness_minimal) =
+                            witness_of(model, ops, part, stuck_at_ns, opts);
                     }
-                    (r.witness, r.witness_minimal) = minimize(model, ops, &cand, deadline);
+                    return r;
                 }
-                return r;
             }
         }
+        left = unfinished;
+        budget = budget.saturating_mul(BUDGET_GROWTH);
     }
     if gave_up {
         r.verdict = Verdict::Unknown;
     }
     r
+}
+
+/// A minimized witness from a part the search refuted: the operations invoked before its
+/// deepest dead end when those already fail, else the whole part.
+fn witness_of<M: SequentialModel>(
+    model: &M,
+    ops: &[Op],
+    part: &[usize],
+    stuck_at_ns: Option<i64>,
+    opts: &CheckOptions,
+) -> (Vec<usize>, bool) {
+    let deadline = witness_deadline(opts);
+    let mut cand = part.to_vec();
+    if let Some(t) = stuck_at_ns {
+        let prefix: Vec<usize> = part
+            .iter()
+            .copied()
+            .filter(|&i| ops[i].invoke_ns <= t)
+            .collect();
+        if prefix.len() < part.len()
+            && matches!(
+                search(model, ops, &prefix, deadline),
+                SearchResult::NotLinearizable { .. }
+            )
+        {
+            cand = prefix;
+        }
+    }
+    minimize(model, ops, &cand, deadline)
 }

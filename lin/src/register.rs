@@ -24,6 +24,10 @@ impl SequentialModel for RegisterModel {
         None
     }
 
+    fn describe_state(&self, s: &Option<Value>) -> String {
+        s.map_or_else(|| "null".to_string(), |v| v.to_string())
+    }
+
     fn step(&self, s: &Option<Value>, op: &Op) -> Option<Option<Value>> {
         match (&op.kind, op.ok) {
             (OpKind::Read { value, .. }, Some(true)) => (value == s).then_some(*s),
@@ -41,6 +45,14 @@ impl SequentialModel for RegisterModel {
         }
     }
 
+    /// Invocation order, except that operations that never returned come last: they may stay
+    /// unlinearized for good, so the search places them only when nothing else fits.
+    fn hints(&self, ops: &[&Op]) -> Vec<i64> {
+        ops.iter()
+            .map(|op| op.return_ns.map_or(i64::MAX, |_| op.invoke_ns))
+            .collect()
+    }
+
     /// One part per key, in order of first appearance.
     fn partition(&self, ops: &[Op]) -> Vec<Vec<usize>> {
         let mut index: HashMap<&str, usize> = HashMap::new();
@@ -54,6 +66,11 @@ impl SequentialModel for RegisterModel {
             parts[p].push(i);
         }
         parts
+    }
+
+    fn partition_label(&self, ops: &[Op], part: &[usize]) -> String {
+        let key = part.first().and_then(|&i| ops[i].kind.key()).unwrap_or("");
+        format!("key {}", serde_json::Value::String(key.to_string()))
     }
 
     /// Operations mentioning the same value (written, read, expected) go together.

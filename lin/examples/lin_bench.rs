@@ -1,5 +1,5 @@
 //! Benchmarks of the linearizability checkers (not a test):
-//! `cargo run --release -p synclab-verify --example lin_bench [-- --quick]`.
+//! `cargo run --release -p synclab-lin --example lin_bench [-- --quick]`.
 //!
 //! - the fast FIFO checker on a 1,000,000-operation linearizable queue history from a simulated
 //!   run of 4 processes with overlapping intervals (target: under 2 s);
@@ -11,10 +11,8 @@
 //! All histories come from fixed seeds.
 
 use std::time::Instant;
-use synclab_verify::lin::simulate::{
-    queue_history, register_history, semaphore_history, GenConfig,
-};
-use synclab_verify::lin::{check, parse_history, write_history, CheckOptions, History, Op, OpKind};
+use synclab_lin::simulate::{queue_history, register_history, semaphore_history, GenConfig};
+use synclab_lin::{check, parse_history, write_history, CheckOptions, History, Op, OpKind};
 
 fn timed<T>(what: &str, f: impl FnOnce() -> T) -> T {
     let start = Instant::now();
