@@ -61,4 +61,5 @@ builtin_tests! {
     rfc5961_challenge_acks => "rfc5961-challenge-acks",
     zero_window_probe => "zero-window-probe",
     time_wait_server_side_reconnect => "time-wait-server-side-reconnect",
+    zero_window_probe_held_closed => "zero-window-probe-held-closed",
 }

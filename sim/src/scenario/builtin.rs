@@ -42,6 +42,7 @@ pub const BUILTINS: &[(&str, &str)] = &[
     b!("rfc5961-challenge-acks"),
     b!("zero-window-probe"),
     b!("time-wait-server-side-reconnect"),
+    b!("zero-window-probe-held-closed"),
 ];
 
 /// The built-in called `name`, parsed.

@@ -518,6 +518,8 @@ impl Tcb {
             return;
         }
         if self.snd_max > self.snd_una {
+            // While probing a zero window, `retries` counts unanswered probes only: an answer
+            // resets it (see `probe_answered`), so a live receiver is probed forever.
             if self.retries >= DATA_RETRIES {
                 self.fail(Errno::TimedOut, now, out);
                 return;
@@ -795,6 +797,7 @@ impl Tcb {
                 self.snd_nxt = self.snd_una;
             }
         }
+        self.probe_answered();
         if is_dup {
             self.dupacks += 1;
             if self.dupacks == 3 && self.recover.is_none() {
@@ -850,6 +853,23 @@ impl Tcb {
             } else {
                 self.emit_ack(out);
             }
+        }
+    }
+
+    /// Zero-window probing (§3.8.6.1): the peer's window is closed, data waits, and nothing but
+    /// the probe's byte is outstanding.
+    fn probing(&self) -> bool {
+        self.snd_wnd == 0 && self.snd_max <= self.snd_una + 1 && self.snd_una < self.data_end()
+    }
+
+    /// An acceptable ACK arrived while probing a zero window: the receiver is alive, so the
+    /// unanswered-probe count starts again. "As long as the receiving TCP peer continues to
+    /// send acknowledgments in response to the probe segments, the sending TCP peer MUST allow
+    /// the connection to stay open (MUST-37)" (RFC 9293 §3.8.6.1); only a receiver that stops
+    /// answering makes the sender give up (ETIMEDOUT after `DATA_RETRIES` probes).
+    fn probe_answered(&mut self) {
+        if self.probing() {
+            self.retries = 0;
         }
     }
 

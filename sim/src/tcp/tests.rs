@@ -234,3 +234,54 @@ fn zero_window_is_probed_with_backoff() {
     let o = t.on_segment(&seg("A", 301, 101, b""), 1500);
     assert_eq!(bodies(&o), ["A seq=101 ack=301 len=10"]);
 }
+
+/// A connection whose peer closed its window before 10 bytes were queued (at t=4).
+fn window_closed_with_data_waiting() -> Tcb {
+    let mut t = established();
+    let zero = Segment {
+        wnd: 0,
+        ..seg("A", 301, 101, b"")
+    };
+    t.on_segment(&zero, 3);
+    t.on_call(Call::Send(vec![1; 10]), 4);
+    t
+}
+
+#[test]
+fn answered_zero_window_probes_never_time_out() {
+    let mut t = window_closed_with_data_waiting();
+    let answer = Segment {
+        wnd: 0,
+        ..seg("A", 301, 101, b"")
+    };
+    // Three times the data retransmission limit of probes, each answered with a zero window.
+    for _ in 0..3 * tcb::DATA_RETRIES {
+        let d = t.next_deadline().expect("the persist timer runs");
+        let o = t.on_timer(d);
+        assert_eq!(bodies(&o), ["A seq=101 ack=301 len=1"], "a probe at {d}");
+        t.on_segment(&answer, d + 1);
+        assert_eq!(
+            t.state(),
+            State::Established,
+            "alive after the probe at {d}"
+        );
+    }
+    assert_eq!(t.error(), None);
+}
+
+#[test]
+fn unanswered_zero_window_probes_time_out() {
+    let mut t = window_closed_with_data_waiting();
+    let mut probes = 0;
+    while let Some(d) = t.next_deadline() {
+        let o = t.on_timer(d);
+        if t.state() == State::Closed {
+            break;
+        }
+        assert_eq!(bodies(&o), ["A seq=101 ack=301 len=1"]);
+        probes += 1;
+    }
+    assert_eq!(t.error(), Some(Errno::TimedOut));
+    // The first probe, then DATA_RETRIES unanswered ones.
+    assert_eq!(probes, 1 + tcb::DATA_RETRIES);
+}
