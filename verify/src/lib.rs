@@ -7,10 +7,12 @@
 //! - [`runs`]: the parent side of multi-process runs.
 //! - [`lin`]: linearizability checkers for recorded histories (HISTORY.md).
 //! - [`bench`](mod@bench): our rings beside their peers, measured in the same run.
+//! - [`kernel`]: the simulator against real Linux sockets in a private network namespace.
 //! - [`cli`]: the clap front end (`demo`, `model`, …).
 
 pub mod bench;
 pub mod cli;
+pub mod kernel;
 pub mod lin;
 pub mod models;
 pub mod procs;

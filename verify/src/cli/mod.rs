@@ -10,6 +10,7 @@ mod model;
 mod output;
 mod run;
 mod sim;
+mod sim_kernel;
 mod worker;
 
 use clap::{Parser, Subcommand};

@@ -28,6 +28,8 @@ enum SimCommand {
     List(ListArgs),
     /// Sweep seeds (with optional faults) and report any run where an oracle fired.
     Explore(ExploreArgs),
+    /// Run a scenario on real Linux sockets in a private network namespace and compare.
+    Kernel(super::sim_kernel::KernelArgs),
 }
 
 #[derive(clap::Args, Debug)]
@@ -126,6 +128,7 @@ pub fn run(args: SimArgs) -> Exit {
         SimCommand::Diagram(a) => sim_diagram(a),
         SimCommand::List(a) => sim_list(a),
         SimCommand::Explore(a) => sim_explore(a),
+        SimCommand::Kernel(a) => super::sim_kernel::sim_kernel(a),
     }
 }
 
