@@ -60,6 +60,8 @@ pub struct Driver<'a> {
     handles: HashMap<(usize, String), Handle>,
     obs: Observation,
     last_ss: u64,
+    /// Per connection: how many `ss` samples in a row did not show it.
+    missing: Vec<u32>,
 }
 
 impl<'a> Driver<'a> {
@@ -81,6 +83,7 @@ impl<'a> Driver<'a> {
             handles: HashMap::new(),
             obs: Observation::default(),
             last_ss: 0,
+            missing: Vec::new(),
         }
     }
 
@@ -132,6 +135,7 @@ impl<'a> Driver<'a> {
         let mut segs = Vec::new();
         cap.drain(self.now(), &host_of, &mut segs);
         self.obs.segments.extend(segs);
+        self.sample(true);
         self.sample(true);
         for h in &self.hosts {
             if let Some((si, _)) = h.pending {
@@ -406,9 +410,13 @@ impl<'a> Driver<'a> {
                 push_state(&mut self.obs.conns[c].states, l.state);
             }
         }
+        self.missing.resize(seen.len(), 0);
         for (c, was_seen) in seen.iter().enumerate() {
             let conn = &mut self.obs.conns[c];
-            if !was_seen && !conn.states.is_empty() {
+            self.missing[c] = if *was_seen { 0 } else { self.missing[c] + 1 };
+            // Gone from two samples in a row: a socket moving from our descriptor to the
+            // kernel's TIME-WAIT table can be missing from one.
+            if self.missing[c] >= 2 && !conn.states.is_empty() {
                 push_state(&mut conn.states, "CLOSED");
             }
         }

@@ -36,6 +36,11 @@ pub fn enter(sc: &Scenario) -> Result<(), NamespaceError> {
         "ip",
         &["link", "set", "lo", "mtu", &LO_MTU.to_string(), "up"],
     )?;
+    // One segment per packet: without this, loopback's segmentation offload hands the capture
+    // (and the peer) several MSS in one packet.
+    let mtu = LO_MTU.to_string();
+    run("ip", &["link", "set", "dev", "lo", "gso_max_segs", "1"])?;
+    run("ip", &["link", "set", "dev", "lo", "gso_max_size", &mtu])?;
     // No ECN flags on SYNs, no timestamp option (it would change the MSS), no SACK blocks.
     sysctl("net/ipv4/tcp_ecn", "0")?;
     sysctl("net/ipv4/tcp_timestamps", "0")?;
