@@ -229,6 +229,9 @@ impl<'a> Driver<'a> {
                 }
                 let conn =
                     self.conn_index(h, port, &format!("{}:{}", self.sc.hosts[to.0].name, to.1));
+                // connect() put the socket in SYN-SENT before sending the SYN; on loopback the
+                // answer may already have moved it on when connect() returns, unsampled.
+                push_state(&mut self.obs.conns[conn].states, "SYN-SENT");
                 self.handles.insert(
                     key,
                     Handle {
@@ -381,7 +384,9 @@ impl<'a> Driver<'a> {
         let mut held = Vec::new();
         for hd in self.handles.values() {
             if let (Some(fd), Some(c)) = (&hd.fd, hd.conn) {
-                if let Some(s) = tcp_info_state(fd.as_fd()) {
+                // A held socket whose connection went to TIME-WAIT reads CLOSED (Linux moves
+                // the connection to a TIME-WAIT entry): what became of it is ss's to say.
+                if let Some(s) = tcp_info_state(fd.as_fd()).filter(|s| *s != "CLOSED") {
                     held.push((c, s));
                 }
             }
