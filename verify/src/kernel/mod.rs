@@ -63,10 +63,12 @@ pub fn unsupported(sc: &Scenario) -> Option<String> {
                     s.line
                 ))
             }
-            synclab_sim::socket::SockCall::Connect { port: None, .. } => return Some(format!(
+            synclab_sim::socket::SockCall::Connect { port: None, .. } => {
+                return Some(format!(
                 "line {}: a connect step needs `port` on the kernel (segments are matched by port)",
                 s.line
-            )),
+            ))
+            }
             _ => {}
         }
     }
