@@ -3,13 +3,13 @@
 //! previous one returned and not before its `at_ms` (real milliseconds since the start).
 //! Blocking calls (accept, connect, recv) are non-blocking sockets polled by one event loop, so
 //! hosts proceed independently as in the simulator. After every step and every loop turn the
-//! state of every connection is sampled; the run ends once every step returned and no segment
+//! state of every connection is sampled (TCP_INFO, and `ss` listings from a sampler thread); the run ends once every step returned and no segment
 //! was sent for [`QUIET_MS`], or at [`LIMIT_MS`].
 
 use super::capture::Capture;
 use super::namespace::host_addr;
 use super::observed::{push_state, ConnStates, Observation, StepEnd};
-use super::states::{ss_sockets, tcp_info_state};
+use super::states::{ss_sockets, tcp_info_state, SsLine};
 use nix::errno::Errno;
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use nix::sys::socket::{
@@ -19,6 +19,11 @@ use nix::sys::socket::{
 use std::collections::HashMap;
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{channel, Receiver};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
 use std::time::Instant;
 use synclab_sim::scenario::Step;
 use synclab_sim::socket::{How, SockCall};
@@ -28,7 +33,7 @@ use synclab_sim::Scenario;
 pub const QUIET_MS: u64 = 1500;
 /// The longest a kernel run lasts (real time), whatever the scenario's `duration_ms`.
 pub const LIMIT_MS: u64 = 12_000;
-/// How often `ss` is asked about connections no descriptor names.
+/// How often `ss` lists the connections (also those no descriptor names).
 const SS_EVERY_MS: u64 = 10;
 
 /// A handle of a scenario: a socket we hold (or held) and its connection.
@@ -59,7 +64,6 @@ pub struct Driver<'a> {
     hosts: Vec<HostRun>,
     handles: HashMap<(usize, String), Handle>,
     obs: Observation,
-    last_ss: u64,
     /// Per connection: how many `ss` samples in a row did not show it.
     missing: Vec<u32>,
 }
@@ -82,7 +86,6 @@ impl<'a> Driver<'a> {
             hosts,
             handles: HashMap::new(),
             obs: Observation::default(),
-            last_ss: 0,
             missing: Vec::new(),
         }
     }
@@ -102,6 +105,8 @@ impl<'a> Driver<'a> {
     /// Runs the scenario to its end and returns what was observed.
     pub fn run(mut self, cap: &Capture) -> Observation {
         let mut last_seg = 0;
+        let stop = Arc::new(AtomicBool::new(false));
+        let (sampler, ss_rx) = spawn_ss_sampler(stop.clone());
         loop {
             let now = self.now();
             let host_of = |a: Ipv4Addr| self.host_name(a);
@@ -119,7 +124,10 @@ impl<'a> Driver<'a> {
             for h in 0..self.hosts.len() {
                 self.advance(h, false);
             }
-            self.sample(false);
+            for lines in ss_rx.try_iter().collect::<Vec<_>>() {
+                self.sample(Some(lines));
+            }
+            self.sample(None);
             let done = self
                 .hosts
                 .iter()
@@ -135,8 +143,13 @@ impl<'a> Driver<'a> {
         let mut segs = Vec::new();
         cap.drain(self.now(), &host_of, &mut segs);
         self.obs.segments.extend(segs);
-        self.sample(true);
-        self.sample(true);
+        stop.store(true, Ordering::Relaxed);
+        let _ = sampler.join();
+        for lines in ss_rx.try_iter().collect::<Vec<_>>() {
+            self.sample(Some(lines));
+        }
+        self.sample(Some(ss_sockets()));
+        self.sample(Some(ss_sockets()));
         for h in &self.hosts {
             if let Some((si, _)) = h.pending {
                 self.obs.steps.push(StepEnd {
@@ -188,7 +201,7 @@ impl<'a> Driver<'a> {
             step: si,
             result: result.to_string(),
         });
-        self.sample(true);
+        self.sample(None);
     }
 
     fn fd(&self, h: usize, sock: &str) -> Result<std::os::fd::RawFd, Errno> {
@@ -376,10 +389,10 @@ impl<'a> Driver<'a> {
         self.obs.conns.len() - 1
     }
 
-    /// Samples every connection's state: TCP_INFO where we hold its socket, `ss` for the rest
-    /// (at most every [`SS_EVERY_MS`] unless `force`). A connection seen before that neither
-    /// shows is CLOSED.
-    fn sample(&mut self, force: bool) {
+    /// Samples every connection's state: TCP_INFO where we hold its socket, and, with an `ss`
+    /// listing, the rest. A connection seen before that neither shows in two listings in a row
+    /// is CLOSED.
+    fn sample(&mut self, ss: Option<Vec<SsLine>>) {
         let mut seen = vec![false; self.obs.conns.len()];
         let mut held = Vec::new();
         for hd in self.handles.values() {
@@ -395,12 +408,8 @@ impl<'a> Driver<'a> {
             seen[c] = true;
             push_state(&mut self.obs.conns[c].states, s);
         }
-        let now = self.now();
-        if !force && now < self.last_ss + SS_EVERY_MS {
-            return;
-        }
-        self.last_ss = now;
-        for l in ss_sockets() {
+        let Some(lines) = ss else { return };
+        for l in lines {
             let h = usize::from(l.local.ip().octets()[3]).wrapping_sub(1);
             if h >= self.sc.hosts.len() {
                 continue;
@@ -419,13 +428,30 @@ impl<'a> Driver<'a> {
         for (c, was_seen) in seen.iter().enumerate() {
             let conn = &mut self.obs.conns[c];
             self.missing[c] = if *was_seen { 0 } else { self.missing[c] + 1 };
-            // Gone from two samples in a row: a socket moving from our descriptor to the
+            // Gone from two listings in a row: a socket moving from our descriptor to the
             // kernel's TIME-WAIT table can be missing from one.
             if self.missing[c] >= 2 && !conn.states.is_empty() {
                 push_state(&mut conn.states, "CLOSED");
             }
         }
     }
+}
+
+/// Lists the namespace's sockets with `ss` every [`SS_EVERY_MS`] on its own thread until
+/// `stop`, so a slow `ss` never delays a step (a late close would change what Linux sends: its
+/// delayed ACK of a FIN rides on a FIN sent soon enough).
+fn spawn_ss_sampler(stop: Arc<AtomicBool>) -> (JoinHandle<()>, Receiver<Vec<SsLine>>) {
+    let (tx, rx) = channel();
+    let t = std::thread::spawn(move || {
+        // Relaxed: the flag carries no data; seeing it a turn late costs one more listing.
+        while !stop.load(Ordering::Relaxed) {
+            if tx.send(ss_sockets()).is_err() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(SS_EVERY_MS));
+        }
+    });
+    (t, rx)
 }
 
 /// A non-blocking TCP socket bound to `addr` (SO_REUSEADDR, so a port in TIME-WAIT can be
