@@ -574,6 +574,14 @@ impl Tcb {
             }
             Call::Close => match self.state {
                 State::SynSent => self.set_state(State::Closed, now, &mut out),
+                State::Established | State::CloseWait
+                    if self.cfg.rst_on_close_with_unread && !self.rcv_buf.is_empty() =>
+                {
+                    // Linux profile: unread data is discarded and the peer told so by a RST.
+                    let s = self.segment(self.snd_max, Flags::RST.with(Flags::ACK), Vec::new());
+                    out.segments.push(s);
+                    self.set_state(State::Closed, now, &mut out);
+                }
                 State::SynReceived | State::Established | State::CloseWait => {
                     if self.fin_pos.is_none() {
                         self.fin_pos = Some(self.data_end());
@@ -846,7 +854,11 @@ impl Tcb {
         self.push(now, out);
         if need_ack && !out.segments.iter().any(|s| s.flags.has(Flags::ACK)) {
             let in_order = self.ooo.is_empty() && !f.has(Flags::FIN);
-            if self.cfg.delayed_ack_ms > 0 && in_order {
+            let fin_to_close_wait = f.has(Flags::FIN) && self.state == State::CloseWait;
+            if self.cfg.fin_ack_delay_ms > 0 && fin_to_close_wait {
+                // Linux profile: the application's FIN or data usually carries this ACK.
+                self.ack_deadline = Some(now + self.cfg.fin_ack_delay_ms);
+            } else if self.cfg.delayed_ack_ms > 0 && in_order {
                 if self.ack_deadline.is_none() {
                     self.ack_deadline = Some(now + self.cfg.delayed_ack_ms);
                 }

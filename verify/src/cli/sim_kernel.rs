@@ -1,4 +1,4 @@
-//! `synclab sim kernel SCENARIO [--json]`: runs a scenario's socket calls on real Linux sockets
+//! `synclab sim kernel SCENARIO [--profile rfc9293|linux] [--json]`: runs a scenario's socket calls on real Linux sockets
 //! in a private network namespace and compares segments, states and step results with the
 //! simulator (see `crate::kernel`). Exit 0 when they agree, 1 when they differ, 2 for a
 //! scenario the kernel cannot run deterministically, 3 when the machine refuses to create a
@@ -15,6 +15,10 @@ use synclab_sim::scenario::load;
 pub struct KernelArgs {
     /// Built-in scenario name or scenario file.
     scenario: String,
+    /// Simulate with this `[tcp] profile` instead of the scenario's own (`rfc9293` or
+    /// `linux`).
+    #[arg(long, value_parser = ["rfc9293", "linux"])]
+    profile: Option<String>,
     /// Print one JSON object.
     #[arg(long)]
     json: bool,
@@ -25,7 +29,7 @@ pub struct KernelArgs {
 
 /// Runs `synclab sim kernel`.
 pub fn sim_kernel(a: KernelArgs) -> Exit {
-    let sc = match load(&a.scenario) {
+    let mut sc = match load(&a.scenario) {
         Ok(sc) => sc,
         Err(e) => return bad_input(a.json || a.in_namespace, e),
     };
@@ -34,6 +38,17 @@ pub fn sim_kernel(a: KernelArgs) -> Exit {
             a.json || a.in_namespace,
             format!("scenario {}: {why}", sc.name),
         );
+    }
+    match a.profile.as_deref() {
+        Some("linux") => sc.tcp = sc.tcp.linux(),
+        Some(_) => {
+            sc.tcp = synclab_sim::tcp::TcpConfig {
+                fin_ack_delay_ms: 0,
+                rst_on_close_with_unread: false,
+                ..sc.tcp
+            }
+        }
+        None => {}
     }
     if a.in_namespace {
         return child(&sc);

@@ -66,6 +66,8 @@ pub struct Driver<'a> {
     obs: Observation,
     /// Per connection: how many `ss` samples in a row did not show it.
     missing: Vec<u32>,
+    /// Per connection: when TCP_INFO last read its state.
+    info_at: Vec<Option<Instant>>,
 }
 
 impl<'a> Driver<'a> {
@@ -87,6 +89,7 @@ impl<'a> Driver<'a> {
             handles: HashMap::new(),
             obs: Observation::default(),
             missing: Vec::new(),
+            info_at: Vec::new(),
         }
     }
 
@@ -148,8 +151,8 @@ impl<'a> Driver<'a> {
         for lines in ss_rx.try_iter().collect::<Vec<_>>() {
             self.sample(Some(lines));
         }
-        self.sample(Some(ss_sockets()));
-        self.sample(Some(ss_sockets()));
+        self.sample(Some((Instant::now(), ss_sockets())));
+        self.sample(Some((Instant::now(), ss_sockets())));
         for h in &self.hosts {
             if let Some((si, _)) = h.pending {
                 self.obs.steps.push(StepEnd {
@@ -392,7 +395,7 @@ impl<'a> Driver<'a> {
     /// Samples every connection's state: TCP_INFO where we hold its socket, and, with an `ss`
     /// listing, the rest. A connection seen before that neither shows in two listings in a row
     /// is CLOSED.
-    fn sample(&mut self, ss: Option<Vec<SsLine>>) {
+    fn sample(&mut self, ss: Option<(Instant, Vec<SsLine>)>) {
         let mut seen = vec![false; self.obs.conns.len()];
         let mut held = Vec::new();
         for hd in self.handles.values() {
@@ -404,11 +407,14 @@ impl<'a> Driver<'a> {
                 }
             }
         }
+        let now = Instant::now();
+        self.info_at.resize(self.obs.conns.len(), None);
         for (c, s) in held {
             seen[c] = true;
+            self.info_at[c] = Some(now);
             push_state(&mut self.obs.conns[c].states, s);
         }
-        let Some(lines) = ss else { return };
+        let Some((taken, lines)) = ss else { return };
         for l in lines {
             let h = usize::from(l.local.ip().octets()[3]).wrapping_sub(1);
             if h >= self.sc.hosts.len() {
@@ -419,10 +425,14 @@ impl<'a> Driver<'a> {
             if c >= seen.len() {
                 seen.resize(c + 1, false);
             }
-            if !seen[c] {
+            self.info_at.resize(self.obs.conns.len(), None);
+            // A listing older than this connection's last TCP_INFO reading is stale for it.
+            let stale = self.info_at[c].is_some_and(|t| t > taken);
+            if !seen[c] && !stale {
                 seen[c] = true;
                 push_state(&mut self.obs.conns[c].states, l.state);
             }
+            seen[c] = true;
         }
         self.missing.resize(seen.len(), 0);
         for (c, was_seen) in seen.iter().enumerate() {
@@ -440,12 +450,12 @@ impl<'a> Driver<'a> {
 /// Lists the namespace's sockets with `ss` every [`SS_EVERY_MS`] on its own thread until
 /// `stop`, so a slow `ss` never delays a step (a late close would change what Linux sends: its
 /// delayed ACK of a FIN rides on a FIN sent soon enough).
-fn spawn_ss_sampler(stop: Arc<AtomicBool>) -> (JoinHandle<()>, Receiver<Vec<SsLine>>) {
+fn spawn_ss_sampler(stop: Arc<AtomicBool>) -> (JoinHandle<()>, Receiver<(Instant, Vec<SsLine>)>) {
     let (tx, rx) = channel();
     let t = std::thread::spawn(move || {
         // Relaxed: the flag carries no data; seeing it a turn late costs one more listing.
         while !stop.load(Ordering::Relaxed) {
-            if tx.send(ss_sockets()).is_err() {
+            if tx.send((Instant::now(), ss_sockets())).is_err() {
                 return;
             }
             std::thread::sleep(Duration::from_millis(SS_EVERY_MS));
