@@ -285,3 +285,45 @@ fn unanswered_zero_window_probes_time_out() {
     // The first probe, then DATA_RETRIES unanswered ones.
     assert_eq!(probes, 1 + tcb::DATA_RETRIES);
 }
+
+/// An established connection under the Linux profile.
+fn established_linux() -> Tcb {
+    let (mut t, _) = Tcb::connect(cfg().linux(), 5000, 80, 100, 0);
+    t.on_segment(&seg("SA", 300, 101, b""), 2);
+    t
+}
+
+#[test]
+fn linux_profile_delays_the_fins_ack_so_our_fin_carries_it() {
+    let mut t = established_linux();
+    let o = t.on_segment(&seg("FA", 301, 101, b""), 10);
+    assert!(o.segments.is_empty(), "the ACK waits");
+    assert_eq!(t.state(), State::CloseWait);
+    assert_eq!(t.next_deadline(), Some(50));
+    let o = t.on_call(Call::Close, 11);
+    assert_eq!(bodies(&o), ["FA seq=101 ack=302"]);
+    // Left alone, the ACK goes at the deadline; the default ACKs at once.
+    let mut t = established_linux();
+    t.on_segment(&seg("FA", 301, 101, b""), 10);
+    assert_eq!(bodies(&t.on_timer(50)), ["A seq=101 ack=302"]);
+    let mut t = established();
+    let o = t.on_segment(&seg("FA", 301, 101, b""), 10);
+    assert_eq!(bodies(&o), ["A seq=101 ack=302"]);
+}
+
+#[test]
+fn linux_profile_resets_on_close_with_unread_data() {
+    let mut t = established_linux();
+    t.on_segment(&seg("PA", 301, 101, b"hello"), 10);
+    let o = t.on_call(Call::Close, 20);
+    assert_eq!(bodies(&o), ["RA seq=101 ack=306"]);
+    assert_eq!(t.state(), State::Closed);
+    let mut t = established();
+    t.on_segment(&seg("PA", 301, 101, b"hello"), 10);
+    let o = t.on_call(Call::Close, 20);
+    assert_eq!(
+        bodies(&o),
+        ["FA seq=101 ack=306"],
+        "the default sends its FIN"
+    );
+}
