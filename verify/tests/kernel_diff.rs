@@ -46,9 +46,14 @@ fn agrees(name: &str, profile: &str) {
 
 /// The comparison differs in exactly these parts; returns the differences.
 fn differs_in(name: &str, profile: &str, expected: &[&str]) -> Vec<Value> {
-    let Some(v) = kernel(name, profile) else {
-        return Vec::new();
-    };
+    match kernel(name, profile) {
+        Some(v) => check_differs(&v, name, profile, expected),
+        None => Vec::new(),
+    }
+}
+
+/// `v` differs in exactly these parts; returns the differences.
+fn check_differs(v: &Value, name: &str, profile: &str, expected: &[&str]) -> Vec<Value> {
     let diffs = v["differences"].as_array().unwrap().clone();
     let got: BTreeSet<&str> = diffs.iter().map(|d| d["what"].as_str().unwrap()).collect();
     let want: BTreeSet<&str> = expected.iter().copied().collect();
@@ -58,8 +63,24 @@ fn differs_in(name: &str, profile: &str, expected: &[&str]) -> Vec<Value> {
 
 /// The default ACKs the FIN at once; Linux delays that ACK and it rides on the application's
 /// FIN or data: the only difference is that bare ACK. Under the Linux profile they agree.
+///
+/// Linux sends the bare ACK too when the application is slower than its delayed-ACK timer
+/// (40 ms at least), which a loaded machine can make the harness be: such a run is repeated,
+/// at most [`TRIES`] runs in all, saying so.
 fn fins_ack_rides_on_the_next_segment(name: &str, host: &str) {
-    let diffs = differs_in(name, "rfc9293", &[&format!("segments from {host}")]);
+    let what = format!("segments from {host}");
+    let mut run = 1;
+    let v = loop {
+        let Some(v) = kernel(name, "rfc9293") else {
+            return;
+        };
+        if v["agrees"] == false || run == TRIES {
+            break v;
+        }
+        eprintln!("{name}: Linux sent the bare ACK (a slow run); running it again");
+        run += 1;
+    };
+    let diffs = check_differs(&v, name, "rfc9293", &[&what]);
     if let Some(d) = diffs.first() {
         let split = |k: &str| -> Vec<String> {
             d[k].as_str()
@@ -81,8 +102,19 @@ fn fins_ack_rides_on_the_next_segment(name: &str, host: &str) {
         sim.remove(i);
         assert_eq!(kernel, sim, "{name}");
     }
+    for _ in 1..TRIES {
+        match kernel(name, "linux") {
+            Some(v) if v["agrees"] == false => {
+                eprintln!("{name} (linux): differs (a slow run?); running it again")
+            }
+            _ => return,
+        }
+    }
     agrees(name, "linux");
 }
+
+/// Runs of a timing-sensitive comparison before its result counts.
+const TRIES: usize = 3;
 
 #[test]
 fn handshake_agrees() {
