@@ -7,6 +7,7 @@
 //! was sent for [`QUIET_MS`], or at [`LIMIT_MS`].
 
 use super::capture::Capture;
+use super::nfqueue::Queue;
 use super::namespace::host_addr;
 use super::observed::{push_state, ConnStates, Observation, StepEnd};
 use super::states::{ss_sockets, tcp_info_state, SsLine};
@@ -106,7 +107,9 @@ impl<'a> Driver<'a> {
     }
 
     /// Runs the scenario to its end and returns what was observed.
-    pub fn run(mut self, cap: &Capture) -> Observation {
+    pub fn run(mut self, cap: &Capture, queue: Option<&Queue>) -> Observation {
+        let mut held: Vec<u32> = Vec::new();
+        let mut pairs_released = 0;
         let mut last_seg = 0;
         let stop = Arc::new(AtomicBool::new(false));
         let (sampler, ss_rx) = spawn_ss_sampler(stop.clone());
@@ -139,7 +142,13 @@ impl<'a> Driver<'a> {
             if (done && now >= last_seg + QUIET_MS) || now >= LIMIT_MS.min(self.sc.duration_ms) {
                 break;
             }
-            let mut fds = [PollFd::new(cap.as_fd(), PollFlags::POLLIN)];
+            if let Some(q) = queue {
+                release_pairs(q, &mut held, &mut pairs_released);
+            }
+            let mut fds = vec![PollFd::new(cap.as_fd(), PollFlags::POLLIN)];
+            if let Some(q) = queue {
+                fds.push(PollFd::new(q.as_fd(), PollFlags::POLLIN));
+            }
             let _ = poll(&mut fds, PollTimeout::from(2u8));
         }
         let host_of = |a: Ipv4Addr| self.host_name(a);
@@ -463,6 +472,21 @@ fn spawn_ss_sampler(stop: Arc<AtomicBool>) -> (JoinHandle<()>, Receiver<(Instant
     });
     (t, rx)
 }
+
+/// The first [`CROSSING_PAIRS`] pairs of queued SYN segments are each held until both are
+/// there, then released together (they cross); every later one goes on at once.
+fn release_pairs(q: &Queue, held: &mut Vec<u32>, pairs_released: &mut usize) {
+    held.extend(q.take());
+    if *pairs_released >= CROSSING_PAIRS || held.len() >= 2 {
+        for id in held.drain(..) {
+            let _ = q.accept(id);
+        }
+        *pairs_released += 1;
+    }
+}
+
+/// The two SYNs, then the two SYN,ACKs of a simultaneous open.
+const CROSSING_PAIRS: usize = 2;
 
 /// A non-blocking TCP socket bound to `addr` (SO_REUSEADDR, so a port in TIME-WAIT can be
 /// bound again as in the simulator).

@@ -17,6 +17,7 @@ pub mod capture;
 pub mod diff;
 pub mod driver;
 pub mod namespace;
+pub mod nfqueue;
 pub mod observed;
 pub mod simulated;
 pub mod states;
@@ -81,7 +82,14 @@ pub fn observe_in_namespace(sc: &Scenario) -> Result<Observation, namespace::Nam
     namespace::enter(sc)?;
     let cap = capture::Capture::open()
         .map_err(|e| namespace::NamespaceError::Setup(format!("AF_PACKET capture on lo: {e}")))?;
-    Ok(driver::Driver::new(sc).run(&cap))
+    let queue = if namespace::crossing_syns(sc) {
+        Some(nfqueue::Queue::open().map_err(|e| {
+            namespace::NamespaceError::Setup(format!("binding NFQUEUE 0: {e}"))
+        })?)
+    } else {
+        None
+    };
+    Ok(driver::Driver::new(sc).run(&cap, queue.as_ref()))
 }
 
 /// What the child reported.

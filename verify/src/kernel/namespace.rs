@@ -48,7 +48,38 @@ pub fn enter(sc: &Scenario) -> Result<(), NamespaceError> {
     for rule in &sc.net.rules {
         add_rule(rule)?;
     }
+    if crossing_syns(sc) {
+        run(
+            "iptables",
+            &[
+                "-A", "INPUT", "-p", "tcp", "--tcp-flags", "SYN", "SYN", "-j", "NFQUEUE",
+                "--queue-num", "0",
+            ],
+        )?;
+    }
     Ok(())
+}
+
+/// Whether two hosts connect to each other's connecting ports (a simultaneous open, RFC 9293
+/// Figure 7): then their SYNs must cross, which loopback does not do by itself (the first SYN
+/// would meet no socket), so segments with SYN go to an NFQUEUE and are released in pairs: the
+/// two SYNs together, then the two SYN,ACKs they cause (one would otherwise be answered before
+/// the other SYN arrived).
+pub fn crossing_syns(sc: &Scenario) -> bool {
+    use synclab_sim::socket::SockCall;
+    let connects: Vec<(usize, u16, (usize, u16))> = sc
+        .steps
+        .iter()
+        .filter_map(|s| match s.call {
+            SockCall::Connect { port: Some(p), to } => Some((s.host, p, to)),
+            _ => None,
+        })
+        .collect();
+    connects.iter().any(|&(h, p, to)| {
+        connects
+            .iter()
+            .any(|&(h2, p2, to2)| h2 == to.0 && p2 == to.1 && to2 == (h, p))
+    })
 }
 
 fn sysctl(key: &str, value: &str) -> Result<(), NamespaceError> {
