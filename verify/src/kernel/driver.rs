@@ -7,8 +7,8 @@
 //! was sent for [`QUIET_MS`], or at [`LIMIT_MS`].
 
 use super::capture::Capture;
-use super::nfqueue::Queue;
 use super::namespace::host_addr;
+use super::nfqueue::Queue;
 use super::observed::{push_state, ConnStates, Observation, StepEnd};
 use super::states::{ss_sockets, tcp_info_state, SsLine};
 use nix::errno::Errno;

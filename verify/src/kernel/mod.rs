@@ -83,9 +83,10 @@ pub fn observe_in_namespace(sc: &Scenario) -> Result<Observation, namespace::Nam
     let cap = capture::Capture::open()
         .map_err(|e| namespace::NamespaceError::Setup(format!("AF_PACKET capture on lo: {e}")))?;
     let queue = if namespace::crossing_syns(sc) {
-        Some(nfqueue::Queue::open().map_err(|e| {
-            namespace::NamespaceError::Setup(format!("binding NFQUEUE 0: {e}"))
-        })?)
+        Some(
+            nfqueue::Queue::open()
+                .map_err(|e| namespace::NamespaceError::Setup(format!("binding NFQUEUE 0: {e}")))?,
+        )
     } else {
         None
     };

@@ -52,8 +52,17 @@ pub fn enter(sc: &Scenario) -> Result<(), NamespaceError> {
         run(
             "iptables",
             &[
-                "-A", "INPUT", "-p", "tcp", "--tcp-flags", "SYN", "SYN", "-j", "NFQUEUE",
-                "--queue-num", "0",
+                "-A",
+                "INPUT",
+                "-p",
+                "tcp",
+                "--tcp-flags",
+                "SYN",
+                "SYN",
+                "-j",
+                "NFQUEUE",
+                "--queue-num",
+                "0",
             ],
         )?;
     }

@@ -65,7 +65,11 @@ impl Queue {
         bind(fd.as_raw_fd(), &NetlinkAddr::new(0, 0))?;
         let q = Queue { fd };
         let mut a = Vec::new();
-        attr(&mut a, NFQA_CFG_CMD, &[NFQNL_CFG_CMD_BIND, 0, 0, libc::AF_INET as u8]);
+        attr(
+            &mut a,
+            NFQA_CFG_CMD,
+            &[NFQNL_CFG_CMD_BIND, 0, 0, libc::AF_INET as u8],
+        );
         q.send(&message(NFQNL_MSG_CONFIG, libc::AF_UNSPEC as u8, &a))?;
         let mut a = Vec::new();
         let mut params = 0u32.to_be_bytes().to_vec();
