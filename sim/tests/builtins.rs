@@ -61,4 +61,8 @@ builtin_tests! {
     rfc5961_challenge_acks => "rfc5961-challenge-acks",
     zero_window_probe => "zero-window-probe",
     time_wait_server_side_reconnect => "time-wait-server-side-reconnect",
+    zero_window_probe_held_closed => "zero-window-probe-held-closed",
+    simultaneous_open_first_syn_lost => "simultaneous-open-first-syn-lost",
+    simultaneous_close_first_fin_lost => "simultaneous-close-first-fin-lost",
+    close_with_unread_data => "close-with-unread-data",
 }

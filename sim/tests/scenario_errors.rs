@@ -131,3 +131,19 @@ fn every_builtin_parses_and_shipped_files_match() {
     }
     assert!(synclab_sim::scenario::builtin::BUILTINS.len() >= 20);
 }
+
+#[test]
+fn tcp_profile_is_rfc9293_or_linux_and_single_keys_override_it() {
+    let (line, key, msg) = refused("[tcp]\nprofile = \"bsd\"\n");
+    assert_eq!((line, key.as_str()), (8, "profile"));
+    assert!(msg.contains("\"linux\""), "{msg}");
+    let sc = parse_scenario("my.toml", &format!("{BASE}[tcp]\nprofile = \"linux\"\n")).unwrap();
+    assert!(sc.tcp.rst_on_close_with_unread);
+    assert_eq!(sc.tcp.fin_ack_delay_ms, 40);
+    let src = format!("{BASE}[tcp]\nprofile = \"linux\"\nfin_ack_delay_ms = 0\n");
+    let sc = parse_scenario("my.toml", &src).unwrap();
+    assert_eq!(sc.tcp.fin_ack_delay_ms, 0);
+    assert!(sc.tcp.rst_on_close_with_unread);
+    let sc = parse_scenario("my.toml", BASE).unwrap();
+    assert!(!sc.tcp.rst_on_close_with_unread, "the default is RFC 9293");
+}

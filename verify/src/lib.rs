@@ -8,6 +8,7 @@
 //! - [`lin`]: linearizability checkers for recorded histories (HISTORY.md): the `synclab-lin`
 //!   crate, re-exported.
 //! - [`bench`](mod@bench): our rings beside their peers, measured in the same run.
+//! - [`kernel`]: the simulator against real Linux sockets in a private network namespace.
 //! - [`cli`]: the clap front end (`demo`, `model`, …).
 
 pub mod bench;
@@ -15,6 +16,7 @@ pub mod cli;
 pub mod harness_sem;
 /// The linearizability checker, the `synclab-lin` crate (re-exported so `crate::lin` paths work).
 pub use synclab_lin as lin;
+pub mod kernel;
 pub mod models;
 pub mod procs;
 pub mod runs;

@@ -42,6 +42,10 @@ pub const BUILTINS: &[(&str, &str)] = &[
     b!("rfc5961-challenge-acks"),
     b!("zero-window-probe"),
     b!("time-wait-server-side-reconnect"),
+    b!("zero-window-probe-held-closed"),
+    b!("simultaneous-open-first-syn-lost"),
+    b!("simultaneous-close-first-fin-lost"),
+    b!("close-with-unread-data"),
 ];
 
 /// The built-in called `name`, parsed.

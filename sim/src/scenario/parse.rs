@@ -427,7 +427,20 @@ fn parse_tcp(root: &Tab) -> R<TcpConfig> {
         "rcv_wnd",
         "rfc5961",
         "delayed_ack_ms",
+        "profile",
+        "fin_ack_delay_ms",
+        "rst_on_close_with_unread",
     ])?;
+    match t.string("profile")?.as_deref() {
+        None | Some("rfc9293") => {}
+        Some("linux") => c = c.linux(),
+        Some(other) => {
+            return Err(t.err(
+                "profile",
+                format!("unknown profile {other:?}: \"rfc9293\" (the default) or \"linux\""),
+            ))
+        }
+    }
     let big = MAX_MS;
     c.rto_initial_ms = t
         .uint("rto_initial_ms", big)?
@@ -447,6 +460,12 @@ fn parse_tcp(root: &Tab) -> R<TcpConfig> {
     c.rcv_wnd = t.uint("rcv_wnd", 65535)?.map_or(c.rcv_wnd, |v| v as u32);
     c.rfc5961 = t.boolean("rfc5961")?.unwrap_or(c.rfc5961);
     c.delayed_ack_ms = t.uint("delayed_ack_ms", big)?.unwrap_or(c.delayed_ack_ms);
+    c.fin_ack_delay_ms = t
+        .uint("fin_ack_delay_ms", big)?
+        .unwrap_or(c.fin_ack_delay_ms);
+    c.rst_on_close_with_unread = t
+        .boolean("rst_on_close_with_unread")?
+        .unwrap_or(c.rst_on_close_with_unread);
     Ok(c)
 }
 

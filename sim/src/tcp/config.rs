@@ -14,6 +14,12 @@ pub struct TcpConfig {
     pub rcv_wnd: u32,
     pub rfc5961: bool,
     pub delayed_ack_ms: u64,
+    /// The ACK of a FIN that moves the connection to CLOSE-WAIT waits this long for a segment
+    /// to ride on (the application's FIN or data), as Linux's delayed ACK does; 0: sent at once.
+    pub fin_ack_delay_ms: u64,
+    /// CLOSE with received data the user has not read sends a RST and drops the connection
+    /// (Linux; RFC 1122 §4.2.2.13 allows it) instead of a FIN.
+    pub rst_on_close_with_unread: bool,
 }
 
 impl Default for TcpConfig {
@@ -29,6 +35,20 @@ impl Default for TcpConfig {
             rcv_wnd: 65535,
             rfc5961: true,
             delayed_ack_ms: 0,
+            fin_ack_delay_ms: 0,
+            rst_on_close_with_unread: false,
+        }
+    }
+}
+
+impl TcpConfig {
+    /// `[tcp] profile = "linux"`: the choices RFC 9293 leaves open made as Linux makes them,
+    /// as measured by `synclab sim kernel` (README, "The simulator against Linux").
+    pub fn linux(self) -> TcpConfig {
+        TcpConfig {
+            fin_ack_delay_ms: 40,
+            rst_on_close_with_unread: true,
+            ..self
         }
     }
 }

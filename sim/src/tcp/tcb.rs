@@ -526,6 +526,8 @@ impl Tcb {
             return;
         }
         if self.snd_max > self.snd_una {
+            // While probing a zero window, `retries` counts unanswered probes only: an answer
+            // resets it (see `probe_answered`), so a live receiver is probed forever.
             if self.retries >= DATA_RETRIES {
                 self.fail(Errno::TimedOut, now, out);
                 return;
@@ -580,6 +582,14 @@ impl Tcb {
             }
             Call::Close => match self.state {
                 State::SynSent => self.set_state(State::Closed, now, &mut out),
+                State::Established | State::CloseWait
+                    if self.cfg.rst_on_close_with_unread && !self.rcv_buf.is_empty() =>
+                {
+                    // Linux profile: unread data is discarded and the peer told so by a RST.
+                    let s = self.segment(self.snd_max, Flags::RST.with(Flags::ACK), Vec::new());
+                    out.segments.push(s);
+                    self.set_state(State::Closed, now, &mut out);
+                }
                 State::SynReceived | State::Established | State::CloseWait => {
                     if self.fin_pos.is_none() {
                         self.fin_pos = Some(self.data_end());
@@ -695,19 +705,13 @@ impl Tcb {
         let f = seg.flags;
         let s = self.seq_pos(seg.seq);
         let len = i64::from(seg.seg_len());
-        // Figure 7 (simultaneous open): the peer's SYN,ACK repeats the SYN we already took and
-        // ACKs ours. Its only new information is the ACK, so it completes the handshake without a
-        // reply, as the figure shows (Linux tcp_validate_incoming makes the same exception).
-        let simopen = self.state == State::SynReceived
-            && f.has(Flags::SYN)
-            && f.has(Flags::ACK)
-            && !f.has(Flags::RST)
-            && s == self.rcv_nxt as i64 - 1
-            && len == 1
-            && self.ack_pos(seg.ack) == self.snd_max as i64;
+        // Figure 7 (simultaneous open) draws no reply to the peer's SYN,ACK in SYN-RECEIVED, but
+        // its sequence number (the peer's ISN, below RCV.NXT) makes it unacceptable, and the first
+        // check answers it with an ACK; the peer's own ACK then completes the handshake. Linux
+        // does the same (measured: `synclab sim kernel rfc9293-fig7-simultaneous-open`).
         let blind_rst = self.cfg.mutant == Mutant::RstOutsideWindow && f.has(Flags::RST);
         // First: the sequence number.
-        if !simopen && !blind_rst && !self.acceptable(s, len, i64::from(self.rcv_wnd())) {
+        if !blind_rst && !self.acceptable(s, len, i64::from(self.rcv_wnd())) {
             if f.has(Flags::RST) {
                 return;
             }
@@ -715,7 +719,8 @@ impl Tcb {
                 // A retransmitted FIN: ACK it again and restart the 2 MSL wait (§3.10.7.4).
                 self.tw_deadline = Some(now + 2 * self.cfg.msl_ms);
             }
-            if self.state == State::SynReceived && f.has(Flags::SYN) && s == 0 {
+            if self.state == State::SynReceived && f.has(Flags::SYN) && !f.has(Flags::ACK) && s == 0
+            {
                 // The peer's SYN again: our SYN,ACK was lost, send it again.
                 self.emit_syn(now, out);
                 return;
@@ -752,7 +757,7 @@ impl Tcb {
             return;
         }
         // Fourth: SYN.
-        if f.has(Flags::SYN) && !simopen {
+        if f.has(Flags::SYN) {
             if self.state == State::SynReceived && self.passive {
                 self.set_state(State::Closed, now, out); // back to LISTEN: the child goes
                 return;
@@ -808,6 +813,7 @@ impl Tcb {
                 self.snd_nxt = self.snd_una;
             }
         }
+        self.probe_answered();
         if is_dup {
             self.dupacks += 1;
             if self.dupacks == 3 && self.recover.is_none() {
@@ -856,13 +862,34 @@ impl Tcb {
         self.push(now, out);
         if need_ack && !out.segments.iter().any(|s| s.flags.has(Flags::ACK)) {
             let in_order = self.ooo.is_empty() && !f.has(Flags::FIN);
-            if self.cfg.delayed_ack_ms > 0 && in_order {
+            let fin_to_close_wait = f.has(Flags::FIN) && self.state == State::CloseWait;
+            if self.cfg.fin_ack_delay_ms > 0 && fin_to_close_wait {
+                // Linux profile: the application's FIN or data usually carries this ACK.
+                self.ack_deadline = Some(now + self.cfg.fin_ack_delay_ms);
+            } else if self.cfg.delayed_ack_ms > 0 && in_order {
                 if self.ack_deadline.is_none() {
                     self.ack_deadline = Some(now + self.cfg.delayed_ack_ms);
                 }
             } else {
                 self.emit_ack(out);
             }
+        }
+    }
+
+    /// Zero-window probing (§3.8.6.1): the peer's window is closed, data waits, and nothing but
+    /// the probe's byte is outstanding.
+    fn probing(&self) -> bool {
+        self.snd_wnd == 0 && self.snd_max <= self.snd_una + 1 && self.snd_una < self.data_end()
+    }
+
+    /// An acceptable ACK arrived while probing a zero window: the receiver is alive, so the
+    /// unanswered-probe count starts again. "As long as the receiving TCP peer continues to
+    /// send acknowledgments in response to the probe segments, the sending TCP peer MUST allow
+    /// the connection to stay open (MUST-37)" (RFC 9293 §3.8.6.1); only a receiver that stops
+    /// answering makes the sender give up (ETIMEDOUT after `DATA_RETRIES` probes).
+    fn probe_answered(&mut self) {
+        if self.probing() {
+            self.retries = 0;
         }
     }
 

@@ -234,3 +234,96 @@ fn zero_window_is_probed_with_backoff() {
     let o = t.on_segment(&seg("A", 301, 101, b""), 1500);
     assert_eq!(bodies(&o), ["A seq=101 ack=301 len=10"]);
 }
+
+/// A connection whose peer closed its window before 10 bytes were queued (at t=4).
+fn window_closed_with_data_waiting() -> Tcb {
+    let mut t = established();
+    let zero = Segment {
+        wnd: 0,
+        ..seg("A", 301, 101, b"")
+    };
+    t.on_segment(&zero, 3);
+    t.on_call(Call::Send(vec![1; 10]), 4);
+    t
+}
+
+#[test]
+fn answered_zero_window_probes_never_time_out() {
+    let mut t = window_closed_with_data_waiting();
+    let answer = Segment {
+        wnd: 0,
+        ..seg("A", 301, 101, b"")
+    };
+    // Three times the data retransmission limit of probes, each answered with a zero window.
+    for _ in 0..3 * tcb::DATA_RETRIES {
+        let d = t.next_deadline().expect("the persist timer runs");
+        let o = t.on_timer(d);
+        assert_eq!(bodies(&o), ["A seq=101 ack=301 len=1"], "a probe at {d}");
+        t.on_segment(&answer, d + 1);
+        assert_eq!(
+            t.state(),
+            State::Established,
+            "alive after the probe at {d}"
+        );
+    }
+    assert_eq!(t.error(), None);
+}
+
+#[test]
+fn unanswered_zero_window_probes_time_out() {
+    let mut t = window_closed_with_data_waiting();
+    let mut probes = 0;
+    while let Some(d) = t.next_deadline() {
+        let o = t.on_timer(d);
+        if t.state() == State::Closed {
+            break;
+        }
+        assert_eq!(bodies(&o), ["A seq=101 ack=301 len=1"]);
+        probes += 1;
+    }
+    assert_eq!(t.error(), Some(Errno::TimedOut));
+    // The first probe, then DATA_RETRIES unanswered ones.
+    assert_eq!(probes, 1 + tcb::DATA_RETRIES);
+}
+
+/// An established connection under the Linux profile.
+fn established_linux() -> Tcb {
+    let (mut t, _) = Tcb::connect(cfg().linux(), 5000, 80, 100, 0);
+    t.on_segment(&seg("SA", 300, 101, b""), 2);
+    t
+}
+
+#[test]
+fn linux_profile_delays_the_fins_ack_so_our_fin_carries_it() {
+    let mut t = established_linux();
+    let o = t.on_segment(&seg("FA", 301, 101, b""), 10);
+    assert!(o.segments.is_empty(), "the ACK waits");
+    assert_eq!(t.state(), State::CloseWait);
+    assert_eq!(t.next_deadline(), Some(50));
+    let o = t.on_call(Call::Close, 11);
+    assert_eq!(bodies(&o), ["FA seq=101 ack=302"]);
+    // Left alone, the ACK goes at the deadline; the default ACKs at once.
+    let mut t = established_linux();
+    t.on_segment(&seg("FA", 301, 101, b""), 10);
+    assert_eq!(bodies(&t.on_timer(50)), ["A seq=101 ack=302"]);
+    let mut t = established();
+    let o = t.on_segment(&seg("FA", 301, 101, b""), 10);
+    assert_eq!(bodies(&o), ["A seq=101 ack=302"]);
+}
+
+#[test]
+fn linux_profile_resets_on_close_with_unread_data() {
+    let mut t = established_linux();
+    t.on_segment(&seg("PA", 301, 101, b"hello"), 10);
+    let o = t.on_call(Call::Close, 20);
+    assert_eq!(bodies(&o), ["RA seq=101 ack=306"]);
+    assert_eq!(t.state(), State::Closed);
+    let mut t = established();
+    t.on_segment(&seg("PA", 301, 101, b"hello"), 10);
+    let o = t.on_call(Call::Close, 20);
+    assert_eq!(
+        bodies(&o),
+        ["FA seq=101 ack=306"],
+        "the default sends its FIN"
+    );
+}

@@ -35,6 +35,8 @@ enum SimCommand {
     Explore(super::sim_explore::ExploreArgs),
     /// Join the --json reports of `sim explore --shard I/N` into one report.
     Merge(super::sim_explore::MergeArgs),
+    /// Run a scenario on real Linux sockets in a private network namespace and compare.
+    Kernel(super::sim_kernel::KernelArgs),
 }
 
 #[derive(clap::Args, Debug)]
@@ -120,6 +122,7 @@ pub fn run(args: SimArgs) -> Exit {
         SimCommand::List(a) => sim_list(a),
         SimCommand::Explore(a) => super::sim_explore::sim_explore(a),
         SimCommand::Merge(a) => super::sim_explore::sim_merge(a),
+        SimCommand::Kernel(a) => super::sim_kernel::sim_kernel(a),
     }
 }
 

@@ -1,0 +1,246 @@
+//! The simulator against the real Linux kernel (issue 12): each scenario runs through
+//! `synclab sim kernel NAME --json`, which re-executes itself into a private network namespace
+//! (loopback only), drives the steps on real sockets, captures every segment and compares with
+//! the simulator. Each test pins the measured result: agreement, or exactly which parts differ
+//! (the README's table explains each difference). Skips, printing the reason, only where the
+//! machine refuses to create a network namespace.
+
+use serde_json::Value;
+use std::collections::BTreeSet;
+use std::process::Command;
+
+/// Runs the comparison (the simulator under `profile`); `None` (after printing why) when the
+/// namespace was refused.
+fn kernel(name: &str, profile: &str) -> Option<Value> {
+    let out = Command::new(env!("CARGO_BIN_EXE_synclab"))
+        .args(["sim", "kernel", name, "--profile", profile, "--json"])
+        .output()
+        .expect("synclab runs");
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{name}: no JSON ({e}); stderr: {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    if let Some(reason) = v["skipped"].as_str() {
+        eprintln!("skipped {name}: {reason}");
+        return None;
+    }
+    assert!(v.get("error").is_none(), "{name}: {}", v["error"]);
+    assert!(
+        !v["kernel"]["segments"].as_array().unwrap().is_empty(),
+        "{name}: the capture saw segments"
+    );
+    Some(v)
+}
+
+fn agrees(name: &str, profile: &str) {
+    if let Some(v) = kernel(name, profile) {
+        assert_eq!(
+            v["agrees"], true,
+            "{name} ({profile}) differs from the kernel: {:#}",
+            v["differences"]
+        );
+    }
+}
+
+/// The comparison differs in exactly these parts; returns the differences.
+fn differs_in(name: &str, profile: &str, expected: &[&str]) -> Vec<Value> {
+    match kernel(name, profile) {
+        Some(v) => check_differs(&v, name, profile, expected),
+        None => Vec::new(),
+    }
+}
+
+/// `v` differs in exactly these parts; returns the differences.
+fn check_differs(v: &Value, name: &str, profile: &str, expected: &[&str]) -> Vec<Value> {
+    let diffs = v["differences"].as_array().unwrap().clone();
+    let got: BTreeSet<&str> = diffs.iter().map(|d| d["what"].as_str().unwrap()).collect();
+    let want: BTreeSet<&str> = expected.iter().copied().collect();
+    assert_eq!(got, want, "{name} ({profile}): {:#}", v["differences"]);
+    diffs
+}
+
+/// The default ACKs the FIN at once; Linux delays that ACK and it rides on the application's
+/// FIN or data: the only difference is that bare ACK. Under the Linux profile they agree.
+///
+/// Linux sends the bare ACK too when the application is slower than its delayed-ACK timer
+/// (40 ms at least), which a loaded machine can make the harness be: such a run is repeated,
+/// at most [`TRIES`] runs in all, saying so.
+fn fins_ack_rides_on_the_next_segment(name: &str, host: &str) {
+    let what = format!("segments from {host}");
+    let mut run = 1;
+    let v = loop {
+        let Some(v) = kernel(name, "rfc9293") else {
+            return;
+        };
+        if v["agrees"] == false || run == TRIES {
+            break v;
+        }
+        eprintln!("{name}: Linux sent the bare ACK (a slow run); running it again");
+        run += 1;
+    };
+    let diffs = check_differs(&v, name, "rfc9293", &[&what]);
+    if let Some(d) = diffs.first() {
+        let split = |k: &str| -> Vec<String> {
+            d[k].as_str()
+                .unwrap()
+                .split(", ")
+                .map(String::from)
+                .collect()
+        };
+        let (kernel, mut sim) = (split("kernel"), split("sim"));
+        let i = (0..sim.len())
+            .find(|&i| kernel.get(i) != Some(&sim[i]))
+            .expect("a segment differs");
+        let numbers = |seg: &str| seg.split(' ').skip(2).take(2).collect::<Vec<_>>().join(" ");
+        let (bare, next) = (&sim[i], sim.get(i + 1).expect("a segment follows"));
+        assert!(
+            bare.split(' ').nth(1) == Some("A") && numbers(bare) == numbers(next),
+            "{name}: expected a bare ACK merged into the next segment: {bare} / {next}"
+        );
+        sim.remove(i);
+        assert_eq!(kernel, sim, "{name}");
+    }
+    for _ in 1..TRIES {
+        match kernel(name, "linux") {
+            Some(v) if v["agrees"] == false => {
+                eprintln!("{name} (linux): differs (a slow run?); running it again")
+            }
+            _ => return,
+        }
+    }
+    agrees(name, "linux");
+}
+
+/// Runs of a timing-sensitive comparison before its result counts.
+const TRIES: usize = 3;
+
+#[test]
+fn handshake_agrees() {
+    agrees("rfc9293-fig6-handshake", "rfc9293");
+}
+
+#[test]
+fn connect_to_a_closed_port_agrees() {
+    agrees("connect-closed-port", "rfc9293");
+}
+
+#[test]
+fn lost_syn_agrees() {
+    agrees("syn-lost", "rfc9293");
+}
+
+#[test]
+fn lost_syn_ack_agrees() {
+    agrees("synack-lost", "rfc9293");
+}
+
+#[test]
+fn lost_final_ack_agrees() {
+    agrees("final-ack-lost", "rfc9293");
+}
+
+#[test]
+fn simultaneous_open_agrees_in_both_profiles() {
+    agrees("simultaneous-open-first-syn-lost", "rfc9293");
+    agrees("simultaneous-open-first-syn-lost", "linux");
+}
+
+#[test]
+fn simultaneous_close_agrees_in_both_profiles() {
+    agrees("simultaneous-close-first-fin-lost", "rfc9293");
+    agrees("simultaneous-close-first-fin-lost", "linux");
+}
+
+#[test]
+fn normal_close_fins_ack() {
+    fins_ack_rides_on_the_next_segment("rfc9293-fig12-normal-close", "B");
+}
+
+#[test]
+fn data_and_close_from_the_client_fins_ack() {
+    fins_ack_rides_on_the_next_segment("active-close-client", "B");
+}
+
+#[test]
+fn data_and_close_from_the_server_fins_ack() {
+    fins_ack_rides_on_the_next_segment("active-close-server", "A");
+}
+
+#[test]
+fn lost_fin_fins_ack() {
+    fins_ack_rides_on_the_next_segment("fin-lost", "B");
+}
+
+#[test]
+fn half_close_fins_ack() {
+    fins_ack_rides_on_the_next_segment("half-close-data-flows-back", "B");
+}
+
+#[test]
+fn time_wait_fin_retransmitted_fins_ack() {
+    fins_ack_rides_on_the_next_segment("time-wait-fin-retransmitted", "B");
+}
+
+/// Linux answers a close with unread data with a RST, the default with a FIN; the Linux
+/// profile does the same as Linux.
+#[test]
+fn close_with_unread_data_rst_instead_of_fin() {
+    let diffs = differs_in(
+        "close-with-unread-data",
+        "rfc9293",
+        &[
+            "segments from A",
+            "segments from B",
+            "states of A:5000>B:80",
+            "states of B:80>A:5000",
+        ],
+    );
+    if let Some(b) = diffs.iter().find(|d| d["what"] == "segments from B") {
+        assert!(b["kernel"].as_str().unwrap().ends_with("RA seq=1 ack=6"));
+        assert!(b["sim"].as_str().unwrap().ends_with("FA seq=1 ack=6"));
+    }
+    agrees("close-with-unread-data", "linux");
+}
+
+/// Linux's accept queue holds backlog + 1: its second SYN is not dropped (no profile setting
+/// yet: the listener is in the socket layer).
+#[test]
+fn full_backlog_differs_linux_queues_one_more() {
+    for profile in ["rfc9293", "linux"] {
+        differs_in("backlog-full", profile, &["segments from A"]);
+    }
+}
+
+/// Figure 7 with the SYNs and then the SYN,ACKs held in an NFQUEUE until both were sent, so
+/// they cross: each end ACKs the SYN,ACK that reaches it in SYN-RECEIVED, as §3.10.7.4's first
+/// check says, in the simulator and on Linux.
+#[test]
+fn figure_7_simultaneous_open_crossing_agrees_in_both_profiles() {
+    agrees("rfc9293-fig7-simultaneous-open", "rfc9293");
+    agrees("rfc9293-fig7-simultaneous-open", "linux");
+}
+
+/// Crossing FINs are not produced on loopback (no FIN holding yet): A's FIN arrives before B
+/// closes, so B goes to CLOSE-WAIT, not CLOSING (`simultaneous-close-first-fin-lost` is the
+/// compared form).
+#[test]
+fn figure_13_crossing_is_not_reproduced_on_loopback() {
+    differs_in(
+        "rfc9293-fig13-simultaneous-close",
+        "rfc9293",
+        &["segments from B", "states of B:80>A:5000"],
+    );
+}
+
+#[test]
+fn scenarios_the_kernel_cannot_drive_are_refused_with_the_reason() {
+    let out = Command::new(env!("CARGO_BIN_EXE_synclab"))
+        .args(["sim", "kernel", "bulk-1mb-lossy"])
+        .output()
+        .expect("synclab runs");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("random loss"), "{err}");
+}
