@@ -223,3 +223,25 @@ fn reads_jepsen_edn_and_reports_the_format() {
     ]);
     assert_eq!(forced.status.code(), Some(2));
 }
+
+#[test]
+fn huge_timeout_exits_2_naming_the_range() {
+    let f = file("timeout-huge.jsonl", GOOD);
+    let out = synclab(&["check", f.to_str().unwrap(), "--timeout", "1e300"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--timeout") && err.contains("86400"), "{err}");
+}
+
+#[test]
+fn device_and_directory_inputs_exit_2_before_reading() {
+    for path in ["/dev/zero", "/dev/null"] {
+        let out = synclab(&["check", path, "--json"]);
+        assert_eq!(out.status.code(), Some(2), "{path}");
+        let v = json(&out);
+        let e = v["error"].as_str().unwrap();
+        assert!(e.contains("regular file"), "{path}: {e}");
+    }
+    let out = synclab(&["check", dir().to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+}

@@ -7,6 +7,7 @@
 //! self-contained page drawing the history, the linearization (or the longest linearizable
 //! prefix) and the witness (`synclab_lin::html`).
 
+use super::input;
 use super::output::{bad_input, Exit, Outcome};
 use crate::lin::foreign::{parse_any, Format};
 use crate::lin::{check, explain, html, CheckOptions, CheckReport, History, Op, Verdict};
@@ -26,7 +27,7 @@ pub struct CheckArgs {
     /// The file's format, instead of detecting it from the content.
     #[arg(long, value_parser = ["synclab", "edn", "jepsen-log"])]
     pub format: Option<String>,
-    /// Give up after this many seconds (exit 3, `linearizable: null`).
+    /// Give up after this many seconds, 0 < SECONDS <= 86400 (exit 3, `linearizable: null`).
     #[arg(long, value_name = "SECONDS")]
     pub timeout: Option<f64>,
     /// Print one JSON object instead of the human summary.
@@ -42,16 +43,19 @@ pub struct CheckArgs {
 /// given.
 const VIEWER_BUDGET: Duration = Duration::from_secs(30);
 
+/// Largest `--timeout` (one day).
+const MAX_TIMEOUT_SECS: f64 = 86_400.0;
+
 /// Runs `synclab check`.
 pub fn run(args: CheckArgs) -> Exit {
     let shown = args.file.display().to_string();
     let timeout = match args.timeout {
-        Some(t) if !(t.is_finite() && t > 0.0) => {
-            return bad_input(
-                args.json,
-                format!("--timeout must be a positive number, not {t}"),
-            )
-        }
+        Some(t) if !(t.is_finite() && t > 0.0 && t <= MAX_TIMEOUT_SECS) => return bad_input(
+            args.json,
+            format!(
+                "--timeout {t}: give a number of seconds with 0 < SECONDS <= {MAX_TIMEOUT_SECS}"
+            ),
+        ),
         Some(t) => Some(Duration::from_secs_f64(t)),
         None => None,
     };
@@ -66,9 +70,9 @@ pub fn run(args: CheckArgs) -> Exit {
             );
         }
     }
-    let text = match std::fs::read_to_string(&args.file) {
+    let text = match input::read_text(&shown, input::MAX_HISTORY_BYTES, "history") {
         Ok(t) => t,
-        Err(e) => return bad_input(args.json, format!("cannot read {shown}: {e}")),
+        Err(e) => return bad_input(args.json, e),
     };
     let format = args.format.as_deref().and_then(Format::from_name);
     let (history, format) = match parse_any(&text, format) {

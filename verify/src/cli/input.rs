@@ -13,6 +13,9 @@ pub const MAX_SCENARIO_BYTES: u64 = 4 * 1024 * 1024;
 /// Largest trace file (256 MiB; a trace of a typical scenario is a few KiB).
 pub const MAX_TRACE_BYTES: u64 = 256 * 1024 * 1024;
 
+/// Largest history file for `synclab check` (2 GiB: a 10-million-operation history is about 1 GB).
+pub const MAX_HISTORY_BYTES: u64 = 2 * 1024 * 1024 * 1024;
+
 /// What kind of file system object `meta` describes, for a message.
 fn kind(meta: &std::fs::Metadata) -> &'static str {
     use std::os::unix::fs::FileTypeExt;
