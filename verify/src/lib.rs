@@ -14,5 +14,6 @@ pub mod cli;
 pub mod lin;
 pub mod models;
 pub mod procs;
+pub mod record;
 pub mod runs;
 pub mod workers;

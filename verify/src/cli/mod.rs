@@ -49,7 +49,7 @@ enum Command {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let exit = match cli.command {
-        Command::Worker(args) => return crate::workers::run(args.args),
+        Command::Worker(args) => return worker::run(args),
         Command::Demo(args) => demo::run(args),
         Command::Run(args) => run::run(args),
         Command::Bench(args) => bench::run(args),
