@@ -6,7 +6,10 @@
 //! wait instead of dropping or overwriting; a subscriber buffer of 4096 samples (our rings hold
 //! 4096 records); no history. Start-up handshake: the bench process creates the service and its
 //! subscriber first, then starts the worker, which waits until the service has that subscriber
-//! before it publishes, so no sample is sent into the void. Every sample is the 16-byte
+//! before it publishes, and then waits at a start gate (`start_gate.rs`) until the bench process
+//! has seen the publisher and connected its subscriber to it, so no sample is sent into the void
+//! (without the second half, a publisher that fills the buffer of a not-yet-connected subscriber
+//! gets `0` deliveries even with `RetryUntilDelivered`; seen here under load). Every sample is the 16-byte
 //! `[seq, check]` pair of a [`Record`], published zero-copy (`loan_uninit` + `write_payload`),
 //! and the subscriber checks each with [`SequenceCheck`]; every `send` must reach exactly one
 //! subscriber. Both sides spin (`receive` returns `None` when empty).
@@ -140,6 +143,7 @@ fn with_worker<T, S>(
     exe: &WorkerExe,
     role: &str,
     count: u64,
+    extra: &[String],
     setup: impl FnOnce(&StdPath) -> Result<S, String>,
     parent: impl FnOnce(S, &mut Child) -> Result<T, String>,
 ) -> Result<T, String> {
@@ -147,13 +151,15 @@ fn with_worker<T, S>(
     let root = dir.path().to_path_buf();
     let result = (|| {
         let state = setup(&root)?;
+        let mut args = vec![
+            role.into(),
+            root.to_string_lossy().into_owned(),
+            "synclab/bench".into(),
+            count.to_string(),
+        ];
+        args.extend_from_slice(extra);
         let mut child = exe
-            .spawn(&[
-                role.into(),
-                root.to_string_lossy().into_owned(),
-                "synclab/bench".into(),
-                count.to_string(),
-            ])
+            .spawn(&args)
             .map_err(|e| format!("cannot start the {role} worker: {e}"))?;
         let value = parent(state, &mut child);
         let timeout = if value.is_ok() {
@@ -185,10 +191,12 @@ fn with_worker<T, S>(
 
 /// Samples per second: `n` records published by a worker process, received and checked here.
 pub fn throughput(exe: &WorkerExe, n: u64) -> Result<f64, String> {
+    let gate = super::start_gate::Gate::new()?;
     with_worker(
         exe,
         "iceoryx2-publish",
         n,
+        &[gate.name()],
         |root| {
             let node = node(root)?;
             let service = service(&node, "synclab/bench", true)?;
@@ -198,7 +206,17 @@ pub fn throughput(exe: &WorkerExe, n: u64) -> Result<f64, String> {
                 .map_err(|e| err("subscriber")(&e))?;
             Ok((node, service, sub))
         },
-        |(_node, _service, sub), child| {
+        |(_node, service, sub), child| {
+            // The second half of the handshake: once the publisher exists and waits at the
+            // gate, this subscriber connects to it (`has_samples` updates the connections);
+            // only then may it publish (a publisher that finds its subscriber's buffer full
+            // before the subscriber has connected drops the sample, even when told to retry).
+            gate.wait_ready(1, HANDSHAKE_TIMEOUT)?;
+            if service.dynamic_config().number_of_publishers() != 1 {
+                return Err("iceoryx2: the publisher is not there".into());
+            }
+            sub.has_samples().map_err(|e| err("connect")(&e))?;
+            gate.open();
             let mut check = SequenceCheck::default();
             let mut start = None;
             let mut idle = 0u64;
@@ -240,11 +258,12 @@ pub fn throughput(exe: &WorkerExe, n: u64) -> Result<f64, String> {
 }
 
 /// Worker side of [`throughput`]: publish records `0..count`.
-pub fn publish(root: &StdPath, service_name: &str, count: u64) -> Result<(), String> {
+pub fn publish(root: &StdPath, service_name: &str, count: u64, gate: &str) -> Result<(), String> {
     let node = node(root)?;
     let service = service(&node, service_name, false)?;
     let p = publisher(&service)?;
     await_subscriber(&service)?;
+    super::start_gate::pass(gate, HANDSHAKE_TIMEOUT)?;
     for seq in 0..count {
         send(&p, seq)?;
     }
@@ -281,6 +300,7 @@ pub fn round_trips(exe: &WorkerExe, trips: u64) -> Result<Vec<u64>, String> {
         exe,
         "iceoryx2-echo",
         trips,
+        &[],
         |root| {
             let node = node(root)?;
             let ping = service(&node, "synclab/bench/ping", true)?;

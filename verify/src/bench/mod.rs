@@ -22,6 +22,7 @@ mod private_dir;
 pub mod ratios;
 pub mod roles;
 mod sem;
+mod start_gate;
 pub mod svg;
 pub mod unix_socket;
 

@@ -7,7 +7,7 @@
 //! crossbeam's, checks each record it pops ([`MultiCheck`]: intact check word, and for each
 //! producer strictly increasing sequence numbers, which a FIFO queue guarantees per consumer),
 //! and the parent requires the consumers' counts and sums of sequence numbers to add up to
-//! exactly what was pushed. The rate is all records over the time from the first pop (any
+//! exactly what was pushed. The workers start together (see `start_gate.rs`). The rate is all records over the time from the first pop (any
 //! consumer) to the last (any consumer, to within 63 pops), on `CLOCK_MONOTONIC`, the same clock in every process.
 
 use crate::procs::{reap_all, WorkerExe};
@@ -130,6 +130,7 @@ pub fn processes(exe: &WorkerExe, k: u64, n: u64) -> Result<f64, String> {
     let name = ShmName::unique("bmpmc");
     let q = Mpmc::<Record>::create(&name, CAPACITY)
         .map_err(|e| format!("cannot create the mpmc queue {name}: {e}"))?;
+    let gate = super::start_gate::Gate::new()?;
     let spawn = |args: Vec<String>| {
         exe.spawn(&args)
             .map_err(|e| format!("cannot start an mpmc worker: {e}"))
@@ -138,17 +139,22 @@ pub fn processes(exe: &WorkerExe, k: u64, n: u64) -> Result<f64, String> {
     let mut producers = Vec::new();
     let started: Result<(), String> = (|| {
         for _ in 0..k {
-            consumers.push(spawn(vec!["bench-mpmc-consume".into(), name.to_string()])?);
+            consumers.push(spawn(vec![
+                "bench-mpmc-consume".into(),
+                name.to_string(),
+                gate.name(),
+            ])?);
         }
         for id in 0..k {
             producers.push(spawn(vec![
                 "bench-mpmc-produce".into(),
                 name.to_string(),
+                gate.name(),
                 id.to_string(),
                 n.to_string(),
             ])?);
         }
-        Ok(())
+        gate.open_when_ready(2 * k, WORKER_DEADLINE)
     })();
     let timeout = if started.is_ok() {
         WORKER_DEADLINE
@@ -185,9 +191,10 @@ pub fn processes(exe: &WorkerExe, k: u64, n: u64) -> Result<f64, String> {
 }
 
 /// Worker side: push `count` records `id << 40 | i` into the queue `name`.
-pub fn produce(name: &str, id: u64, count: u64) -> Result<(), String> {
+pub fn produce(name: &str, gate: &str, id: u64, count: u64) -> Result<(), String> {
     let q = Mpmc::<Record>::open(&ShmName::new(name).map_err(|e| e.to_string())?)
         .map_err(|e| e.to_string())?;
+    super::start_gate::pass(gate, WORKER_DEADLINE)?;
     let deadline = Deadline::after(WORKER_DEADLINE);
     for i in 0..count {
         q.push_until(Record::new(id << 40 | i), Some(deadline))
@@ -197,9 +204,10 @@ pub fn produce(name: &str, id: u64, count: u64) -> Result<(), String> {
 }
 
 /// Worker side: pop and check records from the queue `name` until it is closed and empty.
-pub fn consume(name: &str) -> Result<Value, String> {
+pub fn consume(name: &str, gate: &str) -> Result<Value, String> {
     let q = Mpmc::<Record>::open(&ShmName::new(name).map_err(|e| e.to_string())?)
         .map_err(|e| e.to_string())?;
+    super::start_gate::pass(gate, WORKER_DEADLINE)?;
     let deadline = Deadline::after(WORKER_DEADLINE);
     let mut check = MultiCheck::default();
     loop {
@@ -264,4 +272,48 @@ pub fn arrayqueue_threads(k: u64, n: u64) -> Result<f64, String> {
             .collect::<Vec<_>>()
     });
     verdict("crossbeam ArrayQueue", k, n, &tallies)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{verdict, MultiCheck};
+    use crate::record::Record;
+
+    /// Two producers of `n` records, consumed by one consumer, minus whatever `skip` says.
+    fn tally(n: u64, skip: impl Fn(u64, u64) -> bool) -> MultiCheck {
+        let mut c = MultiCheck::default();
+        for id in 0..2u64 {
+            for i in (0..n).filter(|&i| !skip(id, i)) {
+                c.see(Record::new(id << 40 | i));
+            }
+        }
+        c
+    }
+
+    #[test]
+    fn a_complete_run_passes() {
+        assert!(verdict("t", 2, 100, &[tally(100, |_, _| false)]).is_ok());
+    }
+
+    #[test]
+    fn a_planted_lost_record_is_caught() {
+        let e = verdict("t", 2, 100, &[tally(100, |id, i| id == 1 && i == 37)]).unwrap_err();
+        assert!(e.contains("received 199 of 200"), "{e}");
+    }
+
+    #[test]
+    fn a_duplicate_a_reordering_and_a_torn_record_are_caught() {
+        let mut dup = tally(100, |_, _| false);
+        dup.see(Record::new(5));
+        assert!(verdict("t", 2, 100, &[dup]).is_err());
+        let mut reordered = MultiCheck::default();
+        for i in [0u64, 2, 1] {
+            reordered.see(Record::new(i));
+        }
+        assert!(verdict("t", 1, 3, &[reordered]).is_err());
+        let mut torn = MultiCheck::default();
+        torn.see(Record::new(0));
+        torn.see(Record { seq: 1, check: 0 });
+        assert!(verdict("t", 1, 2, &[torn]).is_err());
+    }
 }

@@ -61,6 +61,8 @@ enum BenchRole {
     BenchMpmcProduce {
         /// The queue's shm name.
         name: String,
+        /// The start gate's shm name.
+        gate: String,
         /// Producer id (the high bits of its sequence numbers), 0..64.
         #[arg(value_parser = clap::value_parser!(u64).range(0..64))]
         id: u64,
@@ -71,6 +73,8 @@ enum BenchRole {
     BenchMpmcConsume {
         /// The queue's shm name.
         name: String,
+        /// The start gate's shm name.
+        gate: String,
     },
     /// Send COUNT frames of SIZE bytes into the named frames ring.
     BenchFramesProduce {
@@ -102,6 +106,8 @@ enum BenchRole {
         service: String,
         /// Records to publish.
         count: u64,
+        /// The start gate's shm name.
+        gate: String,
     },
     /// iceoryx2: echo TRIPS pings from SERVICE-ping on SERVICE-pong, files under ROOT.
     #[cfg(feature = "iceoryx2")]
@@ -147,10 +153,13 @@ pub fn run(args: Vec<String>) -> ExitCode {
         BenchRole::PipeProduce { path, count } => {
             super::pipe::produce(&path, count).map(|()| serde_json::json!({}))
         }
-        BenchRole::BenchMpmcProduce { name, id, count } => {
-            super::mpmc::produce(&name, id, count).map(|()| serde_json::json!({}))
-        }
-        BenchRole::BenchMpmcConsume { name } => super::mpmc::consume(&name),
+        BenchRole::BenchMpmcProduce {
+            name,
+            gate,
+            id,
+            count,
+        } => super::mpmc::produce(&name, &gate, id, count).map(|()| serde_json::json!({})),
+        BenchRole::BenchMpmcConsume { name, gate } => super::mpmc::consume(&name, &gate),
         BenchRole::BenchFramesProduce { name, size, count } => {
             super::frames::produce(&name, size as usize, count).map(|()| serde_json::json!({}))
         }
@@ -162,7 +171,10 @@ pub fn run(args: Vec<String>) -> ExitCode {
             root,
             service,
             count,
-        } => super::iceoryx2::publish(&root, &service, count).map(|()| serde_json::json!({})),
+            gate,
+        } => {
+            super::iceoryx2::publish(&root, &service, count, &gate).map(|()| serde_json::json!({}))
+        }
         #[cfg(feature = "iceoryx2")]
         BenchRole::Iceoryx2Echo {
             root,
