@@ -19,5 +19,6 @@ pub use synclab_lin as lin;
 pub mod kernel;
 pub mod models;
 pub mod procs;
+pub mod record;
 pub mod runs;
 pub mod workers;

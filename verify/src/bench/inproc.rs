@@ -12,7 +12,7 @@
 //! single-record operations and a consumer that keeps up, every record's line moves between
 //! the two cores; that transfer, not the ring, is what such a figure measures.
 
-use crate::workers::{Record, SequenceCheck};
+use crate::record::{Record, SequenceCheck};
 use std::time::Instant;
 use synclab_core::{Spsc, Wakeups};
 
@@ -153,4 +153,55 @@ pub fn spsc_threads_try(n: u64) -> Result<f64, String> {
     }
     t.join().expect("producer thread");
     checked("synclab spsc try_pop", n, &check, start)
+}
+
+/// `rtrb` between two threads with its chunk API, up to `batch` records per chunk, spinning:
+/// the producer fills `write_chunk_uninit` chunks in place, the consumer reads and checks every
+/// record of `read_chunk` chunks in place (like with like beside our `push_slice`/`pop_slice`).
+pub fn rtrb_chunk_threads(n: u64, batch: usize) -> Result<f64, String> {
+    let (mut p, mut c) = rtrb::RingBuffer::<Record>::new(4096);
+    let start = Instant::now();
+    let t = std::thread::spawn(move || {
+        let mut seq = 0;
+        while seq < n {
+            let want = (n - seq).min(batch as u64) as usize;
+            // The fast path asks for a full chunk (rtrb's cached indices); only when fewer slots
+            // are free does it ask how many (a fresh load) and take those.
+            if let Ok(chunk) = p.write_chunk_uninit(want) {
+                seq += chunk.fill_from_iter((seq..).map(Record::new)) as u64;
+                continue;
+            }
+            let k = p.slots().min(want);
+            if k == 0 {
+                std::hint::spin_loop();
+                continue;
+            }
+            let chunk = p.write_chunk_uninit(k).expect("k slots are free");
+            seq += chunk.fill_from_iter((seq..).map(Record::new)) as u64;
+        }
+    });
+    let mut check = SequenceCheck::default();
+    let mut got = 0;
+    while got < n {
+        let want = (n - got).min(batch as u64) as usize;
+        let chunk = match c.read_chunk(want) {
+            Ok(chunk) => chunk,
+            Err(_) => {
+                let k = c.slots().min(want);
+                if k == 0 {
+                    std::hint::spin_loop();
+                    continue;
+                }
+                c.read_chunk(k).expect("k slots are filled")
+            }
+        };
+        let (a, b) = chunk.as_slices();
+        for r in a.iter().chain(b) {
+            check.see(r.seq, r.intact());
+        }
+        got += chunk.len() as u64;
+        chunk.commit_all();
+    }
+    t.join().expect("producer thread");
+    checked("rtrb chunks", n, &check, start)
 }

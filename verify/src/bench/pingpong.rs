@@ -107,9 +107,14 @@ pub fn round_trip(exe: &WorkerExe, kind: Kind, trips: u64) -> Result<f64, String
         }
         Kind::UnixSocket => samples = super::unix_socket::round_trips(exe, trips)?,
     }
+    Ok(median_after_warmup(samples))
+}
+
+/// The median of `samples` after dropping the first tenth (warm-up).
+pub fn median_after_warmup(mut samples: Vec<u64>) -> f64 {
     let mut s: Vec<u64> = samples.split_off(samples.len() / 10);
     s.sort_unstable();
-    Ok(s.get(s.len() / 2).copied().unwrap_or(0) as f64)
+    s.get(s.len() / 2).copied().unwrap_or(0) as f64
 }
 
 /// Worker side: echo every request on ring `req` back on ring `resp`, `trips` times.

@@ -15,8 +15,9 @@
 //!
 //! Both sides block in the kernel (no spinning): that is how a socket is used.
 
+use super::private_dir::PrivateDir;
 use crate::procs::{reap_all, WorkerExe};
-use crate::workers::{Record, SequenceCheck};
+use crate::record::{Record, SequenceCheck};
 use std::io::{Read, Write};
 use std::os::fd::AsFd;
 use std::os::unix::net::{UnixListener, UnixStream};
@@ -36,42 +37,23 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// A listening socket at `DIR/s`, `DIR` a fresh 0700 directory; both removed on drop.
 struct Listening {
-    dir: PathBuf,
+    // Dropped after the listener: removes the socket file and the directory.
+    _dir: PrivateDir,
     path: PathBuf,
     listener: UnixListener,
 }
 
 impl Listening {
     fn new(prefix: &str) -> Result<Self, String> {
-        use std::os::unix::fs::DirBuilderExt;
-        use std::sync::atomic::{AtomicU64, Ordering};
-        static COUNTER: AtomicU64 = AtomicU64::new(0);
-        // Relaxed: the counter only needs to be unique within this process.
-        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.subsec_nanos());
-        let dir = std::env::temp_dir().join(format!(
-            "synclab-{prefix}-{}-{n}-{nanos}",
-            std::process::id()
-        ));
-        // `create` (not `create_dir_all`) fails if the directory exists: it is ours alone.
-        std::fs::DirBuilder::new()
-            .mode(0o700)
-            .create(&dir)
-            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-        let path = dir.join("s");
-        match UnixListener::bind(&path) {
-            Ok(listener) => Ok(Listening {
-                dir,
-                path,
-                listener,
-            }),
-            Err(e) => {
-                let _ = std::fs::remove_dir(&dir);
-                Err(format!("cannot listen at {}: {e}", path.display()))
-            }
-        }
+        let dir = PrivateDir::new(prefix)?;
+        let path = dir.path().join("s");
+        let listener = UnixListener::bind(&path)
+            .map_err(|e| format!("cannot listen at {}: {e}", path.display()))?;
+        Ok(Listening {
+            _dir: dir,
+            path,
+            listener,
+        })
     }
 
     fn path_arg(&self) -> String {
@@ -105,13 +87,6 @@ impl Listening {
             .and_then(|()| stream.set_write_timeout(Some(IO_TIMEOUT)))
             .map_err(|e| e.to_string())?;
         Ok(stream)
-    }
-}
-
-impl Drop for Listening {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.path);
-        let _ = std::fs::remove_dir(&self.dir);
     }
 }
 

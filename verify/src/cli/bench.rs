@@ -1,4 +1,5 @@
-//! `synclab bench`: throughput and round-trip figures beside peers measured in the same run.
+//! `synclab bench`: throughput and round-trip figures beside peers measured in the same run, the
+//! ratios ours ÷ peer (min/median/max over rounds), optionally an SVG chart of them.
 
 use super::output::{environment_failure, Exit, Outcome};
 use crate::bench;
@@ -13,12 +14,20 @@ pub struct BenchArgs {
     /// Smaller counts (seconds instead of tens of seconds).
     #[arg(long)]
     pub quick: bool,
-    /// Rounds per benchmark (interleaved; each figure is the median of its rounds).
+    /// Rounds per benchmark, 1..=100 (interleaved; each figure is the median of its rounds, each
+    /// ratio is taken within a round and given as min/median/max over the rounds).
     #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u16).range(1..=100))]
     pub rounds: u16,
+    /// Internal (tests): a thousandth of the counts, so the machinery runs in seconds; the
+    /// figures mean nothing.
+    #[arg(long, hide = true, conflicts_with = "quick")]
+    pub smoke: bool,
     /// Print one JSON object.
     #[arg(long)]
     pub json: bool,
+    /// Also write an SVG chart of the ratios to this file.
+    #[arg(long, value_name = "FILE")]
+    pub svg: Option<std::path::PathBuf>,
 }
 
 /// Runs the benchmarks.
@@ -26,6 +35,11 @@ pub fn run(args: BenchArgs) -> Exit {
     let exe = match WorkerExe::current_synclab() {
         Ok(e) => e,
         Err(e) => return environment_failure(args.json, format!("cannot find own binary: {e}")),
+    };
+    let scale = match (args.quick, args.smoke) {
+        (_, true) => bench::Scale::Smoke,
+        (true, false) => bench::Scale::Quick,
+        (false, false) => bench::Scale::Full,
     };
     let bar = (!args.json && std::io::stderr().is_terminal()).then(|| {
         let bar = indicatif::ProgressBar::new(0);
@@ -49,7 +63,7 @@ pub fn run(args: BenchArgs) -> Exit {
             bar.set_message(name.to_string());
         }
     };
-    let figures = bench::run_all(&exe, args.quick, args.rounds.into(), progress);
+    let figures = bench::run_all(&exe, scale, args.rounds.into(), progress);
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
@@ -64,75 +78,116 @@ pub fn run(args: BenchArgs) -> Exit {
             .emit(args.json)
         }
     };
-    // Figures by their exact names (as `bench::run_all` makes them).
-    let get = |name: &str| {
-        figures
-            .iter()
-            .find(|f| f.name == name)
-            .map_or(f64::NAN, |f| f.value)
+    let ratios = match bench::ratios::compute(&figures) {
+        Ok(r) => r,
+        Err(e) => {
+            return Outcome {
+                json: json!({"ok": false, "error": e}),
+                text: format!("benchmark failed: {e}\n"),
+                exit: Exit::CheckFailed,
+            }
+            .emit(args.json)
+        }
     };
-    let batches = get("synclab spsc, 2 processes, batches of 256");
-    let single = get(&format!(
-        "synclab spsc ({}), 2 processes, single push/pop",
-        bench::label(synclab_core::Wakeups::Futex)
-    ));
-    let rtrb = get("rtrb, 2 threads, single push/pop");
-    let rings_trip = get("synclab spsc round trip, 2 processes (Wakeups::Spin)");
-    let ratios = json!({
-        "spsc_2proc_over_rtrb_threads": batches / rtrb,
-        "spsc_2proc_single_over_rtrb_threads": single / rtrb,
-        "spsc_2proc_over_crossbeam_threads": batches / get("crossbeam ArrayQueue, 2 threads"),
-        "round_trip_over_cacheline": rings_trip / get("bare cache-line ping-pong, 2 processes"),
-        "spsc_2proc_single_over_unix_socket": single / get(bench::unix_socket::THROUGHPUT),
-        "round_trip_over_unix_socket": rings_trip / get(bench::unix_socket::ROUND_TRIP),
-    });
+    let machine = machine();
+    if let Some(path) = &args.svg {
+        let title = format!(
+            "synclab bench: ours ÷ peers, {} rounds{} ({})",
+            args.rounds,
+            if args.quick { ", --quick" } else { "" },
+            machine["cpu"].as_str().unwrap_or("?")
+        );
+        if let Err(e) = std::fs::write(path, bench::svg::chart(&ratios, &title)) {
+            return Outcome {
+                json: json!({"ok": false, "error": format!("cannot write {}: {e}", path.display())}),
+                text: format!("cannot write {}: {e}\n", path.display()),
+                exit: Exit::BadInput,
+            }
+            .emit(args.json);
+        }
+    }
+    let not_built: serde_json::Map<String, serde_json::Value> = bench::ratios::not_built()
+        .into_iter()
+        .map(|(k, why)| (k.to_string(), json!(why)))
+        .collect();
+    let mut text = figures_text(&figures);
+    let _ = writeln!(
+        text,
+        "\nratios (ours ÷ peer, each within a round; min/median/max over {} rounds):\n",
+        args.rounds
+    );
+    text.push_str(&bench::ratios::markdown_table(&ratios));
+    for (k, why) in &not_built {
+        let _ = writeln!(text, "{k}: {}", why.as_str().unwrap_or_default());
+    }
+    let _ = writeln!(
+        text,
+        "\nmachine: {} cores, {}, kernel {}; load average at the end: {}",
+        machine["nproc"],
+        machine["cpu"].as_str().unwrap_or("?"),
+        machine["kernel"].as_str().unwrap_or("?"),
+        machine["loadavg"].as_str().unwrap_or("?")
+    );
+    let ratio_map: serde_json::Map<String, serde_json::Value> = ratios
+        .iter()
+        .map(|r| (r.key.to_string(), json!(r)))
+        .collect();
+    Outcome {
+        json: json!({"ok": true, "rounds": args.rounds, "quick": args.quick,
+                     "figures": figures, "ratios": ratio_map, "not_built": not_built,
+                     "machine": machine}),
+        text,
+        exit: Exit::Ok,
+    }
+    .emit(args.json)
+}
+
+/// One line per figure: its median and its range over the rounds.
+fn figures_text(figures: &[bench::Figure]) -> String {
     let mut text = String::new();
-    for f in &figures {
-        let shown = if f.unit == "msgs/s" {
-            format!("{:>10.1} M msgs/s", f.value / 1e6)
-        } else {
-            format!("{:>10.0} ns/round trip", f.value)
-        };
+    for f in figures {
         let (lo, hi) = f
             .samples
             .iter()
             .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &x| {
                 (lo.min(x), hi.max(x))
             });
-        let range = if f.unit == "msgs/s" {
-            format!("({:.1}-{:.1})", lo / 1e6, hi / 1e6)
-        } else {
-            format!("({lo:.0}-{hi:.0})")
+        let (shown, range) = match f.unit {
+            bench::MSGS => (
+                format!("{:>10.1} M msgs/s", f.value / 1e6),
+                format!("({:.1}-{:.1})", lo / 1e6, hi / 1e6),
+            ),
+            bench::GBS => (
+                format!("{:>10.2} GB/s", f.value),
+                format!("({lo:.2}-{hi:.2})"),
+            ),
+            bench::NS_OP => (
+                format!("{:>10.1} ns/op", f.value),
+                format!("({lo:.1}-{hi:.1})"),
+            ),
+            _ => (
+                format!("{:>10.0} ns/round trip", f.value),
+                format!("({lo:.0}-{hi:.0})"),
+            ),
         };
-        let _ = writeln!(text, "{:<62} {shown}  {range}", f.name);
+        let _ = writeln!(text, "{:<72} {shown}  {range}", f.name);
     }
-    let _ =
-        writeln!(
-        text,
-        "\nratios (same run): spsc across processes / rtrb in-process = {:.2} (batches), {:.2} \
-         (single push/pop, default Wakeups::Futex); / crossbeam = {:.2}; \
-         round trip / bare cache line = {:.2}\n\
-         against a Unix socket (same run): spsc single push/pop across processes / one write per \
-         message = {:.2}; spsc round trip / socket round trip = {:.3}",
-        ratios["spsc_2proc_over_rtrb_threads"].as_f64().unwrap_or(f64::NAN),
-        ratios["spsc_2proc_single_over_rtrb_threads"]
-            .as_f64()
-            .unwrap_or(f64::NAN),
-        ratios["spsc_2proc_over_crossbeam_threads"]
-            .as_f64()
-            .unwrap_or(f64::NAN),
-        ratios["round_trip_over_cacheline"].as_f64().unwrap_or(f64::NAN),
-        ratios["spsc_2proc_single_over_unix_socket"]
-            .as_f64()
-            .unwrap_or(f64::NAN),
-        ratios["round_trip_over_unix_socket"]
-            .as_f64()
-            .unwrap_or(f64::NAN),
-    );
-    Outcome {
-        json: json!({"ok": true, "figures": figures, "ratios": ratios}),
-        text,
-        exit: Exit::Ok,
-    }
-    .emit(args.json)
+    text
+}
+
+/// This machine: `nproc`, the CPU model (`/proc/cpuinfo`), the kernel release, `/proc/loadavg`.
+fn machine() -> serde_json::Value {
+    let read = |p: &str| std::fs::read_to_string(p).unwrap_or_default();
+    let cpu = read("/proc/cpuinfo")
+        .lines()
+        .find(|l| l.starts_with("model name"))
+        .and_then(|l| l.split_once(':'))
+        .map_or_else(|| "unknown CPU".to_string(), |(_, m)| m.trim().to_string());
+    let nproc = std::thread::available_parallelism().map_or(0, |n| n.get());
+    json!({
+        "nproc": nproc,
+        "cpu": cpu,
+        "kernel": read("/proc/sys/kernel/osrelease").trim(),
+        "loadavg": read("/proc/loadavg").split_whitespace().take(3).collect::<Vec<_>>().join(" "),
+    })
 }

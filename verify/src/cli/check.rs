@@ -50,12 +50,14 @@ const MAX_TIMEOUT_SECS: f64 = 86_400.0;
 pub fn run(args: CheckArgs) -> Exit {
     let shown = args.file.display().to_string();
     let timeout = match args.timeout {
-        Some(t) if !(t.is_finite() && t > 0.0 && t <= MAX_TIMEOUT_SECS) => return bad_input(
-            args.json,
-            format!(
+        Some(t) if !(t.is_finite() && t > 0.0 && t <= MAX_TIMEOUT_SECS) => {
+            return bad_input(
+                args.json,
+                format!(
                 "--timeout {t}: give a number of seconds with 0 < SECONDS <= {MAX_TIMEOUT_SECS}"
             ),
-        ),
+            )
+        }
         Some(t) => Some(Duration::from_secs_f64(t)),
         None => None,
     };

@@ -60,7 +60,7 @@ pub fn main() -> ExitCode {
         Err(e) => return argument_error(e),
     };
     let exit = match cli.command {
-        Command::Worker(args) => return crate::workers::run(args.args),
+        Command::Worker(args) => return worker::run(args),
         Command::Demo(args) => demo::run(args),
         Command::Run(args) => run::run(args),
         Command::Bench(args) => bench::run(args),

@@ -6,11 +6,11 @@
 
 mod frames;
 mod mpmc;
-mod record;
 mod sem;
 mod spsc;
 
-pub use record::Record;
+pub use crate::record::Record;
+pub(crate) use crate::record::SequenceCheck;
 pub(crate) use sem::aux as sem_aux;
 
 use clap::{Parser, Subcommand};
@@ -45,36 +45,6 @@ pub enum Role {
     MpmcConsume(mpmc::MpmcRole),
     /// `count` rounds of acquire/release on the named semaphore, recording each operation.
     SemContend(sem::SemRole),
-    /// Bench: echo requests from one spsc ring onto another (REQ RESP TRIPS).
-    EchoRings {
-        /// Request ring.
-        req: String,
-        /// Response ring.
-        resp: String,
-        /// Round trips.
-        trips: u64,
-    },
-    /// Bench: answer cache-line pings (NAME TRIPS).
-    EchoLine {
-        /// The region.
-        name: String,
-        /// Round trips.
-        trips: u64,
-    },
-    /// Bench: connect to the Unix socket at PATH and write records `0..COUNT`, one `write` each.
-    SocketProduce {
-        /// The listening socket's path.
-        path: std::path::PathBuf,
-        /// Records to send.
-        count: u64,
-    },
-    /// Bench: connect to the Unix socket at PATH and echo TRIPS `u64` requests.
-    EchoSocket {
-        /// The listening socket's path.
-        path: std::path::PathBuf,
-        /// Round trips.
-        trips: u64,
-    },
 }
 
 /// Arguments of a two-process transfer role.
@@ -145,18 +115,6 @@ where
         Role::MpmcProduce(r) => mpmc::produce(&r),
         Role::MpmcConsume(r) => mpmc::consume(&r),
         Role::SemContend(r) => sem::contend(&r),
-        Role::EchoRings { req, resp, trips } => {
-            bench_result(crate::bench::pingpong::echo_rings(&req, &resp, trips))
-        }
-        Role::EchoLine { name, trips } => {
-            bench_result(crate::bench::pingpong::echo_line(&name, trips))
-        }
-        Role::SocketProduce { path, count } => {
-            bench_result(crate::bench::unix_socket::produce(&path, count))
-        }
-        Role::EchoSocket { path, trips } => {
-            bench_result(crate::bench::unix_socket::echo(&path, trips))
-        }
     };
     let ok = report.get("ok").and_then(|v| v.as_bool()) == Some(true);
     println!("{report}");
@@ -164,64 +122,6 @@ where
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
-    }
-}
-
-fn bench_result(r: Result<(), String>) -> serde_json::Value {
-    match r {
-        Ok(()) => serde_json::json!({"ok": true}),
-        Err(e) => serde_json::json!({"ok": false, "error": e}),
-    }
-}
-
-/// Tally of what a consumer saw against the sequence `0, 1, 2, …` it expects.
-#[derive(Default, Debug, Clone, Copy)]
-pub(crate) struct SequenceCheck {
-    next: u64,
-    received: u64,
-    out_of_order: u64,
-    corrupt: u64,
-    max_seen: Option<u64>,
-    seen_twice: u64,
-}
-
-impl SequenceCheck {
-    /// Records one message carrying `seq` (and whether its payload was intact).
-    pub(crate) fn see(&mut self, seq: u64, intact: bool) {
-        self.received += 1;
-        if !intact {
-            self.corrupt += 1;
-        }
-        if seq != self.next {
-            self.out_of_order += 1;
-        }
-        if self.max_seen.is_some_and(|m| seq <= m) {
-            self.seen_twice += 1;
-        }
-        self.max_seen = Some(self.max_seen.map_or(seq, |m| m.max(seq)));
-        self.next = seq.wrapping_add(1);
-    }
-
-    /// Whether exactly the `expected` messages `0..expected` arrived, in order and intact.
-    pub(crate) fn ok(&self, expected: u64) -> bool {
-        self.received == expected
-            && self.out_of_order == 0
-            && self.corrupt == 0
-            && self.seen_twice == 0
-    }
-
-    /// The report fields: received, lost, duplicated, out_of_order, corrupt, ok.
-    pub(crate) fn json(&self, expected: u64) -> serde_json::Value {
-        let lost = expected.saturating_sub(self.received - self.seen_twice);
-        let ok = self.ok(expected);
-        serde_json::json!({
-            "received": self.received,
-            "lost": lost,
-            "duplicated": self.seen_twice,
-            "out_of_order": self.out_of_order,
-            "corrupt": self.corrupt,
-            "ok": ok,
-        })
     }
 }
 
