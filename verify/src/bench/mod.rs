@@ -323,9 +323,7 @@ fn add_iceoryx2<'a>(l: &mut List<'a>, exe: &'a WorkerExe, n: u64, trips: u64) {
     l.add(
         iceoryx2::ROUND_TRIP.into(),
         NS_TRIP,
-        Box::new(move || {
-            iceoryx2::round_trips(exe, trips).map(|s| pingpong::median_after_warmup(s))
-        }),
+        Box::new(move || iceoryx2::round_trips(exe, trips).map(pingpong::median_after_warmup)),
     );
 }
 
