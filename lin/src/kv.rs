@@ -12,8 +12,7 @@
 //! the whole history.
 
 use super::history::{Op, OpKind};
-use super::model::SequentialModel;
-use std::collections::HashMap;
+use super::model::{key_label, partition_by_key, SequentialModel};
 
 /// A map of independent string keys.
 #[derive(Clone, Debug, Default)]
@@ -55,21 +54,10 @@ impl SequentialModel for KvModel {
 
     /// One part per key, in order of first appearance.
     fn partition(&self, ops: &[Op]) -> Vec<Vec<usize>> {
-        let mut index: HashMap<&str, usize> = HashMap::new();
-        let mut parts: Vec<Vec<usize>> = Vec::new();
-        for (i, op) in ops.iter().enumerate() {
-            let key = op.kind.key().unwrap_or("");
-            let p = *index.entry(key).or_insert_with(|| {
-                parts.push(Vec::new());
-                parts.len() - 1
-            });
-            parts[p].push(i);
-        }
-        parts
+        partition_by_key(ops)
     }
 
     fn partition_label(&self, ops: &[Op], part: &[usize]) -> String {
-        let key = part.first().and_then(|&i| ops[i].kind.key()).unwrap_or("");
-        format!("key {}", serde_json::Value::String(key.to_string()))
+        key_label(ops, part)
     }
 }

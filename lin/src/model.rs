@@ -1,6 +1,7 @@
 //! The sequential specification the general checker searches against.
 
 use super::history::Op;
+use std::collections::HashMap;
 use std::fmt::Debug;
 use std::hash::Hash;
 
@@ -111,4 +112,26 @@ pub(crate) fn units_by_value(
         .into_iter()
         .map(|r| groups.remove(&r).unwrap_or_default())
         .collect()
+}
+
+/// One part per key (`Op::kind.key()`, no key = ""), in order of first appearance: the
+/// P-compositional split of the keyed models (`register`, `kv`).
+pub(crate) fn partition_by_key(ops: &[Op]) -> Vec<Vec<usize>> {
+    let mut index: HashMap<&str, usize> = HashMap::new();
+    let mut parts: Vec<Vec<usize>> = Vec::new();
+    for (i, op) in ops.iter().enumerate() {
+        let key = op.kind.key().unwrap_or("");
+        let p = *index.entry(key).or_insert_with(|| {
+            parts.push(Vec::new());
+            parts.len() - 1
+        });
+        parts[p].push(i);
+    }
+    parts
+}
+
+/// The label of a part made by [`partition_by_key`]: `key "NAME"`.
+pub(crate) fn key_label(ops: &[Op], part: &[usize]) -> String {
+    let key = part.first().and_then(|&i| ops[i].kind.key()).unwrap_or("");
+    format!("key {}", serde_json::Value::String(key.to_string()))
 }

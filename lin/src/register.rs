@@ -9,8 +9,7 @@
 //! - outcome unknown: a write or cas that took effect succeeded; a read has no effect.
 
 use super::history::{Op, OpKind, Value};
-use super::model::{units_by_value, SequentialModel};
-use std::collections::HashMap;
+use super::model::{key_label, partition_by_key, units_by_value, SequentialModel};
 
 /// A map of independent registers.
 #[derive(Clone, Debug, Default)]
@@ -55,22 +54,11 @@ impl SequentialModel for RegisterModel {
 
     /// One part per key, in order of first appearance.
     fn partition(&self, ops: &[Op]) -> Vec<Vec<usize>> {
-        let mut index: HashMap<&str, usize> = HashMap::new();
-        let mut parts: Vec<Vec<usize>> = Vec::new();
-        for (i, op) in ops.iter().enumerate() {
-            let key = op.kind.key().unwrap_or("");
-            let p = *index.entry(key).or_insert_with(|| {
-                parts.push(Vec::new());
-                parts.len() - 1
-            });
-            parts[p].push(i);
-        }
-        parts
+        partition_by_key(ops)
     }
 
     fn partition_label(&self, ops: &[Op], part: &[usize]) -> String {
-        let key = part.first().and_then(|&i| ops[i].kind.key()).unwrap_or("");
-        format!("key {}", serde_json::Value::String(key.to_string()))
+        key_label(ops, part)
     }
 
     /// Operations mentioning the same value (written, read, expected) go together.
