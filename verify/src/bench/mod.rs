@@ -23,6 +23,7 @@ pub mod ratios;
 pub mod roles;
 mod sem;
 mod start_gate;
+mod stream;
 pub mod svg;
 pub mod unix_socket;
 

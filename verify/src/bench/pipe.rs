@@ -6,10 +6,11 @@
 //! refused if anything was lost, reordered, torn or extra. Both sides block in the kernel.
 
 use super::private_dir::PrivateDir;
+use super::stream::read_stream_checked;
 use crate::procs::{reap_all, WorkerExe};
-use crate::record::{Record, SequenceCheck};
+use crate::record::Record;
 use std::fs::File;
-use std::io::{Read, Write};
+use std::io::Write;
 use std::os::fd::{AsFd, AsRawFd};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
@@ -50,33 +51,6 @@ fn wait_for_writer(fifo: &File, child: &mut Child) -> Result<(), String> {
     .map_err(|e| format!("fcntl on the FIFO: {e}"))
 }
 
-/// Reads and checks `n` records from `fifo`; the rate from the first to the last.
-fn read_checked(fifo: &mut File, n: u64) -> Result<f64, String> {
-    let mut check = SequenceCheck::default();
-    let mut buf = [0u8; std::mem::size_of::<Record>()];
-    let mut start = None;
-    for _ in 0..n {
-        if let Err(e) = fifo.read_exact(&mut buf) {
-            return Err(format!(
-                "pipe: reading a record: {e}; the consumer saw {}",
-                check.json(n)
-            ));
-        }
-        start.get_or_insert_with(Instant::now);
-        let r: Record = bytemuck::pod_read_unaligned(&buf);
-        check.see(r.seq, r.intact());
-    }
-    let seconds = start.map_or(0.0, |t| t.elapsed().as_secs_f64());
-    if !check.ok(n) {
-        return Err(format!("pipe: the consumer saw {}", check.json(n)));
-    }
-    match fifo.read(&mut buf) {
-        Ok(0) => Ok(n as f64 / seconds),
-        Ok(_) => Err("pipe: bytes after the last record".into()),
-        Err(e) => Err(format!("pipe: waiting for the end of the stream: {e}")),
-    }
-}
-
 /// Messages per second: `n` records from a producer process through a FIFO, one `write` each,
 /// read and checked by this process.
 pub fn throughput(exe: &WorkerExe, n: u64) -> Result<f64, String> {
@@ -98,7 +72,8 @@ pub fn throughput(exe: &WorkerExe, n: u64) -> Result<f64, String> {
             n.to_string(),
         ])
         .map_err(|e| format!("cannot start the pipe worker: {e}"))?;
-    let result = wait_for_writer(&fifo, &mut child).and_then(|()| read_checked(&mut fifo, n));
+    let result =
+        wait_for_writer(&fifo, &mut child).and_then(|()| read_stream_checked(&mut fifo, n, "pipe"));
     drop(fifo);
     let timeout = if result.is_ok() {
         Duration::from_secs(30)

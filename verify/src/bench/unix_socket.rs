@@ -16,8 +16,9 @@
 //! Both sides block in the kernel (no spinning): that is how a socket is used.
 
 use super::private_dir::PrivateDir;
+use super::stream::read_stream_checked;
 use crate::procs::{reap_all, WorkerExe};
-use crate::record::{Record, SequenceCheck};
+use crate::record::Record;
 use std::io::{Read, Write};
 use std::os::fd::AsFd;
 use std::os::unix::net::{UnixListener, UnixStream};
@@ -125,32 +126,7 @@ fn with_worker<T>(
 /// checked by this process.
 pub fn throughput(exe: &WorkerExe, n: u64) -> Result<f64, String> {
     with_worker(exe, "socket-produce", n, |mut s| {
-        let mut check = SequenceCheck::default();
-        let mut buf = [0u8; std::mem::size_of::<Record>()];
-        let mut start = None;
-        for _ in 0..n {
-            if let Err(e) = s.read_exact(&mut buf) {
-                return Err(format!(
-                    "Unix socket: reading a record: {e}; the consumer saw {}",
-                    check.json(n)
-                ));
-            }
-            start.get_or_insert_with(Instant::now);
-            let r: Record = bytemuck::pod_read_unaligned(&buf);
-            check.see(r.seq, r.intact());
-        }
-        let seconds = start.map_or(0.0, |t| t.elapsed().as_secs_f64());
-        if !check.ok(n) {
-            return Err(format!("Unix socket: the consumer saw {}", check.json(n)));
-        }
-        // The producer closes after its last record: anything more is an error too.
-        match s.read(&mut buf) {
-            Ok(0) => Ok(n as f64 / seconds),
-            Ok(_) => Err("Unix socket: bytes after the last record".into()),
-            Err(e) => Err(format!(
-                "Unix socket: waiting for the end of the stream: {e}"
-            )),
-        }
+        read_stream_checked(&mut s, n, "Unix socket")
     })
 }
 
