@@ -1,6 +1,6 @@
-//! `frames`: a single-producer single-consumer ring of variable-length byte messages, zero-copy.
+//! `frames`: a single-producer single-consumer ring of variable-length byte messages.
 //!
-//! The buffer is `capacity` bytes (a power of two, at least 64). `tail` and `head` count bytes
+//! The buffer is `capacity` bytes (a power of two, at least 32). `tail` and `head` count bytes
 //! ever published/consumed, as in [`super::spsc`] (same control block). A frame is an 8-byte
 //! header — `len: u32` and a tag, little-endian — then `len` payload bytes, padded to a multiple
 //! of 8, always contiguous in the buffer. When a frame does not fit between its position and the
@@ -10,19 +10,37 @@
 //! The largest message is `capacity / 2 - 8` bytes: then a frame always fits once the ring has
 //! drained, wherever the write position is (either before the end, or after padding, at 0).
 //!
-//! The producer writes straight into the ring through [`Grant`] (`reserve(len)`, fill, `commit`);
-//! the consumer reads straight from it (`read(|bytes| ...)`). Every header read from the ring is
-//! validated (tag, length, bounds, against `tail`) before its payload is touched: a corrupt or
-//! hostile peer yields `RingError::Corrupt`, never an out-of-bounds access.
+//! # Two modes: untrusted (the default) and trusted
+//!
+//! The bytes of a frame live in memory the peer process can write at any time. Handing out a
+//! `&[u8]` or `&mut [u8]` over them would let a hostile (or buggy) peer change memory behind a
+//! Rust reference, which is undefined behaviour. So:
+//!
+//! - **Untrusted, safe (default).** The producer copies in ([`FrameProducer::try_send`],
+//!   [`FrameProducer::send`], or [`Grant::copy_from_slice`] / [`Grant::write_at`] on a
+//!   reservation); the consumer copies out ([`FrameConsumer::try_recv`], [`FrameConsumer::recv`],
+//!   [`FrameConsumer::recv_into`] into a reused buffer, or [`FrameConsumer::read`], which hands a
+//!   closure this handle's own copy). Every byte is moved with a volatile cell access, so a
+//!   concurrent write by the peer yields garbage bytes, never UB.
+//! - **Trusted, zero-copy (`unsafe`).** [`Grant::as_mut_trusted`] and
+//!   [`FrameConsumer::read_trusted`] / [`FrameConsumer::try_read_trusted`] give references into
+//!   the ring itself. The caller promises the peer process follows the protocol (does not touch
+//!   bytes it does not own): e.g. both ends are this program.
+//!
+//! Whatever the mode, every position and header read from the ring is validated before it is
+//! used: positions on attach and reload (see `pair.rs`; a producer resumes only from a `tail`
+//! that is a multiple of 8 and within `capacity` of `head`), and each header's tag, length and
+//! bounds against the published `tail` before its payload is touched. A corrupt or hostile peer
+//! yields `RingError::Corrupt` naming the field and value, never an out-of-bounds access or a
+//! panic.
 
-use super::pair::{PairControl, Side, Wakeups};
+use super::pair::{PairControl, Side, Waiting, Wakeups};
 use super::storage::{check_capacity, header_capacity, layout_for, wrap, Storage};
 use super::RingError;
 use crate::mem::{Atomic, Deadline, Memory, Mutant, RealMemory, SlotCell};
 use crate::object::{Builder, RegionObject, SharedObject};
 use crate::process::ProcessEnv;
 use crate::shm::{Region, RegionHeader, RegionKind, RegionLayout, ShmError, TypeFingerprint};
-use std::ops::{Deref, DerefMut};
 use std::ptr::NonNull;
 use std::sync::atomic::Ordering::Release;
 use std::sync::Arc;
@@ -224,22 +242,28 @@ impl<M: Memory> Frames<M> {
     /// Takes the producer role (once per ring across all processes, unless its owner died: see
     /// `Spsc::producer`).
     pub fn producer(&self) -> Result<FrameProducer<M>, RingError> {
-        let (tail, head) = self.storage.ctrl().attach_producer(&*self.env)?;
+        let ctrl = self.storage.ctrl();
+        let (tail, head) =
+            ctrl.attach_producer_within(&*self.env, self.capacity() as u64, HEADER as u64)?;
         Ok(FrameProducer {
             ring: self.clone(),
             tail,
             cached_head: head,
+            waiting: ctrl.waiting(),
         })
     }
 
     /// Takes the consumer role (once per ring across all processes, unless its owner died: see
     /// `Spsc::consumer`).
     pub fn consumer(&self) -> Result<FrameConsumer<M>, RingError> {
-        let head = self.storage.ctrl().attach_consumer(&*self.env)?;
+        let ctrl = self.storage.ctrl();
+        let head = ctrl.attach_consumer(&*self.env)?;
         Ok(FrameConsumer {
             ring: self.clone(),
             head,
             cached_tail: head,
+            waiting: ctrl.waiting(),
+            scratch: Vec::new(),
         })
     }
 
@@ -254,13 +278,20 @@ pub struct FrameProducer<M: Memory = RealMemory> {
     ring: Frames<M>,
     tail: u64,
     cached_head: u64,
+    /// The waiting discipline, read once at attach (see `pair.rs`, "Trust").
+    waiting: Waiting,
 }
 
-/// Space reserved in the ring for one frame of exactly `len()` bytes: fill it, then
-/// [`Grant::commit`]. Dropping it without committing publishes nothing.
+/// Space reserved in the ring for one frame of exactly `len()` bytes: fill it (copying in with
+/// [`Grant::copy_from_slice`] / [`Grant::write_at`], or in place with the `unsafe`
+/// [`Grant::as_mut_trusted`]), then [`Grant::commit`]. Dropping it without committing publishes
+/// nothing. Bytes not written are whatever the ring held there before.
 #[must_use = "a grant publishes nothing unless committed"]
 pub struct Grant<'a, M: Memory> {
     producer: &'a mut FrameProducer<M>,
+    /// The payload's cells.
+    cells: &'a [M::Cell<u8>],
+    /// The trusted in-place view, made on first use of [`Grant::as_mut_trusted`].
     view: Option<M::BytesMut<'a>>,
     /// Bytes of padding before the frame (0 if it fits where it is).
     pad: usize,
@@ -318,12 +349,10 @@ impl<M: Memory> FrameProducer<M> {
         // long as the producer, which the grant borrows mutably for its whole life; we only
         // detach the borrow from `self.ring` so the grant can also hold `&mut self`.
         let cells: &[M::Cell<u8>] = unsafe { &*(cells as *const [M::Cell<u8>]) };
-        // SAFETY: these bytes lie in `[tail, tail + need)`, free space (checked against `head` by
-        // `room_for`) that the consumer does not read until we publish it.
-        let view = unsafe { M::bytes_mut(cells) };
         Grant {
             producer: self,
-            view: Some(view),
+            cells,
+            view: None,
             pad,
             len,
         }
@@ -352,12 +381,15 @@ impl<M: Memory> FrameProducer<M> {
             let (_, need) = self.placement(len);
             let ring = self.ring.clone();
             let ctrl = ring.storage.ctrl();
-            let (tail, cap) = (self.tail, ring.capacity() as u64);
-            ctrl.wait_for_peer(
+            let (tail, cached, cap) = (self.tail, self.cached_head, ring.capacity() as u64);
+            ctrl.wait_for_peer_as(
+                self.waiting,
                 Side::Producer,
                 &*ring.env,
+                // A corrupt head wakes us: the next `room_for` reports it. `cached <= h` keeps
+                // `tail - h <= capacity`.
                 || {
-                    ctrl.load_head(tail, 0)
+                    ctrl.load_head(tail, cached)
                         .map_or(true, |h| need as u64 <= cap - (tail - h))
                         || ctrl.is_closed(Side::Consumer)
                 },
@@ -388,28 +420,84 @@ impl<M: Memory> FrameProducer<M> {
     }
 
     fn write_header(&self, at: usize, len: u32, tag: u32) {
-        let cells = &self.ring.cells()[at..at + HEADER];
-        // SAFETY: `[at, at + 8)` is inside the reserved, unpublished space.
-        let mut h = unsafe { M::bytes_mut(cells) };
-        h[..4].copy_from_slice(&len.to_le_bytes());
-        h[4..].copy_from_slice(&tag.to_le_bytes());
+        let mut header = [0u8; HEADER];
+        header[..4].copy_from_slice(&len.to_le_bytes());
+        header[4..].copy_from_slice(&tag.to_le_bytes());
+        // `[at, at + 8)` is inside the reserved, unpublished space.
+        copy_in::<M>(&self.ring.cells()[at..at + HEADER], &header);
     }
 }
 
-impl<M: Memory> Deref for Grant<'_, M> {
-    type Target = [u8];
-    fn deref(&self) -> &[u8] {
-        self.view.as_deref().expect("present until commit")
+/// Copies `bytes` into `cells` (equal lengths) with one volatile write per byte: safe whatever
+/// the peer does to them at the same time (it only spoils its own data).
+fn copy_in<M: Memory>(cells: &[M::Cell<u8>], bytes: &[u8]) {
+    for (cell, b) in cells.iter().zip(bytes) {
+        // SAFETY: the cells are space the caller reserved and has not published: a protocol-
+        // abiding consumer does not access them; a hostile one racing with this write only gets
+        // garbage (`RealCell::write` is volatile and `u8` has no invalid values).
+        unsafe { cell.write(*b) };
     }
 }
 
-impl<M: Memory> DerefMut for Grant<'_, M> {
-    fn deref_mut(&mut self) -> &mut [u8] {
-        self.view.as_deref_mut().expect("present until commit")
-    }
+/// Appends the bytes of `cells` to `out` with one volatile read per byte (see [`copy_in`]).
+fn copy_out<M: Memory>(cells: &[M::Cell<u8>], out: &mut Vec<u8>) {
+    out.reserve(cells.len());
+    // SAFETY: the cells are published and not released: a protocol-abiding producer does not
+    // write them; a hostile one racing with the volatile read only gives us garbage bytes.
+    out.extend(cells.iter().map(|c| unsafe { c.read() }));
 }
 
 impl<M: Memory> Grant<'_, M> {
+    /// The frame's length in bytes.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether the frame is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Copies `bytes` into the frame at `offset`. Panics if `offset + bytes.len() > self.len()`
+    /// (as slice indexing would).
+    pub fn write_at(&mut self, offset: usize, bytes: &[u8]) {
+        // Under loom, write a trusted view back before the cells are written directly.
+        drop(self.view.take());
+        copy_in::<M>(&self.cells[offset..offset + bytes.len()], bytes);
+    }
+
+    /// Copies `bytes` into the whole frame. Panics if `bytes.len() != self.len()`.
+    pub fn copy_from_slice(&mut self, bytes: &[u8]) {
+        assert_eq!(bytes.len(), self.len, "source length != frame length");
+        self.write_at(0, bytes);
+    }
+
+    /// Sets every byte of the frame to `byte`.
+    pub fn fill(&mut self, byte: u8) {
+        drop(self.view.take());
+        for cell in self.cells {
+            // SAFETY: as in `copy_in`.
+            unsafe { cell.write(byte) };
+        }
+    }
+
+    /// The frame's bytes in place in the ring (trusted mode: zero-copy).
+    ///
+    /// # Safety
+    /// The consumer's process must follow the protocol: it must not read or write these bytes
+    /// until this grant is committed (a hostile consumer writing them while this reference
+    /// lives is undefined behaviour). Use [`Grant::copy_from_slice`] when the peer is not
+    /// trusted.
+    pub unsafe fn as_mut_trusted(&mut self) -> &mut [u8] {
+        if self.view.is_none() {
+            // SAFETY: the cells lie in `[tail, tail + need)`, free space (checked against `head`
+            // by `room_for`) that a protocol-abiding consumer does not access until we publish
+            // it; the caller vouches for the consumer.
+            self.view = Some(unsafe { M::bytes_mut(self.cells) });
+        }
+        self.view.as_deref_mut().expect("just made")
+    }
+
     /// Publishes the frame.
     pub fn commit(mut self) {
         // Finish the payload writes (under loom: write the view back) before publishing.
@@ -431,7 +519,7 @@ impl<M: Memory> Grant<'_, M> {
         p.ctrl()
             .tail
             .store(p.tail, M::order(Mutant::FramesRelaxedPublish, Release));
-        p.ctrl().notify_readable();
+        p.ctrl().notify_readable_as(p.waiting);
     }
 }
 
@@ -465,6 +553,19 @@ pub struct FrameConsumer<M: Memory = RealMemory> {
     ring: Frames<M>,
     head: u64,
     cached_tail: u64,
+    /// The waiting discipline, read once at attach (see `pair.rs`, "Trust").
+    waiting: Waiting,
+    /// Where [`FrameConsumer::read`] copies a frame before handing it out.
+    scratch: Vec<u8>,
+}
+
+/// The next frame's place in the buffer, validated: its payload is `[at, at + len)` and
+/// consuming it releases `total` bytes.
+#[derive(Clone, Copy)]
+struct Located {
+    at: usize,
+    len: usize,
+    total: usize,
 }
 
 impl<M: Memory> FrameConsumer<M> {
@@ -476,9 +577,20 @@ impl<M: Memory> FrameConsumer<M> {
         RingError::Corrupt(format!("frame at byte {}: {what}", self.head))
     }
 
-    /// Hands the next frame's bytes to `f` if one is published: `Err(Empty)` if none,
-    /// `Err(Closed)` if none and the producer is gone, `Err(Corrupt)` on an invalid header.
-    pub fn try_read<R>(&mut self, f: impl FnOnce(&[u8]) -> R) -> Result<R, RingError> {
+    /// The header at `off` as `(len, tag)`, read byte by byte with volatile reads.
+    fn header_at(&self, off: usize) -> (usize, u32) {
+        let mut h = Vec::with_capacity(HEADER);
+        // `[off, off + 8)` is published (below the Acquire-loaded tail), checked by the caller.
+        copy_out::<M>(&self.ring.cells()[off..off + HEADER], &mut h);
+        (
+            u32::from_le_bytes([h[0], h[1], h[2], h[3]]) as usize,
+            u32::from_le_bytes([h[4], h[5], h[6], h[7]]),
+        )
+    }
+
+    /// Finds and validates the next published frame, skipping (consuming) padding: `Err(Empty)`
+    /// if none, `Err(Closed)` if none and the producer is gone, `Err(Corrupt)` on a bad header.
+    fn locate(&mut self) -> Result<Located, RingError> {
         let cap = self.ring.capacity();
         loop {
             if self.cached_tail == self.head {
@@ -499,24 +611,21 @@ impl<M: Memory> FrameConsumer<M> {
                 }
             }
             let off = wrap(self.head, cap);
+            // `load_tail` keeps `head <= cached_tail <= head + cap`.
             let published = (self.cached_tail - self.head) as usize;
             if published < HEADER || off + HEADER > cap {
-                return Err(self.corrupt(format!("only {published} bytes published")));
+                return Err(self.corrupt(format!(
+                    "tail {} leaves only {published} bytes published at offset {off}",
+                    self.cached_tail
+                )));
             }
-            let (len, tag) = {
-                // SAFETY: `[off, off + 8)` is published (below the Acquire-loaded tail) and the
-                // producer does not write it until we release it.
-                let h = unsafe { M::bytes(&self.ring.cells()[off..off + HEADER]) };
-                (
-                    u32::from_le_bytes([h[0], h[1], h[2], h[3]]) as usize,
-                    u32::from_le_bytes([h[4], h[5], h[6], h[7]]),
-                )
-            };
+            let (len, tag) = self.header_at(off);
             if tag == TAG_PAD {
                 let skip = cap - off;
                 if skip > published || len != skip - HEADER {
                     return Err(self.corrupt(format!(
-                        "padding of {len} bytes does not reach the end of the buffer"
+                        "padding length {len} does not reach the end of the buffer \
+                         (offset {off}, {published} bytes published)"
                     )));
                 }
                 self.consume(skip);
@@ -528,17 +637,14 @@ impl<M: Memory> FrameConsumer<M> {
             let total = padded(len.min(cap));
             if len > self.ring.max_message() || off + total > cap || total > published {
                 return Err(self.corrupt(format!(
-                    "length {len} does not fit (offset {off}, {published} bytes published)"
+                    "frame length {len} does not fit (offset {off}, {published} bytes published)"
                 )));
             }
-            let cells = &self.ring.cells()[off + HEADER..off + HEADER + len];
-            let result = {
-                // SAFETY: the payload is published and ours until we release it (as the header).
-                let bytes = unsafe { M::bytes(cells) };
-                f(&bytes)
-            };
-            self.consume(total);
-            return Ok(result);
+            return Ok(Located {
+                at: off + HEADER,
+                len,
+                total,
+            });
         }
     }
 
@@ -546,38 +652,127 @@ impl<M: Memory> FrameConsumer<M> {
         self.head += n as u64;
         // Release: our reads of these bytes happen-before the producer's Acquire load of `head`.
         self.ctrl().head.store(self.head, Release);
-        self.ctrl().notify_writable();
+        self.ctrl().notify_writable_as(self.waiting);
     }
 
-    /// Hands the next frame to `f`, spinning then parking while empty, at most until `deadline`.
+    /// Waits until something is published (or the producer closed), at most until `deadline`.
+    fn wait(&self, deadline: Option<Deadline>) -> Result<(), RingError> {
+        let ctrl = self.ctrl();
+        let head = self.head;
+        ctrl.wait_for_peer_as(
+            self.waiting,
+            Side::Consumer,
+            &*self.ring.env,
+            // A corrupt tail wakes us: the next `locate` reports it.
+            || {
+                ctrl.load_tail(head, 0, u64::MAX).map_or(true, |t| t > head)
+                    || ctrl.is_closed(Side::Producer)
+            },
+            deadline,
+        )
+    }
+
+    /// Copies the next frame into `buf` (cleared first; its allocation is reused) if one is
+    /// published, and returns its length. Untrusted mode: see the module docs.
+    pub fn try_recv_into(&mut self, buf: &mut Vec<u8>) -> Result<usize, RingError> {
+        let at = self.locate()?;
+        buf.clear();
+        copy_out::<M>(&self.ring.cells()[at.at..at.at + at.len], buf);
+        self.consume(at.total);
+        Ok(at.len)
+    }
+
+    /// Copies the next frame into `buf`, waiting at most until `deadline` while empty.
+    pub fn recv_into(
+        &mut self,
+        buf: &mut Vec<u8>,
+        deadline: Option<Deadline>,
+    ) -> Result<usize, RingError> {
+        loop {
+            match self.try_recv_into(buf) {
+                Err(RingError::Empty) => self.wait(deadline)?,
+                other => return other,
+            }
+        }
+    }
+
+    /// The next frame as a `Vec`, if one is published.
+    pub fn try_recv(&mut self) -> Result<Vec<u8>, RingError> {
+        let mut buf = Vec::new();
+        self.try_recv_into(&mut buf)?;
+        Ok(buf)
+    }
+
+    /// The next frame as a `Vec`, waiting at most until `deadline`.
+    pub fn recv(&mut self, deadline: Option<Deadline>) -> Result<Vec<u8>, RingError> {
+        let mut buf = Vec::new();
+        self.recv_into(&mut buf, deadline)?;
+        Ok(buf)
+    }
+
+    /// Hands `f` a copy of the next frame (this handle's buffer, reused) if one is published:
+    /// `Err(Empty)` if none, `Err(Closed)` if none and the producer is gone, `Err(Corrupt)` on an
+    /// invalid header. Untrusted mode: see the module docs.
+    pub fn try_read<R>(&mut self, f: impl FnOnce(&[u8]) -> R) -> Result<R, RingError> {
+        let mut scratch = std::mem::take(&mut self.scratch);
+        let got = self.try_recv_into(&mut scratch).map(|_| f(&scratch));
+        self.scratch = scratch;
+        got
+    }
+
+    /// Hands `f` a copy of the next frame, waiting at most until `deadline` while empty.
     pub fn read<R>(
+        &mut self,
+        deadline: Option<Deadline>,
+        f: impl FnOnce(&[u8]) -> R,
+    ) -> Result<R, RingError> {
+        let mut scratch = std::mem::take(&mut self.scratch);
+        let got = self.recv_into(&mut scratch, deadline).map(|_| f(&scratch));
+        self.scratch = scratch;
+        got
+    }
+
+    /// Hands `f` the next frame in place in the ring (trusted mode: zero-copy), if one is
+    /// published; errors as [`FrameConsumer::try_read`].
+    ///
+    /// # Safety
+    /// The producer's process must follow the protocol: it must not write a published frame
+    /// until the consumer releases it (a hostile producer writing these bytes while `f` holds
+    /// the slice is undefined behaviour). Use [`FrameConsumer::try_read`] when the peer is not
+    /// trusted.
+    pub unsafe fn try_read_trusted<R>(
+        &mut self,
+        f: impl FnOnce(&[u8]) -> R,
+    ) -> Result<R, RingError> {
+        let at = self.locate()?;
+        let cells = &self.ring.cells()[at.at..at.at + at.len];
+        let result = {
+            // SAFETY: the payload is published and ours until we release it; the caller vouches
+            // that the producer does not write it meanwhile.
+            let bytes = unsafe { M::bytes(cells) };
+            f(&bytes)
+        };
+        self.consume(at.total);
+        Ok(result)
+    }
+
+    /// [`FrameConsumer::try_read_trusted`], waiting at most until `deadline` while empty.
+    ///
+    /// # Safety
+    /// As [`FrameConsumer::try_read_trusted`].
+    pub unsafe fn read_trusted<R>(
         &mut self,
         deadline: Option<Deadline>,
         f: impl FnOnce(&[u8]) -> R,
     ) -> Result<R, RingError> {
         let mut f = Some(f);
         loop {
-            match self.try_read(|b| (f.take().expect("called once"))(b)) {
-                Err(RingError::Empty) => {}
+            // SAFETY: forwarded from our caller.
+            match unsafe { self.try_read_trusted(|b| (f.take().expect("called once"))(b)) } {
+                Err(RingError::Empty) => self.wait(deadline)?,
                 other => return other,
             }
-            let ctrl = self.ring.storage.ctrl();
-            let head = self.head;
-            ctrl.wait_for_peer(
-                Side::Consumer,
-                &*self.ring.env,
-                || {
-                    ctrl.load_tail(head, 0, u64::MAX).map_or(true, |t| t > head)
-                        || ctrl.is_closed(Side::Producer)
-                },
-                deadline,
-            )?;
         }
-    }
-
-    /// The next frame as a `Vec`, if one is published.
-    pub fn try_recv(&mut self) -> Result<Vec<u8>, RingError> {
-        self.try_read(<[u8]>::to_vec)
     }
 }
 

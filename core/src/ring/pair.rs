@@ -20,6 +20,18 @@
 //!
 //! A blocked operation wakes every `Memory::PEER_CHECK_INTERVAL` (100 ms on real memory) to ask
 //! whether the peer's owner is still alive, and returns `PeerGone` if it is not.
+//!
+//! # Trust
+//!
+//! Everything in the block may have been written by a corrupt or hostile peer. A position is
+//! used only after it is validated: on attach (`tail` and `head` at most [`MAX_POSITION`], so
+//! no later `+` can overflow; `head <= tail`; for the producer `tail - head <= capacity`) and on
+//! every reload ([`PairControl::load_tail`], [`PairControl::load_head`]); a bad one is
+//! `RingError::Corrupt` naming the field and its value, and a failed attach gives the role back.
+//! The waiting discipline (the flags' `SPIN_ONLY` and `ASYMMETRIC` bits) is read once, when a
+//! handle attaches ([`PairControl::waiting`]), and the handle keeps using its own copy: a peer
+//! that flips the bits later, or zeroes an eventcount's waiter count, can only delay a wakeup,
+//! and every park is bounded by the caller's deadline and by `PEER_CHECK_INTERVAL` slices.
 
 use super::eventcount::{EventCount, Fences};
 use super::line::Line;
@@ -27,6 +39,15 @@ use super::RingError;
 use crate::mem::{Atomic, Deadline, Memory, Mutant};
 use crate::process::{is_alive, ProcessEnv, ProcessKey};
 use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed};
+/// Largest `tail` or `head` a handle accepts from the region on attach: 2^62 (146 years of
+/// 10^9 items/s). Every later position is at most this plus what the handle itself advanced, so
+/// position arithmetic never overflows whatever a peer wrote.
+pub(crate) const MAX_POSITION: u64 = 1 << 62;
+
+/// How a handle waits and notifies: `None` for [`Wakeups::Spin`], else the eventcounts' fences.
+/// Read from the region once, when the handle attaches ([`PairControl::waiting`]).
+pub(crate) type Waiting = Option<Fences>;
+
 /// Flag: the producer closed (dropped its handle).
 const PRODUCER_CLOSED: u32 = 4;
 /// Flag: the consumer closed.
@@ -147,7 +168,14 @@ impl<M: Memory> PairControl<M> {
         !self.is_closed(side) && self.owner(side).is_some_and(|k| !is_alive::<M>(k, env))
     }
 
-    /// How the ring waits: `None` for [`Wakeups::Spin`], else the eventcounts' fences.
+    /// How the ring waits, as the flags say now: `None` for [`Wakeups::Spin`], else the
+    /// eventcounts' fences. A handle reads it once, at attach, and keeps its copy (see the module
+    /// docs: "Trust").
+    #[inline(always)]
+    pub(crate) fn waiting(&self) -> Waiting {
+        self.fences()
+    }
+
     #[inline(always)]
     fn fences(&self) -> Option<Fences> {
         // Relaxed: the bits are written at creation, before the ring is shared (the region's
@@ -172,18 +200,31 @@ impl<M: Memory> PairControl<M> {
         }
     }
 
-    /// After publishing: wake a consumer parked on "empty", if any.
+    /// After publishing: wake a consumer parked on "empty", if any (waiting discipline read from
+    /// the flags now; handles that keep their own copy call [`PairControl::notify_readable_as`]).
     #[inline(always)]
     pub(crate) fn notify_readable(&self) {
-        if let Some(fences) = self.fences() {
+        self.notify_readable_as(self.fences());
+    }
+
+    /// After consuming: wake a producer parked on "full", if any (as `notify_readable`).
+    #[inline(always)]
+    pub(crate) fn notify_writable(&self) {
+        self.notify_writable_as(self.fences());
+    }
+
+    /// After publishing: wake a consumer parked on "empty", if any, waiting as `waiting` says.
+    #[inline(always)]
+    pub(crate) fn notify_readable_as(&self, waiting: Waiting) {
+        if let Some(fences) = waiting {
             self.not_empty.notify_all(fences);
         }
     }
 
-    /// After consuming: wake a producer parked on "full", if any.
+    /// After consuming: wake a producer parked on "full", if any, waiting as `waiting` says.
     #[inline(always)]
-    pub(crate) fn notify_writable(&self) {
-        if let Some(fences) = self.fences() {
+    pub(crate) fn notify_writable_as(&self, waiting: Waiting) {
+        if let Some(fences) = waiting {
             self.not_full.notify_all(fences);
         }
     }
@@ -195,6 +236,20 @@ impl<M: Memory> PairControl<M> {
         &self,
         waiter: Side,
         env: &dyn ProcessEnv,
+        ready: impl FnMut() -> bool,
+        deadline: Option<Deadline>,
+    ) -> Result<(), RingError> {
+        self.wait_for_peer_as(self.fences(), waiter, env, ready, deadline)
+    }
+
+    /// [`PairControl::wait_for_peer`] with the handle's own copy of the waiting discipline. Every
+    /// park ends by `deadline` and by the end of its `PEER_CHECK_INTERVAL` slice, whatever a
+    /// peer writes to the eventcount or the flags: a lost wakeup costs at most one slice.
+    pub(crate) fn wait_for_peer_as(
+        &self,
+        waiting: Waiting,
+        waiter: Side,
+        env: &dyn ProcessEnv,
         mut ready: impl FnMut() -> bool,
         deadline: Option<Deadline>,
     ) -> Result<(), RingError> {
@@ -204,9 +259,12 @@ impl<M: Memory> PairControl<M> {
                 (Some(s), Some(d)) => Some(s.min(d)),
                 (s, d) => s.or(d),
             };
-            let ok = match waiter {
-                Side::Consumer => self.wait_readable(&mut ready, until),
-                Side::Producer => self.wait_writable(&mut ready, until),
+            let ok = match (waiting, waiter) {
+                (None, _) => EventCount::<M>::spin_until(&mut ready, until),
+                (Some(fences), Side::Consumer) => {
+                    self.not_empty.wait_until(fences, &mut ready, until)
+                }
+                (Some(fences), Side::Producer) => self.not_full.wait_until(fences, &mut ready, until),
             };
             if ok {
                 return Ok(());
@@ -225,34 +283,11 @@ impl<M: Memory> PairControl<M> {
         }
     }
 
-    /// Consumer: wait until `ready()` (true) or `deadline` (false).
-    pub(crate) fn wait_readable(
-        &self,
-        ready: impl FnMut() -> bool,
-        deadline: Option<Deadline>,
-    ) -> bool {
-        match self.fences() {
-            None => EventCount::<M>::spin_until(ready, deadline),
-            Some(fences) => self.not_empty.wait_until(fences, ready, deadline),
-        }
-    }
-
-    /// Producer: wait until `ready()` (true) or `deadline` (false).
-    pub(crate) fn wait_writable(
-        &self,
-        ready: impl FnMut() -> bool,
-        deadline: Option<Deadline>,
-    ) -> bool {
-        match self.fences() {
-            None => EventCount::<M>::spin_until(ready, deadline),
-            Some(fences) => self.not_full.wait_until(fences, ready, deadline),
-        }
-    }
-
     /// Claims `side` (see the module docs); fails with `RoleTaken` if a live process (this one
     /// included) holds it, `Closed` if it was closed, or `Unsupported` if the ring uses asymmetric
     /// barriers and this process cannot join them.
-    fn claim(&self, side: Side, env: &dyn ProcessEnv) -> Result<(), RingError> {
+    /// Returns `(previous owner word, our word)` so a failed attach can give the role back.
+    fn claim(&self, side: Side, env: &dyn ProcessEnv) -> Result<(u64, u64), RingError> {
         if self.fences() == Some(Fences::Asymmetric) && !M::join_asymmetric() {
             return Err(RingError::Unsupported(
                 "the ring was created to use membarrier(2), which this process cannot use \
@@ -277,34 +312,81 @@ impl<M: Memory> PairControl<M> {
             if M::mutant(Mutant::RoleTakeoverWithoutCas) && cur != 0 {
                 // Release: as the CAS below.
                 word.store(me, std::sync::atomic::Ordering::Release);
-                return Ok(());
+                return Ok((cur, me));
             }
             // AcqRel: Acquire so the new owner sees what the previous owner published (its
             // index stores are Release anyway); Release so a later claimer's Acquire load of the
             // word is ordered after this claim. Failure: Acquire, as the load above.
             match word.compare_exchange(cur, me, AcqRel, Acquire) {
-                Ok(_) => return Ok(()),
+                Ok(_) => return Ok((cur, me)),
                 Err(now) => cur = now,
             }
         }
     }
 
-    /// Claims the producer role as the process `env` describes; returns `(tail, head)` to start
-    /// from.
-    pub(crate) fn attach_producer(&self, env: &dyn ProcessEnv) -> Result<(u64, u64), RingError> {
-        self.claim(Side::Producer, env)?;
-        // Acquire: pairs with the Release stores of `tail`/`head`; a fresh ring reads 0 and 0,
-        // an opened corrupt one is caught by `load_head`'s validation.
-        let tail = self.tail.load(Acquire);
-        let head = self.load_head(tail, 0)?;
-        Ok((tail, head))
+    /// Gives back a role claimed by `claim` whose attach then failed validation: the owner word
+    /// goes back to `previous` unless someone changed it since.
+    fn unclaim(&self, side: Side, (previous, me): (u64, u64)) {
+        // AcqRel, Relaxed on failure: as the claim's CAS; if the word moved, it is not ours to
+        // restore.
+        let _ = self
+            .owner_word(side)
+            .compare_exchange(me, previous, AcqRel, Relaxed);
     }
 
-    /// Claims the consumer role as the process `env` describes; returns `head` to start from.
+    /// Runs `validate` after claiming `side`; gives the role back if it fails.
+    fn attach<R>(
+        &self,
+        side: Side,
+        env: &dyn ProcessEnv,
+        validate: impl FnOnce() -> Result<R, RingError>,
+    ) -> Result<R, RingError> {
+        let claimed = self.claim(side, env)?;
+        validate().inspect_err(|_| self.unclaim(side, claimed))
+    }
+
+    /// Claims the producer role as the process `env` describes; returns `(tail, head)` to start
+    /// from, validated as by [`PairControl::attach_producer_within`] except for the capacity
+    /// (which this form does not know: a ring that can, calls that one).
+    pub(crate) fn attach_producer(&self, env: &dyn ProcessEnv) -> Result<(u64, u64), RingError> {
+        self.attach_producer_within(env, u64::MAX, 1)
+    }
+
+    /// Claims the producer role as the process `env` describes; returns `(tail, head)` to start
+    /// from, validated: `tail <= MAX_POSITION`, `tail` a multiple of `granule` (a power of two:
+    /// 1 for slots, 8 for frames, whose producer writes headers at `tail`), `head <= tail`,
+    /// `tail - head <= capacity`. A producer never trusts `tail` (a takeover resumes from it).
+    pub(crate) fn attach_producer_within(
+        &self,
+        env: &dyn ProcessEnv,
+        capacity: u64,
+        granule: u64,
+    ) -> Result<(u64, u64), RingError> {
+        self.attach(Side::Producer, env, || {
+            // Acquire: pairs with the Release stores of `tail`/`head`; a fresh ring reads 0 and 0.
+            let tail = check_position("tail", self.tail.load(Acquire))?;
+            if tail & granule.wrapping_sub(1) != 0 {
+                return Err(RingError::Corrupt(format!(
+                    "tail {tail} is not a multiple of {granule}"
+                )));
+            }
+            let head = self.load_head(tail, 0)?;
+            if tail - head > capacity {
+                return Err(RingError::Corrupt(format!(
+                    "tail {tail} is more than capacity {capacity} ahead of head {head}"
+                )));
+            }
+            Ok((tail, head))
+        })
+    }
+
+    /// Claims the consumer role as the process `env` describes; returns `head` to start from,
+    /// validated (`head <= MAX_POSITION`; `tail` is validated against it on every load).
     pub(crate) fn attach_consumer(&self, env: &dyn ProcessEnv) -> Result<u64, RingError> {
-        self.claim(Side::Consumer, env)?;
-        // Acquire: as in `attach_producer`.
-        Ok(self.head.load(Acquire))
+        self.attach(Side::Consumer, env, || {
+            // Acquire: as in `attach_producer_within`.
+            check_position("head", self.head.load(Acquire))
+        })
     }
 
     /// Marks `side` closed and wakes the other side.
@@ -325,7 +407,8 @@ impl<M: Memory> PairControl<M> {
         self.flags.load(Acquire) & side.closed() != 0
     }
 
-    /// The consumer's view of `tail`, validated: `cached <= tail <= head + capacity`.
+    /// The consumer's view of `tail`, validated: `cached <= tail` and `tail - head <= capacity`
+    /// (wrapping: a `tail` below `head` is refused too). The message names the field and value.
     #[inline]
     pub(crate) fn load_tail(
         &self,
@@ -356,5 +439,36 @@ impl<M: Memory> PairControl<M> {
             )));
         }
         Ok(head)
+    }
+}
+
+/// `pos` if it is a position a handle may start from (see [`MAX_POSITION`]).
+fn check_position(field: &str, pos: u64) -> Result<u64, RingError> {
+    if pos > MAX_POSITION {
+        return Err(RingError::Corrupt(format!(
+            "{field} {pos} exceeds the largest position {MAX_POSITION}"
+        )));
+    }
+    Ok(pos)
+}
+
+#[cfg(test)]
+mod layout_tests {
+    use super::*;
+    use crate::mem::RealMemory;
+    use std::mem::offset_of;
+
+    /// The byte offsets the hostile-peer tests (`core/tests/hostile_rings.rs`) write to.
+    #[test]
+    fn control_block_offsets_are_the_documented_ones() {
+        type P = PairControl<RealMemory>;
+        assert_eq!(offset_of!(P, tail), 0);
+        assert_eq!(offset_of!(P, head), 128);
+        assert_eq!(offset_of!(P, not_empty), 256);
+        assert_eq!(offset_of!(P, not_full), 384);
+        assert_eq!(offset_of!(P, flags), 512);
+        assert_eq!(offset_of!(P, owners), 640);
+        assert_eq!(offset_of!(RoleOwners<RealMemory>, consumer), 8);
+        assert_eq!(std::mem::size_of::<P>(), 768);
     }
 }

@@ -259,6 +259,14 @@ fn miri_frames_roundtrip_with_wrap_and_oversize() {
     g.copy_from_slice(b"xyz");
     g.commit();
     assert_eq!(c.try_read(|b| b.to_vec()).unwrap(), b"xyz");
+    p.try_send(b"in place").unwrap();
+    // SAFETY: the producer is this test's own handle, which follows the protocol.
+    let got = unsafe { c.try_read_trusted(|b| b.to_vec()) };
+    assert_eq!(got.unwrap(), b"in place");
+    let mut buf = vec![1, 2, 3];
+    p.try_send(b"into").unwrap();
+    assert_eq!(c.try_recv_into(&mut buf), Ok(4));
+    assert_eq!(buf, b"into");
 }
 
 #[test]
@@ -281,8 +289,14 @@ fn frames_threads_blocking(wakeups: Wakeups) {
         for i in 0..n {
             let len = (i % 57) as usize;
             let mut g = p.reserve(len, None).unwrap();
-            for (k, b) in g.iter_mut().enumerate() {
-                *b = (i as usize + k) as u8;
+            if i % 2 == 0 {
+                let bytes: Vec<u8> = (0..len).map(|k| (i as usize + k) as u8).collect();
+                g.copy_from_slice(&bytes);
+            } else {
+                // SAFETY: the consumer is this test's own thread, which follows the protocol.
+                for (k, b) in unsafe { g.as_mut_trusted() }.iter_mut().enumerate() {
+                    *b = (i as usize + k) as u8;
+                }
             }
             g.commit();
         }
