@@ -6,6 +6,25 @@
 //!
 //! Each is created and opened through its builder (`Spsc::<T>::builder()…`, see
 //! [`crate::object`]). The blocking forms park on a futex-based eventcount.
+//!
+//! A record type aligned to more than 128 bytes (what a region's body guarantees) is refused at
+//! compile time when a ring of it is placed in a region:
+//!
+//! ```compile_fail
+//! #[derive(Clone, Copy, bytemuck::Zeroable, bytemuck::Pod)]
+//! #[repr(C, align(256))]
+//! struct Wide([u8; 256]);
+//! let _ = synclab_core::Spsc::<Wide>::builder().anonymous();
+//! ```
+//!
+//! while the same ring of a 128-aligned type builds (this is the control for the test above):
+//!
+//! ```
+//! #[derive(Clone, Copy, bytemuck::Zeroable, bytemuck::Pod)]
+//! #[repr(C, align(128))]
+//! struct Line([u8; 128]);
+//! let _ = synclab_core::Spsc::<Line>::builder().capacity(2).anonymous().unwrap();
+//! ```
 
 mod error;
 pub(crate) mod eventcount;

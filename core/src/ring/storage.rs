@@ -3,6 +3,11 @@
 //!
 //! Region body layout: the control block `C` at offset 0, then `n` slots `S` starting at the next
 //! multiple of 128 bytes (and of `align_of::<S>()`).
+//!
+//! A region's body is only [`SLOT_ALIGN`]-aligned (a page-aligned mapping, then the 128-byte
+//! header), so a slot type aligned more strictly cannot live there: every region path
+//! (`layout_for`, `init_body`, `in_region`) asserts `align_of::<S>() <= SLOT_ALIGN` in a `const`
+//! block, which fails the build for such a type instead of misaligning it at run time.
 
 use crate::shm::{Region, RegionKind, RegionLayout, ShmError};
 use std::any::Any;
@@ -36,6 +41,17 @@ impl<C, S> Clone for Storage<C, S> {
     }
 }
 
+/// The alignment a region guarantees for its body, hence the largest slot alignment it accepts.
+pub(crate) const SLOT_ALIGN: usize = 128;
+
+/// Fails the build (when instantiated) for a slot type a region cannot align.
+const fn assert_region_align<S>() {
+    assert!(
+        std::mem::align_of::<S>() <= SLOT_ALIGN,
+        "a record type aligned to more than 128 bytes cannot live in a shared region"
+    );
+}
+
 /// Offset of the slots in the body.
 pub(crate) fn slots_offset<C, S>() -> usize {
     let align = std::mem::align_of::<S>().max(128);
@@ -50,6 +66,7 @@ pub(crate) fn layout_for<C, S>(
     elem_size: usize,
     elem_align: usize,
 ) -> RegionLayout {
+    const { assert_region_align::<S>() };
     RegionLayout {
         kind,
         capacity: n as u64,
@@ -91,6 +108,7 @@ impl<C: Send + Sync + 'static, S: Send + Sync + 'static> Storage<C, S> {
         ctrl: impl FnOnce() -> C,
         slot: impl Fn(usize) -> S,
     ) {
+        const { assert_region_align::<S>() };
         assert!(body_len >= slots_offset::<C, S>() + n * std::mem::size_of::<S>());
         // SAFETY: the body is 128-aligned (page-aligned mapping + 128-byte header), at least
         // `body_len` bytes, and not yet shared with anyone (the region is not ready). `C` fits
@@ -108,6 +126,7 @@ impl<C: Send + Sync + 'static, S: Send + Sync + 'static> Storage<C, S> {
     /// Views a validated region: the layout check in `open` (or our own `create`) guarantees the
     /// body holds `C` and `capacity` slots of `S`.
     pub(crate) fn in_region(region: Region) -> Self {
+        const { assert_region_align::<S>() };
         let n = region.layout().capacity as usize;
         assert!(region.body_len() >= slots_offset::<C, S>() + n * std::mem::size_of::<S>());
         let body = region.body();

@@ -5,6 +5,12 @@
 //! creator marks it ready, `open` reports one state, [`ShmError::BeingCreated`] (whether the
 //! object is still empty, being sized or being initialised), or [`ShmError::CreatorDied`] once
 //! the recorded creator is dead.
+//!
+//! An anonymous (memfd) region is sealed once sized (`F_SEAL_SHRINK | F_SEAL_GROW |
+//! F_SEAL_SEAL`): no process holding its fd can change its size, so no peer can make the others'
+//! accesses fault. A named region cannot be sealed: any process allowed to open it for writing
+//! can `ftruncate` it, and every other process touching the cut-off pages then dies of `SIGBUS`
+//! (README, "Trust model").
 
 use super::header::STATE_READY;
 use super::{
@@ -115,7 +121,8 @@ impl Region {
     ) -> Result<Region, ShmError> {
         let fd = nix::sys::memfd::memfd_create(
             c"synclab",
-            nix::sys::memfd::MemFdCreateFlag::MFD_CLOEXEC,
+            nix::sys::memfd::MemFdCreateFlag::MFD_CLOEXEC
+                | nix::sys::memfd::MemFdCreateFlag::MFD_ALLOW_SEALING,
         )
         .map_err(|e| ShmError::os("memfd_create", "anonymous region", e))?;
         Self::create_in_fd(Backing::Memfd { fd }, layout, record, init)
@@ -171,6 +178,9 @@ impl Region {
         };
         let what = describe(&backing);
         nix::unistd::ftruncate(fd, len as i64).map_err(|e| ShmError::os("ftruncate", &what, e))?;
+        if matches!(backing, Backing::Memfd { .. }) {
+            seal_size(fd, &what)?;
+        }
         let base = map(fd, len, &what)?;
         let unlink = matches!(backing, Backing::Named { .. });
         let region = Region {
@@ -416,6 +426,17 @@ fn not_ready(header: &RegionHeader, what: String) -> ShmError {
     } else {
         ShmError::BeingCreated(what)
     }
+}
+
+/// Seals a sized memfd so that nobody holding it (a peer inherits the fd) can shrink it under
+/// the other mappings (which would kill them with `SIGBUS`) or grow it, nor remove the seals.
+fn seal_size(fd: BorrowedFd<'_>, what: &str) -> Result<(), ShmError> {
+    use nix::fcntl::{fcntl, FcntlArg, SealFlag};
+    use std::os::fd::AsRawFd;
+    let seals = SealFlag::F_SEAL_SHRINK | SealFlag::F_SEAL_GROW | SealFlag::F_SEAL_SEAL;
+    fcntl(fd.as_raw_fd(), FcntlArg::F_ADD_SEALS(seals))
+        .map_err(|e| ShmError::os("fcntl(F_ADD_SEALS)", what, e))?;
+    Ok(())
 }
 
 fn checked_len(layout: &RegionLayout) -> Result<usize, ShmError> {
