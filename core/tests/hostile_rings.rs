@@ -311,3 +311,245 @@ proptest! {
         frames_under_attack(1 << cap_log, wakeups, &steps);
     }
 }
+
+/// Polls (no sleep, bounded) until a thread is parked on the eventcount `field` counts.
+fn wait_parked(attacker: &Attacker, field: Field) {
+    let start = Instant::now();
+    while attacker.read32(field) == 0 {
+        assert!(start.elapsed() < Duration::from_secs(10), "the waiter never parked");
+        std::thread::yield_now();
+    }
+}
+
+/// The two attacks that lose a wakeup: zero the waiter count the notifier checks, or set the
+/// `SPIN_ONLY` flag so the notifier skips the check (the ring starts with no flag set).
+fn lost_wakeups(full: bool) -> [(Field, Value); 2] {
+    [
+        (Field::EventWaiters(full), Value::Abs(0)),
+        (Field::Flags, Value::Abs(16)),
+    ]
+}
+
+/// A consumer parked in `pop()` (no deadline) still returns a record pushed after its wakeup was
+/// lost, within one `PEER_CHECK_INTERVAL` slice (100 ms) plus slack.
+#[test]
+fn hostile_lost_wakeup_bounds_a_parked_spsc_pop() {
+    for (field, value) in lost_wakeups(false) {
+        let ring = Spsc::<u64>::builder()
+            .capacity(2)
+            .wakeups(Wakeups::FutexFenced)
+            .anonymous()
+            .unwrap();
+        let attacker = Attacker::new(ring.region().unwrap(), 16);
+        let mut p = ring.producer().unwrap();
+        let mut c = ring.consumer().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let t = std::thread::spawn(move || {
+            let _ = tx.send(c.pop());
+            c
+        });
+        wait_parked(&attacker, Field::EventWaiters(false));
+        attacker.write(field, value);
+        let pushed = Instant::now();
+        p.push(42).unwrap();
+        let got = rx.recv_timeout(Duration::from_secs(5));
+        let took = pushed.elapsed();
+        assert_eq!(got, Ok(Ok(42)), "after {field:?} = {value:?}");
+        assert!(took < Duration::from_millis(100) + SLACK, "{field:?}: took {took:?}");
+        drop(t.join().unwrap());
+    }
+}
+
+/// A producer parked in `send` on a full frames ring (no deadline) still returns once the
+/// consumer makes room after its wakeup was lost, within one slice plus slack.
+#[test]
+fn hostile_lost_wakeup_bounds_a_parked_frames_send() {
+    for (field, value) in lost_wakeups(true) {
+        let ring = Frames::builder()
+            .capacity(64)
+            .wakeups(Wakeups::FutexFenced)
+            .anonymous()
+            .unwrap();
+        let attacker = Attacker::new(ring.region().unwrap(), 64);
+        let mut p = ring.producer().unwrap();
+        let mut c = ring.consumer().unwrap();
+        let msg = [5u8; 24];
+        while p.try_send(&msg).is_ok() {}
+        let (tx, rx) = std::sync::mpsc::channel();
+        let t = std::thread::spawn(move || {
+            let _ = tx.send(p.send(&msg, None));
+            p
+        });
+        wait_parked(&attacker, Field::EventWaiters(true));
+        attacker.write(field, value);
+        let freed = Instant::now();
+        assert_eq!(c.try_recv().unwrap(), msg);
+        let got = rx.recv_timeout(Duration::from_secs(5));
+        let took = freed.elapsed();
+        assert_eq!(got, Ok(Ok(())), "after {field:?} = {value:?}");
+        assert!(took < Duration::from_millis(100) + SLACK, "{field:?}: took {took:?}");
+        drop(t.join().unwrap());
+    }
+}
+
+/// The bytes of a fresh region of each ring kind (header and body), to mutate.
+fn valid_region_bytes(frames: bool) -> Vec<u8> {
+    let ring_spsc;
+    let ring_frames;
+    let region = if frames {
+        ring_frames = Frames::builder().capacity(64).anonymous().unwrap();
+        ring_frames.region().unwrap()
+    } else {
+        ring_spsc = Spsc::<u64>::builder().capacity(8).anonymous().unwrap();
+        ring_spsc.region().unwrap()
+    };
+    let mut bytes = vec![0u8; region.len()];
+    nix::sys::uio::pread(region.fd().unwrap(), &mut bytes, 0).unwrap();
+    bytes
+}
+
+/// A memfd holding exactly `bytes`.
+fn memfd_with(bytes: &[u8]) -> std::os::fd::OwnedFd {
+    let fd = nix::sys::memfd::memfd_create(c"hostile", nix::sys::memfd::MemFdCreateFlag::MFD_CLOEXEC)
+        .unwrap();
+    let mut file = std::fs::File::from(fd);
+    std::io::Write::write_all(&mut file, bytes).unwrap();
+    file.into()
+}
+
+/// An `open` result: a ring, or a typed error (any region error is fine) that says what is wrong.
+fn opened<T>(what: &str, r: &Result<T, RingError>) {
+    if let Err(e) = r {
+        assert!(!e.to_string().is_empty(), "{what}: an empty error message");
+    }
+}
+
+/// Opens `bytes` as both ring kinds and drives whatever opens: typed results only.
+fn open_anything(bytes: &[u8]) {
+    let fd = memfd_with(bytes);
+    let spsc = Spsc::<u64>::builder().open_fd(fd.try_clone().unwrap());
+    opened("open_fd as spsc", &spsc);
+    if let Ok(ring) = spsc {
+        let r = ring.consumer();
+        typed("spsc consumer()", &r);
+        if let Ok(mut c) = r {
+            typed("try_pop", &c.try_pop());
+        }
+        let r = ring.producer();
+        typed("spsc producer()", &r);
+        if let Ok(mut p) = r {
+            typed("try_push", &p.try_push(1));
+        }
+    }
+    let frames = Frames::builder().open_fd(fd);
+    opened("open_fd as frames", &frames);
+    if let Ok(ring) = frames {
+        let r = ring.consumer();
+        typed("frames consumer()", &r);
+        if let Ok(mut c) = r {
+            typed("try_recv", &c.try_recv());
+        }
+        let r = ring.producer();
+        typed("frames producer()", &r);
+        if let Ok(mut p) = r {
+            typed("try_send", &p.try_send(b"x"));
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: 256,
+        rng_seed: RngSeed::Fixed(0x4ead_e4b1),
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    })]
+
+    /// Arbitrary header bytes (and a body of arbitrary length) given to `open`: a typed answer,
+    /// and whatever opens is driven without a panic.
+    #[test]
+    fn hostile_arbitrary_region_bytes_open_to_typed_results(
+        bytes in prop::collection::vec(any::<u8>(), 0..2048)
+    ) {
+        open_anything(&bytes);
+    }
+
+    /// A valid region of either kind with a few header and body bytes changed: the same.
+    #[test]
+    fn hostile_mutated_region_opens_to_typed_results(
+        frames in any::<bool>(),
+        flips in prop::collection::vec((0usize..1024, any::<u8>()), 1..8),
+        cut in prop::option::of(0usize..2048),
+    ) {
+        let mut bytes = valid_region_bytes(frames);
+        for (at, b) in flips {
+            // Mostly the header, sometimes the control block.
+            let at = if at < 512 { at % 128 } else { 128 + at % 1024 };
+            if at < bytes.len() {
+                bytes[at] = b;
+            }
+        }
+        if let Some(cut) = cut {
+            bytes.truncate(cut);
+        }
+        open_anything(&bytes);
+    }
+}
+
+/// An anonymous region is sealed: a peer holding its fd can neither shrink nor grow it (which
+/// would make the other mappings fault), and the ring keeps working.
+#[test]
+fn hostile_memfd_region_cannot_be_resized_by_a_peer() {
+    let ring = Frames::builder().capacity(64).anonymous().unwrap();
+    let region = ring.region().unwrap();
+    let fd = region.fd().unwrap();
+    for len in [0, region.len() as i64 - 1, region.len() as i64 + 4096] {
+        assert_eq!(
+            nix::unistd::ftruncate(fd, len),
+            Err(nix::errno::Errno::EPERM),
+            "ftruncate to {len}"
+        );
+    }
+    let mut p = ring.producer().unwrap();
+    let mut c = ring.consumer().unwrap();
+    p.try_send(b"still here").unwrap();
+    assert_eq!(c.try_recv().unwrap(), b"still here");
+}
+
+const TRUNCATE_CHILD: &str = "SYNCLAB_HOSTILE_TRUNCATE_CHILD";
+
+/// A named region cannot be sealed: measured here, a peer that truncates it kills a process
+/// that then touches the ring with `SIGBUS` (README, "Trust model"). The victim is a re-executed
+/// copy of this test binary running [`named_truncation_victim`].
+#[test]
+fn hostile_named_region_truncated_by_a_peer_is_sigbus() {
+    use std::os::unix::process::ExitStatusExt;
+    let status = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "named_truncation_victim", "--ignored", "--nocapture"])
+        .env(TRUNCATE_CHILD, "1")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert_eq!(status.signal(), Some(libc::SIGBUS), "{status:?}");
+}
+
+/// Run only by [`hostile_named_region_truncated_by_a_peer_is_sigbus`], in its own process.
+#[test]
+#[ignore = "the victim process of hostile_named_region_truncated_by_a_peer_is_sigbus"]
+fn named_truncation_victim() {
+    assert!(std::env::var_os(TRUNCATE_CHILD).is_some(), "run by its parent test only");
+    let name = ShmName::unique("hostile-trunc");
+    let ring = Spsc::<u64>::builder().capacity(1024).create(&name).unwrap();
+    let mut p = ring.producer().unwrap();
+    // The "peer": anyone who can open the name for writing.
+    let path = format!("/dev/shm{}", name.as_str());
+    let file = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+    // Unlink now: the SIGBUS below skips our destructors.
+    nix::sys::mman::shm_unlink(name.as_str()).unwrap();
+    file.set_len(0).unwrap();
+    for i in 0..1024 {
+        let _ = p.try_push(i);
+    }
+    unreachable!("the truncated mapping was written without a fault");
+}
