@@ -102,7 +102,10 @@ fn typed<T>(what: &str, r: &Result<T, RingError>) {
         );
         assert!(allowed, "{what}: unexpected {e:?}");
         if let RingError::Corrupt(msg) = e {
-            assert!(!msg.is_empty(), "{what}: a Corrupt error names what is wrong");
+            assert!(
+                !msg.is_empty(),
+                "{what}: a Corrupt error names what is wrong"
+            );
         }
     }
 }
@@ -145,15 +148,24 @@ fn spsc_under_attack(cap: usize, wakeups: Wakeups, steps: &[Step]) {
         next += 1;
         let values: Vec<u64> = (next..next + 12).collect();
         match (call, p.as_mut(), c.as_mut()) {
-            (Call::TrySend(_), Some(p), _) => typed("try_push", &timed(false, "try_push", |_| p.try_push(next))),
-            (Call::Send(_), Some(p), _) => typed("push_until", &timed(true, "push_until", |d| p.push_until(next, d))),
+            (Call::TrySend(_), Some(p), _) => {
+                typed("try_push", &timed(false, "try_push", |_| p.try_push(next)))
+            }
+            (Call::Send(_), Some(p), _) => typed(
+                "push_until",
+                &timed(true, "push_until", |d| p.push_until(next, d)),
+            ),
             (Call::SendSlice(n), Some(p), _) => {
                 let r = timed(false, "push_slice", |_| p.push_slice(&values[..n as usize]));
                 typed("push_slice", &r);
                 assert!(r.unwrap_or(0) <= n as usize);
             }
-            (Call::TryRecv, _, Some(c)) => typed("try_pop", &timed(false, "try_pop", |_| c.try_pop())),
-            (Call::Recv, _, Some(c)) => typed("pop_until", &timed(true, "pop_until", |d| c.pop_until(d))),
+            (Call::TryRecv, _, Some(c)) => {
+                typed("try_pop", &timed(false, "try_pop", |_| c.try_pop()))
+            }
+            (Call::Recv, _, Some(c)) => {
+                typed("pop_until", &timed(true, "pop_until", |d| c.pop_until(d)))
+            }
             (Call::RecvSlice(n), _, Some(c)) => {
                 let r = timed(false, "pop_slice", |_| c.pop_slice(&mut out[..n as usize]));
                 typed("pop_slice", &r);
@@ -243,7 +255,9 @@ fn frames_under_attack(cap: usize, wakeups: Wakeups, steps: &[Step]) {
                 typed("send", &timed(true, "send", |d| p.send(&msg(n as u16), d)));
             }
             (Call::Abandon(n), Some(p), _) => {
-                let r = timed(false, "try_reserve", |_| p.try_reserve(n as usize).map(|mut g| g.fill(7)));
+                let r = timed(false, "try_reserve", |_| {
+                    p.try_reserve(n as usize).map(|mut g| g.fill(7))
+                });
                 typed("try_reserve", &r);
             }
             (Call::TryRecv, _, Some(c)) => {
@@ -280,7 +294,13 @@ fn frames_under_attack(cap: usize, wakeups: Wakeups, steps: &[Step]) {
             _ => {}
         }
     }
-    let fd = ring.region().unwrap().fd().unwrap().try_clone_to_owned().unwrap();
+    let fd = ring
+        .region()
+        .unwrap()
+        .fd()
+        .unwrap()
+        .try_clone_to_owned()
+        .unwrap();
     let reopened = Frames::builder().open_fd(fd);
     if let Ok(r) = &reopened {
         typed("consumer() after reopen", &r.consumer().map(|_| ()));
@@ -316,7 +336,10 @@ proptest! {
 fn wait_parked(attacker: &Attacker, field: Field) {
     let start = Instant::now();
     while attacker.read32(field) == 0 {
-        assert!(start.elapsed() < Duration::from_secs(10), "the waiter never parked");
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "the waiter never parked"
+        );
         std::thread::yield_now();
     }
 }
@@ -355,7 +378,10 @@ fn hostile_lost_wakeup_bounds_a_parked_spsc_pop() {
         let got = rx.recv_timeout(Duration::from_secs(5));
         let took = pushed.elapsed();
         assert_eq!(got, Ok(Ok(42)), "after {field:?} = {value:?}");
-        assert!(took < Duration::from_millis(100) + SLACK, "{field:?}: took {took:?}");
+        assert!(
+            took < Duration::from_millis(100) + SLACK,
+            "{field:?}: took {took:?}"
+        );
         drop(t.join().unwrap());
     }
 }
@@ -387,7 +413,10 @@ fn hostile_lost_wakeup_bounds_a_parked_frames_send() {
         let got = rx.recv_timeout(Duration::from_secs(5));
         let took = freed.elapsed();
         assert_eq!(got, Ok(Ok(())), "after {field:?} = {value:?}");
-        assert!(took < Duration::from_millis(100) + SLACK, "{field:?}: took {took:?}");
+        assert!(
+            took < Duration::from_millis(100) + SLACK,
+            "{field:?}: took {took:?}"
+        );
         drop(t.join().unwrap());
     }
 }
@@ -410,8 +439,9 @@ fn valid_region_bytes(frames: bool) -> Vec<u8> {
 
 /// A memfd holding exactly `bytes`.
 fn memfd_with(bytes: &[u8]) -> std::os::fd::OwnedFd {
-    let fd = nix::sys::memfd::memfd_create(c"hostile", nix::sys::memfd::MemFdCreateFlag::MFD_CLOEXEC)
-        .unwrap();
+    let fd =
+        nix::sys::memfd::memfd_create(c"hostile", nix::sys::memfd::MemFdCreateFlag::MFD_CLOEXEC)
+            .unwrap();
     let mut file = std::fs::File::from(fd);
     std::io::Write::write_all(&mut file, bytes).unwrap();
     file.into()
@@ -525,7 +555,12 @@ const TRUNCATE_CHILD: &str = "SYNCLAB_HOSTILE_TRUNCATE_CHILD";
 fn hostile_named_region_truncated_by_a_peer_is_sigbus() {
     use std::os::unix::process::ExitStatusExt;
     let status = std::process::Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "named_truncation_victim", "--ignored", "--nocapture"])
+        .args([
+            "--exact",
+            "named_truncation_victim",
+            "--ignored",
+            "--nocapture",
+        ])
         .env(TRUNCATE_CHILD, "1")
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
@@ -538,7 +573,10 @@ fn hostile_named_region_truncated_by_a_peer_is_sigbus() {
 #[test]
 #[ignore = "the victim process of hostile_named_region_truncated_by_a_peer_is_sigbus"]
 fn named_truncation_victim() {
-    assert!(std::env::var_os(TRUNCATE_CHILD).is_some(), "run by its parent test only");
+    assert!(
+        std::env::var_os(TRUNCATE_CHILD).is_some(),
+        "run by its parent test only"
+    );
     let name = ShmName::unique("hostile-trunc");
     let ring = Spsc::<u64>::builder().capacity(1024).create(&name).unwrap();
     let mut p = ring.producer().unwrap();

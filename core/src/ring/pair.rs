@@ -264,7 +264,9 @@ impl<M: Memory> PairControl<M> {
                 (Some(fences), Side::Consumer) => {
                     self.not_empty.wait_until(fences, &mut ready, until)
                 }
-                (Some(fences), Side::Producer) => self.not_full.wait_until(fences, &mut ready, until),
+                (Some(fences), Side::Producer) => {
+                    self.not_full.wait_until(fences, &mut ready, until)
+                }
             };
             if ok {
                 return Ok(());

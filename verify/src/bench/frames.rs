@@ -166,8 +166,7 @@ pub fn consume(name: &str, size: usize, count: u64) -> Result<Value, String> {
                 b.len()
             })
         };
-        let len = got
-            .map_err(|e| format!("read: {e}; the consumer saw {}", check.json(count)))?;
+        let len = got.map_err(|e| format!("read: {e}; the consumer saw {}", check.json(count)))?;
         start.get_or_insert_with(Instant::now);
         let (seq, intact) = read_stamp(&dst);
         check.see(seq, intact && len == size);
