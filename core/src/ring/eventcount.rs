@@ -58,6 +58,14 @@ pub struct EventCount<M: Memory> {
 /// The bit of `seq` that says some waiter is parked (or about to park) on its current value.
 const SLEEPER: u32 = 1;
 
+#[cfg(test)]
+impl<M: Memory> EventCount<M> {
+    /// `seq` and `waiters`, for the hostile tests to overwrite.
+    pub(crate) fn words(&self) -> [&M::U32; 2] {
+        [&self.seq, &self.waiters]
+    }
+}
+
 impl<M: Memory> Default for EventCount<M> {
     fn default() -> Self {
         Self::new()

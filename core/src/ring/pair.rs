@@ -454,6 +454,29 @@ fn check_position(field: &str, pos: u64) -> Result<u64, RingError> {
     Ok(pos)
 }
 
+/// The words a hostile peer can write, for the in-process hostile tests (`hostile_tests.rs`).
+#[cfg(test)]
+impl<M: Memory> PairControl<M> {
+    pub(crate) fn words64(&self) -> [&M::U64; 4] {
+        [
+            &self.tail,
+            &self.head,
+            &self.owners.producer,
+            &self.owners.consumer,
+        ]
+    }
+
+    pub(crate) fn words32(&self) -> [&M::U32; 5] {
+        let [a, b] = self.not_empty.words();
+        let [c, d] = self.not_full.words();
+        [&self.flags, a, b, c, d]
+    }
+}
+
+#[cfg(test)]
+#[path = "hostile_tests.rs"]
+mod hostile_tests;
+
 #[cfg(test)]
 mod layout_tests {
     use super::*;
