@@ -34,7 +34,8 @@
 //! yields `RingError::Corrupt` naming the field and value, never an out-of-bounds access or a
 //! panic.
 
-use super::pair::{PairControl, Side, Waiting, Wakeups};
+use super::eventcount::Fences;
+use super::pair::{PairControl, Side, Wakeups};
 use super::storage::{check_capacity, header_capacity, layout_for, wrap, Storage};
 use super::RingError;
 use crate::mem::{Atomic, Deadline, Memory, Mutant, RealMemory, SlotCell};
@@ -249,7 +250,7 @@ impl<M: Memory> Frames<M> {
             ring: self.clone(),
             tail,
             cached_head: head,
-            waiting: ctrl.waiting(),
+            waiting: ctrl.fences(),
         })
     }
 
@@ -257,12 +258,12 @@ impl<M: Memory> Frames<M> {
     /// `Spsc::consumer`).
     pub fn consumer(&self) -> Result<FrameConsumer<M>, RingError> {
         let ctrl = self.storage.ctrl();
-        let head = ctrl.attach_consumer(&*self.env)?;
+        let head = ctrl.attach_consumer_within(&*self.env)?;
         Ok(FrameConsumer {
             ring: self.clone(),
             head,
             cached_tail: head,
-            waiting: ctrl.waiting(),
+            waiting: ctrl.fences(),
             scratch: Vec::new(),
         })
     }
@@ -279,7 +280,7 @@ pub struct FrameProducer<M: Memory = RealMemory> {
     tail: u64,
     cached_head: u64,
     /// The waiting discipline, read once at attach (see `pair.rs`, "Trust").
-    waiting: Waiting,
+    waiting: Option<Fences>,
 }
 
 /// Space reserved in the ring for one frame of exactly `len()` bytes: fill it (copying in with
@@ -382,7 +383,7 @@ impl<M: Memory> FrameProducer<M> {
             let ring = self.ring.clone();
             let ctrl = ring.storage.ctrl();
             let (tail, cached, cap) = (self.tail, self.cached_head, ring.capacity() as u64);
-            ctrl.wait_for_peer_as(
+            ctrl.wait_for_peer_with(
                 self.waiting,
                 Side::Producer,
                 &*ring.env,
@@ -519,7 +520,7 @@ impl<M: Memory> Grant<'_, M> {
         p.ctrl()
             .tail
             .store(p.tail, M::order(Mutant::FramesRelaxedPublish, Release));
-        p.ctrl().notify_readable_as(p.waiting);
+        p.ctrl().notify_readable_with(p.waiting);
     }
 }
 
@@ -554,7 +555,7 @@ pub struct FrameConsumer<M: Memory = RealMemory> {
     head: u64,
     cached_tail: u64,
     /// The waiting discipline, read once at attach (see `pair.rs`, "Trust").
-    waiting: Waiting,
+    waiting: Option<Fences>,
     /// Where [`FrameConsumer::read`] copies a frame before handing it out.
     scratch: Vec<u8>,
 }
@@ -652,20 +653,22 @@ impl<M: Memory> FrameConsumer<M> {
         self.head += n as u64;
         // Release: our reads of these bytes happen-before the producer's Acquire load of `head`.
         self.ctrl().head.store(self.head, Release);
-        self.ctrl().notify_writable_as(self.waiting);
+        self.ctrl().notify_writable_with(self.waiting);
     }
 
     /// Waits until something is published (or the producer closed), at most until `deadline`.
     fn wait(&self, deadline: Option<Deadline>) -> Result<(), RingError> {
         let ctrl = self.ctrl();
         let head = self.head;
-        ctrl.wait_for_peer_as(
+        ctrl.wait_for_peer_with(
             self.waiting,
             Side::Consumer,
             &*self.ring.env,
-            // A corrupt tail wakes us: the next `locate` reports it.
+            // Any other tail wakes us, a corrupt one too (even one below `head`): the next
+            // `locate` validates it and reports it.
             || {
-                ctrl.load_tail(head, 0, u64::MAX).map_or(true, |t| t > head)
+                ctrl.load_tail(head, 0, u64::MAX)
+                    .map_or(true, |t| t != head)
                     || ctrl.is_closed(Side::Producer)
             },
             deadline,

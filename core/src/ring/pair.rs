@@ -24,12 +24,15 @@
 //! # Trust
 //!
 //! Everything in the block may have been written by a corrupt or hostile peer. A position is
-//! used only after it is validated: on attach (`tail` and `head` at most [`MAX_POSITION`], so
-//! no later `+` can overflow; `head <= tail`; for the producer `tail - head <= capacity`) and on
-//! every reload ([`PairControl::load_tail`], [`PairControl::load_head`]); a bad one is
+//! used only after it is validated, on attach and on every reload. Frames uses non-wrapping
+//! positions: [`PairControl::attach_producer_within`] and [`PairControl::attach_consumer_within`]
+//! bound them by [`MAX_POSITION`] (so no later `+` can overflow) and check `head <= tail` and
+//! `tail - head <= capacity`; [`PairControl::load_tail`] and [`PairControl::load_head`] validate
+//! each reload. spsc validates its (wrapping) positions itself, from what
+//! [`PairControl::attach_producer`] / [`PairControl::attach_consumer`] return. A bad value is
 //! `RingError::Corrupt` naming the field and its value, and a failed attach gives the role back.
 //! The waiting discipline (the flags' `SPIN_ONLY` and `ASYMMETRIC` bits) is read once, when a
-//! handle attaches ([`PairControl::waiting`]), and the handle keeps using its own copy: a peer
+//! handle attaches ([`PairControl::fences`]), and the handle keeps using its own copy: a peer
 //! that flips the bits later, or zeroes an eventcount's waiter count, can only delay a wakeup,
 //! and every park is bounded by the caller's deadline and by `PEER_CHECK_INTERVAL` slices.
 
@@ -43,10 +46,6 @@ use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed};
 /// 10^9 items/s). Every later position is at most this plus what the handle itself advanced, so
 /// position arithmetic never overflows whatever a peer wrote.
 pub(crate) const MAX_POSITION: u64 = 1 << 62;
-
-/// How a handle waits and notifies: `None` for [`Wakeups::Spin`], else the eventcounts' fences.
-/// Read from the region once, when the handle attaches ([`PairControl::waiting`]).
-pub(crate) type Waiting = Option<Fences>;
 
 /// Flag: the producer closed (dropped its handle).
 const PRODUCER_CLOSED: u32 = 4;
@@ -168,16 +167,10 @@ impl<M: Memory> PairControl<M> {
         !self.is_closed(side) && self.owner(side).is_some_and(|k| !is_alive::<M>(k, env))
     }
 
-    /// How the ring waits, as the flags say now: `None` for [`Wakeups::Spin`], else the
-    /// eventcounts' fences. A handle reads it once, at attach, and keeps its copy (see the module
-    /// docs: "Trust").
+    /// How the ring waits: `None` for [`Wakeups::Spin`], else the eventcounts' fences. A handle
+    /// reads it once, at attach, and keeps its copy (see the module docs: "Trust").
     #[inline(always)]
-    pub(crate) fn waiting(&self) -> Waiting {
-        self.fences()
-    }
-
-    #[inline(always)]
-    fn fences(&self) -> Option<Fences> {
+    pub(crate) fn fences(&self) -> Option<Fences> {
         // Relaxed: the bits are written at creation, before the ring is shared (the region's
         // ready flag or the handle's construction publishes them), and never change. A hostile
         // peer that flips them can only cost wakeups (liveness), never memory safety.
@@ -200,32 +193,38 @@ impl<M: Memory> PairControl<M> {
         }
     }
 
-    /// After publishing: wake a consumer parked on "empty", if any (waiting discipline read from
-    /// the flags now; handles that keep their own copy call [`PairControl::notify_readable_as`]).
+    /// After publishing: wake a consumer parked on "empty", if any.
     #[inline(always)]
     pub(crate) fn notify_readable(&self) {
-        self.notify_readable_as(self.fences());
+        self.notify_readable_with(self.fences());
     }
 
-    /// After consuming: wake a producer parked on "full", if any (as `notify_readable`).
+    /// After consuming: wake a producer parked on "full", if any.
     #[inline(always)]
     pub(crate) fn notify_writable(&self) {
-        self.notify_writable_as(self.fences());
+        self.notify_writable_with(self.fences());
     }
 
-    /// After publishing: wake a consumer parked on "empty", if any, waiting as `waiting` says.
+    /// [`PairControl::notify_readable`] with the fences a handle read once when it attached
+    /// (they never change after creation), so a publish does not reload the flags word.
     #[inline(always)]
-    pub(crate) fn notify_readable_as(&self, waiting: Waiting) {
-        if let Some(fences) = waiting {
-            self.not_empty.notify_all(fences);
+    pub(crate) fn notify_readable_with(&self, fences: Option<Fences>) {
+        match fences {
+            // The common case first, with the fence kind a constant: one test, then the load.
+            Some(Fences::Asymmetric) => self.not_empty.notify_all(Fences::Asymmetric),
+            Some(fences) => self.not_empty.notify_all(fences),
+            None => {}
         }
     }
 
-    /// After consuming: wake a producer parked on "full", if any, waiting as `waiting` says.
+    /// [`PairControl::notify_writable`] with the fences read at attach.
     #[inline(always)]
-    pub(crate) fn notify_writable_as(&self, waiting: Waiting) {
-        if let Some(fences) = waiting {
-            self.not_full.notify_all(fences);
+    pub(crate) fn notify_writable_with(&self, fences: Option<Fences>) {
+        match fences {
+            // As in `notify_readable_with`.
+            Some(Fences::Asymmetric) => self.not_full.notify_all(Fences::Asymmetric),
+            Some(fences) => self.not_full.notify_all(fences),
+            None => {}
         }
     }
 
@@ -239,15 +238,15 @@ impl<M: Memory> PairControl<M> {
         ready: impl FnMut() -> bool,
         deadline: Option<Deadline>,
     ) -> Result<(), RingError> {
-        self.wait_for_peer_as(self.fences(), waiter, env, ready, deadline)
+        self.wait_for_peer_with(self.fences(), waiter, env, ready, deadline)
     }
 
     /// [`PairControl::wait_for_peer`] with the handle's own copy of the waiting discipline. Every
     /// park ends by `deadline` and by the end of its `PEER_CHECK_INTERVAL` slice, whatever a
     /// peer writes to the eventcount or the flags: a lost wakeup costs at most one slice.
-    pub(crate) fn wait_for_peer_as(
+    pub(crate) fn wait_for_peer_with(
         &self,
-        waiting: Waiting,
+        waiting: Option<Fences>,
         waiter: Side,
         env: &dyn ProcessEnv,
         mut ready: impl FnMut() -> bool,
@@ -348,16 +347,30 @@ impl<M: Memory> PairControl<M> {
     }
 
     /// Claims the producer role as the process `env` describes; returns `(tail, head)` to start
-    /// from, validated as by [`PairControl::attach_producer_within`] except for the capacity
-    /// (which this form does not know: a ring that can, calls that one).
+    /// from, checked only for `head <= tail`: the caller validates them against its capacity with
+    /// its own position arithmetic (spsc's is wrapping). Gives the role back on failure.
     pub(crate) fn attach_producer(&self, env: &dyn ProcessEnv) -> Result<(u64, u64), RingError> {
-        self.attach_producer_within(env, u64::MAX, 1)
+        self.attach(Side::Producer, env, || {
+            // Acquire: pairs with the Release stores of `tail`/`head`; a fresh ring reads 0 and 0.
+            let tail = self.tail.load(Acquire);
+            let head = self.load_head(tail, 0)?;
+            Ok((tail, head))
+        })
     }
 
-    /// Claims the producer role as the process `env` describes; returns `(tail, head)` to start
-    /// from, validated: `tail <= MAX_POSITION`, `tail` a multiple of `granule` (a power of two:
-    /// 1 for slots, 8 for frames, whose producer writes headers at `tail`), `head <= tail`,
-    /// `tail - head <= capacity`. A producer never trusts `tail` (a takeover resumes from it).
+    /// Claims the consumer role as the process `env` describes; returns `head` to start from,
+    /// unchecked: the caller validates every `tail` it loads against it.
+    pub(crate) fn attach_consumer(&self, env: &dyn ProcessEnv) -> Result<u64, RingError> {
+        self.claim(Side::Consumer, env)?;
+        // Acquire: as in `attach_producer`.
+        Ok(self.head.load(Acquire))
+    }
+
+    /// Claims the producer role for a ring that uses non-wrapping positions (frames); returns
+    /// `(tail, head)` to start from, validated: `tail <= MAX_POSITION`, `tail` a multiple of
+    /// `granule` (a power of two: 8 for frames, whose producer writes headers at `tail`),
+    /// `head <= tail`, `tail - head <= capacity`. A producer never trusts `tail` (a takeover
+    /// resumes from it). Gives the role back on failure.
     pub(crate) fn attach_producer_within(
         &self,
         env: &dyn ProcessEnv,
@@ -365,7 +378,7 @@ impl<M: Memory> PairControl<M> {
         granule: u64,
     ) -> Result<(u64, u64), RingError> {
         self.attach(Side::Producer, env, || {
-            // Acquire: pairs with the Release stores of `tail`/`head`; a fresh ring reads 0 and 0.
+            // Acquire: as in `attach_producer`.
             let tail = check_position("tail", self.tail.load(Acquire))?;
             if tail & granule.wrapping_sub(1) != 0 {
                 return Err(RingError::Corrupt(format!(
@@ -382,11 +395,12 @@ impl<M: Memory> PairControl<M> {
         })
     }
 
-    /// Claims the consumer role as the process `env` describes; returns `head` to start from,
-    /// validated (`head <= MAX_POSITION`; `tail` is validated against it on every load).
-    pub(crate) fn attach_consumer(&self, env: &dyn ProcessEnv) -> Result<u64, RingError> {
+    /// Claims the consumer role for a ring that uses non-wrapping positions (frames); returns
+    /// `head` to start from, validated: `head <= MAX_POSITION` (`tail` is validated against it on
+    /// every load). Gives the role back on failure.
+    pub(crate) fn attach_consumer_within(&self, env: &dyn ProcessEnv) -> Result<u64, RingError> {
         self.attach(Side::Consumer, env, || {
-            // Acquire: as in `attach_producer_within`.
+            // Acquire: as in `attach_producer`.
             check_position("head", self.head.load(Acquire))
         })
     }
