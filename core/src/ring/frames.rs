@@ -666,11 +666,7 @@ impl<M: Memory> FrameConsumer<M> {
             &*self.ring.env,
             // Any other tail wakes us, a corrupt one too (even one below `head`): the next
             // `locate` validates it and reports it.
-            || {
-                ctrl.load_tail(head, 0, u64::MAX)
-                    .map_or(true, |t| t != head)
-                    || ctrl.is_closed(Side::Producer)
-            },
+            || ctrl.load_tail(head, 0, u64::MAX) != Ok(head) || ctrl.is_closed(Side::Producer),
             deadline,
         )
     }
