@@ -3,8 +3,8 @@
 use super::output::{bad_input, Exit, Outcome};
 use crate::models::weaken::{matrix, sweep, table};
 use crate::models::{self, ModelOptions, ModelReport, ModelSpec};
-use sweep::SweepOptions;
 use serde_json::json;
+use sweep::SweepOptions;
 use synclab_core::model::Mutant;
 
 /// Options of `synclab model`.
@@ -290,7 +290,10 @@ fn kill_matrix(specs: &[&'static ModelSpec], o: &SweepOptions) -> Outcome {
                 })
                 .collect::<Vec<_>>()
                 .join(" "),
-            None => r["loom"]["verdict"].as_str().unwrap_or_default().to_string(),
+            None => r["loom"]["verdict"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string(),
         };
         text.push_str(&format!(
             "{:<64} {:<12} {:<28} {:<8} {:<9} {}\n",

@@ -7,9 +7,9 @@
 //! once if the word still holds the expected value, which lets loom place the timeout at every
 //! point of the interleaving.
 
+use super::weaken::hooks::{self, Op};
 use loom::sync::atomic::{AtomicU32, AtomicU64};
 use loom::sync::{Condvar, Mutex};
-use super::weaken::hooks::{self, Op};
 use std::ops::{Deref, DerefMut};
 use std::panic::Location;
 use std::sync::atomic::Ordering;
@@ -39,7 +39,8 @@ macro_rules! impl_loom_atomic {
             }
             #[track_caller]
             fn load(&self, o: Ordering) -> $v {
-                self.value.load(hooks::atomic(Op::Load, o, Location::caller()))
+                self.value
+                    .load(hooks::atomic(Op::Load, o, Location::caller()))
             }
             #[track_caller]
             fn store(&self, v: $v, o: Ordering) {

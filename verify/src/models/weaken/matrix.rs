@@ -92,12 +92,12 @@ pub fn weakenings(models: &[&'static ModelSpec], o: &SweepOptions) -> (Sweep, Ve
         );
         let loom = match (r.verdict, &r.model) {
             (Verdict::Caught, Some(model)) => {
-                let spec = models.iter().find(|m| m.name == model).expect("a model run");
-                let bound = quiet(|| {
-                    min_bound(spec, |opts| {
-                        caught_with(spec, opts, r).unwrap_or(false)
-                    })
-                });
+                let spec = models
+                    .iter()
+                    .find(|m| m.name == model)
+                    .expect("a model run");
+                let bound =
+                    quiet(|| min_bound(spec, |opts| caught_with(spec, opts, r).unwrap_or(false)));
                 json!([{ "model": model, "bound": bound }])
             }
             _ => json!({ "verdict": r.verdict }),

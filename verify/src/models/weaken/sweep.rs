@@ -193,7 +193,12 @@ pub fn sweep(models: &[&'static ModelSpec], o: &SweepOptions) -> Sweep {
             if o.progress {
                 eprintln!(
                     "{:<36} {:<11} {:>7} -> {:<7} {:?} ({:.1} s)",
-                    row.site, row.op, row.original, to.name(), row.verdict, row.seconds
+                    row.site,
+                    row.op,
+                    row.original,
+                    to.name(),
+                    row.verdict,
+                    row.seconds
                 );
             }
             results.push(row);
@@ -286,7 +291,9 @@ pub fn judge(
         if r.found_failure() {
             row.verdict = Verdict::Caught;
             row.model = Some(spec.name.to_string());
-            row.message = r.message.map(|m| m.lines().next().unwrap_or_default().to_string());
+            row.message = r
+                .message
+                .map(|m| m.lines().next().unwrap_or_default().to_string());
             return row;
         }
         if let Some(reason) = r.refused {

@@ -9,7 +9,11 @@ pub fn render(s: &Sweep) -> String {
         t.push_str(&format!(
             "baseline {:<26} {} ({} interleavings, {:.1} s, {} accesses in core)\n",
             b.model,
-            if b.ok { "ok" } else { "FAILED: its weakenings were not run" },
+            if b.ok {
+                "ok"
+            } else {
+                "FAILED: its weakenings were not run"
+            },
             b.interleavings,
             b.seconds,
             b.accesses
@@ -43,7 +47,9 @@ pub fn render(s: &Sweep) -> String {
         ));
     }
     if let Some(e) = &s.scan_error {
-        t.push_str(&format!("static scan unavailable ({e}): unreached sites unknown\n"));
+        t.push_str(&format!(
+            "static scan unavailable ({e}): unreached sites unknown\n"
+        ));
     }
     t.push_str(&format!(
         "\n{} sites; weakenings: {} caught, {} survived, {} without verdict; {} sites unreached, \
