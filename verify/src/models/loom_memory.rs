@@ -6,6 +6,11 @@
 //! waiter's check and its sleep. A wait with a deadline never sleeps: it returns `TimedOut` at
 //! once if the word still holds the expected value, which lets loom place the timeout at every
 //! point of the interleaving.
+//!
+//! Every atomic access, fence, wake and wait is `#[track_caller]` and passes its caller's source
+//! site through [`super::weaken::hooks`], which records it and, during a `--weaken-all` run,
+//! may weaken its ordering by one step (or remove the fence, the wake, or the wait's re-check).
+//! Outside such a run the hooks return the ordering unchanged.
 
 use super::weaken::hooks::{self, Op};
 use loom::sync::atomic::{AtomicU32, AtomicU64};

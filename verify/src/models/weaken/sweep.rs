@@ -73,6 +73,8 @@ pub struct Baseline {
     pub seconds: f64,
     /// Distinct accesses in `core` it reached.
     pub accesses: usize,
+    /// Not run with weakenings: a combination of other selected models (see [`combined`]).
+    pub combination: bool,
 }
 
 /// The whole table.
@@ -169,6 +171,7 @@ pub fn record_all(
             interleavings: r.interleavings,
             seconds: r.seconds,
             accesses: core.len(),
+            combination: false,
         });
         if r.ok {
             for a in core {
@@ -176,7 +179,35 @@ pub fn record_all(
             }
         }
     }
+    for i in combined(models, &reached) {
+        baselines[i].combination = true;
+        for users in reached.values_mut() {
+            users.retain(|&u| u != i);
+        }
+    }
     (baselines, reached)
+}
+
+/// The models that only combine others in the selection (`semaphore` runs every
+/// `semaphore-…` scenario in turn): named as the prefix of at least two selected models
+/// (`X` and `X-…`) and reaching no access that those do not reach. Re-running them with a
+/// weakening would repeat their parts' runs.
+pub fn combined(models: &[&'static ModelSpec], reached: &BTreeMap<Access, Vec<usize>>) -> Vec<usize> {
+    let mut out = Vec::new();
+    for (i, spec) in models.iter().enumerate() {
+        let prefix = format!("{}-", spec.name);
+        let parts: Vec<usize> = (0..models.len())
+            .filter(|&j| models[j].name.starts_with(&prefix))
+            .collect();
+        let covered = reached
+            .values()
+            .filter(|users| users.contains(&i))
+            .all(|users| users.iter().any(|u| parts.contains(u)));
+        if parts.len() >= 2 && covered {
+            out.push(i);
+        }
+    }
+    out
 }
 
 /// Runs the sweep over `models`.
