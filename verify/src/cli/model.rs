@@ -1,15 +1,17 @@
 //! `synclab model`: run a loom model (optionally with one of its mutants) or list them.
 
 use super::output::{bad_input, Exit, Outcome};
+use crate::models::weaken::{matrix, sweep, table};
 use crate::models::{self, ModelOptions, ModelReport, ModelSpec};
 use serde_json::json;
+use sweep::SweepOptions;
 use synclab_core::model::Mutant;
 
 /// Options of `synclab model`.
 #[derive(clap::Args, Debug)]
 pub struct ModelArgs {
     /// The model to run (see `--list`).
-    #[arg(required_unless_present_any = ["list", "all"])]
+    #[arg(required_unless_present_any = ["list", "all", "matrix"])]
     pub name: Option<String>,
     /// Run with this deliberate bug switched on; the model must catch it (exit 1, ok false).
     /// Not with --all (which runs every mutant).
@@ -31,12 +33,53 @@ pub struct ModelArgs {
     /// Print one JSON object.
     #[arg(long)]
     pub json: bool,
+    /// Weaken every atomic ordering the model(s) reach, one site by one step at a time, and
+    /// report per site: caught, survived, or unreached (README "Weakening every ordering").
+    /// NAME selects a family: `spsc` runs spsc, spsc-batch, spsc-spin and spsc-takeover. Minutes.
+    #[arg(long, conflicts_with_all = ["mutant", "list", "matrix"])]
+    pub weaken_all: bool,
+    /// The kill matrix: for every hand-written mutant and every automatic weakening, which
+    /// oracle catches it (loom with its smallest bound). NAME (a family) or all models. Minutes.
+    #[arg(long, conflicts_with_all = ["mutant", "list"])]
+    pub matrix: bool,
+    /// Print a progress line per run on stderr (--weaken-all, --matrix).
+    #[arg(long)]
+    pub progress: bool,
 }
 
 /// Runs `synclab model`.
 pub fn run(args: ModelArgs) -> Exit {
     if args.list {
         return list().emit(args.json);
+    }
+    if args.weaken_all || args.matrix {
+        let family = if args.all { None } else { args.name.as_deref() };
+        let Some(specs) = family_models(family) else {
+            let names: Vec<&str> = models::MODELS.iter().map(|m| m.name).collect();
+            return bad_input(
+                args.json,
+                format!(
+                    "no model is called {:?} or starts with \"{0}-\"; models: {}",
+                    family.unwrap_or_default(),
+                    names.join(", ")
+                ),
+            );
+        };
+        let o = SweepOptions {
+            preemptions: if args.unbounded {
+                Some(None)
+            } else {
+                args.preemptions.map(|b| Some(usize::from(b)))
+            },
+            only_reached_files: family.is_some(),
+            progress: args.progress,
+        };
+        return if args.matrix {
+            kill_matrix(&specs, &o)
+        } else {
+            weaken_all(&specs, &o)
+        }
+        .emit(args.json);
     }
     if args.all {
         return all(&args).emit(args.json);
@@ -198,5 +241,89 @@ fn all(args: &ModelArgs) -> Outcome {
         } else {
             Exit::from_ok(ok)
         },
+    }
+}
+
+/// The models of a family: `name` itself and every model called `name-…`; all when `None`.
+fn family_models(name: Option<&str>) -> Option<Vec<&'static ModelSpec>> {
+    let specs: Vec<&'static ModelSpec> = models::MODELS
+        .iter()
+        .copied()
+        .filter(|m| name.is_none_or(|n| m.name == n || m.name.starts_with(&format!("{n}-"))))
+        .collect();
+    (!specs.is_empty()).then_some(specs)
+}
+
+/// `--weaken-all`: exit 0 when every baseline passed (survivors are findings the README
+/// explains, not failures), 1 when a correct model failed.
+fn weaken_all(specs: &[&'static ModelSpec], o: &SweepOptions) -> Outcome {
+    let s = sweep::sweep(specs, o);
+    Outcome {
+        text: table::render(&s),
+        exit: Exit::from_ok(s.models.iter().all(|b| b.ok)),
+        json: serde_json::to_value(&s).expect("sweep serialises"),
+    }
+}
+
+/// `--matrix`: the hand-written mutants, then the weakenings.
+fn kill_matrix(specs: &[&'static ModelSpec], o: &SweepOptions) -> Outcome {
+    let mut rows = matrix::hand_written(specs, o.progress);
+    let (s, weak) = matrix::weakenings(specs, o);
+    rows.extend(weak);
+    let caught_by_loom = |r: &&serde_json::Value| {
+        r["loom"]
+            .as_array()
+            .is_some_and(|a| a.iter().any(|m| !m["bound"].is_null()))
+    };
+    let caught = rows.iter().filter(caught_by_loom).count();
+    let mut text = format!(
+        "{:<64} {:<12} {:<28} {:<8} {:<9} {}\n",
+        "mutant", "kind", "loom (model@bound)", "shuttle", "proptest", "processes"
+    );
+    for r in &rows {
+        let loom = match r["loom"].as_array() {
+            Some(a) => a
+                .iter()
+                .map(|m| match m["bound"].as_u64() {
+                    Some(b) => format!("{}@{b}", m["model"].as_str().unwrap_or_default()),
+                    None => format!("{}:MISSED", m["model"].as_str().unwrap_or_default()),
+                })
+                .collect::<Vec<_>>()
+                .join(" "),
+            None => r["loom"]["verdict"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string(),
+        };
+        text.push_str(&format!(
+            "{:<64} {:<12} {:<28} {:<8} {:<9} {}\n",
+            r["mutant"].as_str().unwrap_or_default(),
+            r["kind"].as_str().unwrap_or_default(),
+            loom,
+            "-",
+            "n/a",
+            "n/a"
+        ));
+    }
+    text.push_str(&format!(
+        "\n{} mutants, {caught} caught by loom; shuttle: not on this branch (column left for the \
+         integrator); proptest: {}; processes: {}\n",
+        rows.len(),
+        matrix::PROPTEST_NA,
+        matrix::PROCESSES_NA
+    ));
+    Outcome {
+        json: serde_json::json!({
+            "mutants": rows.len(),
+            "caught_by_loom": caught,
+            "weakening_summary": {
+                "sites": s.sites, "caught": s.caught, "survived": s.survived,
+                "unreached": s.unreached, "no_verdict": s.no_verdict,
+            },
+            "seconds": s.seconds,
+            "rows": rows,
+        }),
+        text,
+        exit: Exit::Ok,
     }
 }

@@ -6,10 +6,17 @@
 //! waiter's check and its sleep. A wait with a deadline never sleeps: it returns `TimedOut` at
 //! once if the word still holds the expected value, which lets loom place the timeout at every
 //! point of the interleaving.
+//!
+//! Every atomic access, fence, wake and wait is `#[track_caller]` and passes its caller's source
+//! site through [`super::weaken::hooks`], which records it and, during a `--weaken-all` run,
+//! may weaken its ordering by one step (or remove the fence, the wake, or the wait's re-check).
+//! Outside such a run the hooks return the ordering unchanged.
 
+use super::weaken::hooks::{self, Op};
 use loom::sync::atomic::{AtomicU32, AtomicU64};
 use loom::sync::{Condvar, Mutex};
 use std::ops::{Deref, DerefMut};
+use std::panic::Location;
 use std::sync::atomic::Ordering;
 use synclab_core::model::{Atomic, Deadline, Memory, Mutant, SlotCell, WaitOutcome};
 
@@ -25,6 +32,8 @@ pub struct FutexWord<A> {
 
 macro_rules! impl_loom_atomic {
     ($atomic:ty, $v:ty) => {
+        // `#[track_caller]` on every access: the site that `weaken::hooks` records and may
+        // weaken is the algorithm's line, not this file's.
         impl Atomic<$v> for FutexWord<$atomic> {
             fn new(v: $v) -> Self {
                 FutexWord {
@@ -33,27 +42,42 @@ macro_rules! impl_loom_atomic {
                     cv: Condvar::new(),
                 }
             }
+            #[track_caller]
             fn load(&self, o: Ordering) -> $v {
-                self.value.load(o)
+                self.value
+                    .load(hooks::atomic(Op::Load, o, Location::caller()))
             }
+            #[track_caller]
             fn store(&self, v: $v, o: Ordering) {
-                self.value.store(v, o)
+                self.value
+                    .store(v, hooks::atomic(Op::Store, o, Location::caller()))
             }
+            #[track_caller]
             fn swap(&self, v: $v, o: Ordering) -> $v {
-                self.value.swap(v, o)
+                self.value
+                    .swap(v, hooks::atomic(Op::Rmw, o, Location::caller()))
             }
+            #[track_caller]
             fn fetch_add(&self, v: $v, o: Ordering) -> $v {
-                self.value.fetch_add(v, o)
+                self.value
+                    .fetch_add(v, hooks::atomic(Op::Rmw, o, Location::caller()))
             }
+            #[track_caller]
             fn fetch_sub(&self, v: $v, o: Ordering) -> $v {
-                self.value.fetch_sub(v, o)
+                self.value
+                    .fetch_sub(v, hooks::atomic(Op::Rmw, o, Location::caller()))
             }
+            #[track_caller]
             fn fetch_or(&self, v: $v, o: Ordering) -> $v {
-                self.value.fetch_or(v, o)
+                self.value
+                    .fetch_or(v, hooks::atomic(Op::Rmw, o, Location::caller()))
             }
+            #[track_caller]
             fn compare_exchange(&self, c: $v, n: $v, s: Ordering, f: Ordering) -> Result<$v, $v> {
+                let (s, f) = cas_orders(s, f, Location::caller());
                 self.value.compare_exchange(c, n, s, f)
             }
+            #[track_caller]
             fn compare_exchange_weak(
                 &self,
                 c: $v,
@@ -61,10 +85,19 @@ macro_rules! impl_loom_atomic {
                 s: Ordering,
                 f: Ordering,
             ) -> Result<$v, $v> {
+                let (s, f) = cas_orders(s, f, Location::caller());
                 self.value.compare_exchange_weak(c, n, s, f)
             }
         }
     };
+}
+
+/// A compare-and-exchange's success and failure orderings, each a site of its own.
+fn cas_orders(s: Ordering, f: Ordering, loc: &'static Location<'static>) -> (Ordering, Ordering) {
+    (
+        hooks::atomic(Op::Cas, s, loc),
+        hooks::atomic(Op::CasFailure, f, loc),
+    )
 }
 
 impl_loom_atomic!(AtomicU32, u32);
@@ -165,8 +198,11 @@ impl<const MUTANT: u32> Memory for LoomMemory<MUTANT> {
         loom::thread::yield_now();
     }
 
+    #[track_caller]
     fn fence(order: Ordering) {
-        loom::sync::atomic::fence(order);
+        if let Some(order) = hooks::fence(Op::Fence, order, Location::caller()) {
+            loom::sync::atomic::fence(order);
+        }
     }
 
     /// Every loom thread "joins": the models run the asymmetric-barrier code path.
@@ -177,33 +213,53 @@ impl<const MUTANT: u32> Memory for LoomMemory<MUTANT> {
     /// `membarrier` promotes each joined thread's compiler fence to a full fence at the moment
     /// the heavy side runs (see `core::mem::membarrier`): modelled as the `SeqCst` fence it
     /// stands for.
+    #[track_caller]
     fn fence_light() {
-        loom::sync::atomic::fence(Ordering::SeqCst);
+        if let Some(o) = hooks::fence(Op::FenceLight, Ordering::SeqCst, Location::caller()) {
+            loom::sync::atomic::fence(o);
+        }
     }
 
     /// The caller's own full barrier, as a `SeqCst` fence.
+    #[track_caller]
     fn fence_heavy() -> bool {
-        loom::sync::atomic::fence(Ordering::SeqCst);
+        if let Some(o) = hooks::fence(Op::FenceHeavy, Ordering::SeqCst, Location::caller()) {
+            loom::sync::atomic::fence(o);
+        }
         true
     }
 
+    /// A wait whose re-check `weaken` removed sleeps even if the word has changed.
+    #[track_caller]
     fn wait32(word: &Self::U32, expected: u32, deadline: Option<Deadline>) -> WaitOutcome {
-        word.futex_wait(|| word.value.load(Ordering::SeqCst) == expected, deadline)
-    }
-
-    fn wake32(word: &Self::U32, count: u32) {
-        word.futex_wake(count)
-    }
-
-    fn wait64_low(word: &Self::U64, expected_low: u32, deadline: Option<Deadline>) -> WaitOutcome {
+        let recheck = hooks::call(Op::Wait, Location::caller());
         word.futex_wait(
-            || word.value.load(Ordering::SeqCst) as u32 == expected_low,
+            || !recheck || word.value.load(Ordering::SeqCst) == expected,
             deadline,
         )
     }
 
+    #[track_caller]
+    fn wake32(word: &Self::U32, count: u32) {
+        if hooks::call(Op::Wake, Location::caller()) {
+            word.futex_wake(count)
+        }
+    }
+
+    #[track_caller]
+    fn wait64_low(word: &Self::U64, expected_low: u32, deadline: Option<Deadline>) -> WaitOutcome {
+        let recheck = hooks::call(Op::Wait, Location::caller());
+        word.futex_wait(
+            || !recheck || word.value.load(Ordering::SeqCst) as u32 == expected_low,
+            deadline,
+        )
+    }
+
+    #[track_caller]
     fn wake64_low(word: &Self::U64, count: u32) {
-        word.futex_wake(count)
+        if hooks::call(Op::Wake, Location::caller()) {
+            word.futex_wake(count)
+        }
     }
 
     fn expired(_deadline: Deadline) -> bool {

@@ -14,6 +14,7 @@ pub mod sem;
 pub mod sem_ledger;
 pub mod spsc;
 pub mod takeover;
+pub mod weaken;
 
 pub use harness::{explore, ModelOptions, ModelReport, ModelSpec};
 

@@ -1,0 +1,164 @@
+//! Every memory-operation site in `core`'s algorithms, found by reading the source: the sites
+//! no model reaches are what the weakening table reports as "unreached".
+//!
+//! The scan reads `core/src` (located from this crate's manifest directory at build time) and
+//! takes every file that is generic over `Memory` (mentions `M: Memory`), except `mem/` (the
+//! trait and its real implementation) and unit-test code (`tests.rs`, an inline
+//! `#[cfg(test)] mod … {`). On each line it finds calls of the `Atomic` methods and of
+//! `M::fence`/`fence_light`/`fence_heavy`/`wake32`/`wake64_low`/`wait32`/`wait64_low`. It is a
+//! textual scan: a call written across lines counts on the line of its method name, which is
+//! also the line `#[track_caller]` reports for a method call.
+
+use super::hooks::Op;
+use regex::Regex;
+use std::path::{Path, PathBuf};
+
+/// One site the scan found.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct StaticSite {
+    /// Path relative to the workspace root.
+    pub file: String,
+    /// 1-based line.
+    pub line: u32,
+    /// The operation ([`Op::Cas`] for both orderings of a compare-and-exchange).
+    pub op: Op,
+    /// The orderings named in the call's text, as written (best effort; may name a variable).
+    pub orderings: String,
+}
+
+/// The workspace root (this crate's parent directory).
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("verify/ has a parent")
+        .to_path_buf()
+}
+
+/// Scans `core/src` under `root`. Err when the source is not there (an installed binary).
+pub fn scan(root: &Path) -> std::io::Result<Vec<StaticSite>> {
+    let mut files = Vec::new();
+    collect(&root.join("core/src"), &mut files)?;
+    files.sort();
+    let mut sites = Vec::new();
+    for path in files {
+        let rel = path
+            .strip_prefix(root)
+            .expect("under root")
+            .to_string_lossy()
+            .replace('\\', "/");
+        if rel.starts_with("core/src/mem/") || rel.ends_with("/tests.rs") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path)?;
+        if text.contains("M: Memory") {
+            sites.extend(scan_text(&rel, &text));
+        }
+    }
+    Ok(sites)
+}
+
+fn collect(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            collect(&path, out)?;
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// The sites in one file's text.
+pub fn scan_text(file: &str, text: &str) -> Vec<StaticSite> {
+    let call = Regex::new(
+        r"(?:\.(load|store|swap|fetch_add|fetch_sub|fetch_or|compare_exchange_weak|compare_exchange)|M::(fence_light|fence_heavy|fence|wake32|wake64_low|wait32|wait64_low))\s*\(",
+    )
+    .expect("valid regex");
+    let ordering = Regex::new(r"\b(Relaxed|Acquire|Release|AcqRel|SeqCst)\b").expect("valid");
+    let lines: Vec<&str> = text.lines().collect();
+    let mut sites = Vec::new();
+    for (i, line) in lines.iter().enumerate() {
+        let code = line.trim_start();
+        if code.starts_with("#[cfg(test)]")
+            && lines
+                .get(i + 1)
+                .is_some_and(|n| n.trim_start().starts_with("mod ") && n.ends_with('{'))
+        {
+            break;
+        }
+        if code.starts_with("//") {
+            continue;
+        }
+        for m in call.captures_iter(line) {
+            let name = m.get(1).or(m.get(2)).expect("one group").as_str();
+            // The call's text: from the name to the end of the statement (at most 4 lines).
+            let start = m.get(0).expect("match").start();
+            let mut tail = line[start..].to_string();
+            for next in lines.iter().skip(i + 1).take(3) {
+                if tail.contains(';') || tail.contains('{') {
+                    break;
+                }
+                tail.push_str(next);
+            }
+            let tail = tail.split([';', '{']).next().unwrap_or_default();
+            let orderings: Vec<&str> = ordering.find_iter(tail).map(|o| o.as_str()).collect();
+            sites.push(StaticSite {
+                file: file.to_string(),
+                line: i as u32 + 1,
+                op: op_of(name),
+                orderings: orderings.join(","),
+            });
+        }
+    }
+    sites
+}
+
+fn op_of(name: &str) -> Op {
+    match name {
+        "load" => Op::Load,
+        "store" => Op::Store,
+        "swap" | "fetch_add" | "fetch_sub" | "fetch_or" => Op::Rmw,
+        "compare_exchange" | "compare_exchange_weak" => Op::Cas,
+        "fence" => Op::Fence,
+        "fence_light" => Op::FenceLight,
+        "fence_heavy" => Op::FenceHeavy,
+        "wake32" | "wake64_low" => Op::Wake,
+        _ => Op::Wait,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_calls_and_their_orderings() {
+        let text = "fn f<M: Memory>() {\n    // x.load(SeqCst) in a comment\n    let a = x.load(Acquire);\n    M::fence(SeqCst);\n    y.compare_exchange(1, 2,\n        Release, Relaxed);\n    M::wake32(&w, 1);\n}\n#[cfg(test)]\nmod tests {\n    x.store(1, Relaxed);\n}\n";
+        let s = scan_text("core/src/x.rs", text);
+        let got: Vec<(u32, Op, &str)> = s.iter().map(|s| (s.line, s.op, &*s.orderings)).collect();
+        assert_eq!(
+            got,
+            vec![
+                (3, Op::Load, "Acquire"),
+                (4, Op::Fence, "SeqCst"),
+                (5, Op::Cas, "Release,Relaxed"),
+                (7, Op::Wake, ""),
+            ]
+        );
+    }
+
+    /// The real source has sites in each algorithm file (the scan is not silently empty).
+    #[test]
+    fn the_core_source_has_sites_in_every_algorithm() {
+        let sites = scan(&workspace_root()).expect("core/src is readable in the workspace");
+        for file in [
+            "core/src/ring/spsc.rs",
+            "core/src/ring/mpmc.rs",
+            "core/src/ring/eventcount.rs",
+            "core/src/sem/mod.rs",
+        ] {
+            assert!(sites.iter().any(|s| s.file == file), "no site in {file}");
+        }
+    }
+}
