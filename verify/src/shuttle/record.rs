@@ -40,19 +40,47 @@ impl Recorder {
         op: impl FnOnce() -> R,
         what: impl FnOnce(&R) -> (OpKind, bool),
     ) -> R {
+        self.record_if(process, op, |r| Some(what(r)))
+    }
+
+    /// As [`Recorder::record`], but `what` may return `None`: the call is then left out of the
+    /// history (an answer the object does not promise to be linearizable, such as a `Vyukov`
+    /// queue's `Empty` while a peer is between claiming and publishing).
+    pub fn record_if<R>(
+        &self,
+        process: u64,
+        op: impl FnOnce() -> R,
+        what: impl FnOnce(&R) -> Option<(OpKind, bool)>,
+    ) -> R {
         let invoke = self.tick();
         let r = op();
         let ret = self.tick();
-        let (kind, ok) = what(&r);
-        let mut entry = Op::new(process, kind, invoke, ret);
-        entry.ok = Some(ok);
-        self.ops.lock().unwrap().push(entry);
+        if let Some((kind, ok)) = what(&r) {
+            let mut entry = Op::new(process, kind, invoke, ret);
+            entry.ok = Some(ok);
+            self.ops.lock().unwrap().push(entry);
+        }
         r
     }
 
     /// Records an operation whose result is already known (invoked and returned now).
     pub fn push(&self, op: Op) {
         self.ops.lock().unwrap().push(op);
+    }
+
+    /// How many pairs of operations of different processes overlap in time (neither returned
+    /// before the other was invoked): how much concurrency a run actually had.
+    pub fn overlapping_pairs(&self) -> usize {
+        let ops = self.ops.lock().unwrap();
+        let mut n = 0;
+        for (i, a) in ops.iter().enumerate() {
+            for b in &ops[i + 1..] {
+                if a.process != b.process && !a.precedes(b) && !b.precedes(a) {
+                    n += 1;
+                }
+            }
+        }
+        n
     }
 
     /// The history recorded so far.
