@@ -8,6 +8,8 @@
 //! - [`lin`]: linearizability checkers for recorded histories (HISTORY.md): the `synclab-lin`
 //!   crate, re-exported.
 //! - [`bench`](mod@bench): our rings beside their peers, measured in the same run.
+//! - [`shuttle`](mod@shuttle): the same algorithms under shuttle's randomised schedulers (PCT,
+//!   random, replayable schedules) at sizes loom cannot reach.
 //! - [`kernel`]: the simulator against real Linux sockets in a private network namespace.
 //! - [`cli`]: the clap front end (`demo`, `model`, …).
 
@@ -21,4 +23,5 @@ pub mod models;
 pub mod procs;
 pub mod record;
 pub mod runs;
+pub mod shuttle;
 pub mod workers;

@@ -94,7 +94,7 @@ impl ModelSpec {
     }
 
     /// For tests: runs the correct model with its default bounds and panics unless every
-    /// interleaving passed (and loom explored more than one).
+    /// interleaving passed and loom explored at least the model's floor (`floors.rs`).
     pub fn assert_passes(&self) -> ModelReport {
         let r = self.check_default(Mutant::None);
         eprintln!(
@@ -112,6 +112,9 @@ impl ModelSpec {
             self.name,
             r.interleavings
         );
+        if let Err(e) = super::floors::check(self.name, r.interleavings) {
+            panic!("{e}");
+        }
         r
     }
 

@@ -5,6 +5,7 @@
 //! lists them all.
 
 pub mod eventcount;
+pub mod floors;
 pub mod frames;
 pub mod harness;
 pub mod loom_memory;

@@ -1,0 +1,53 @@
+//! Exploration floors: the fewest loom executions each registered model may explore at its
+//! default bound. A refactor of a model or of the algorithm that silently collapses exploration
+//! (an actor moved to the main thread, loom issue #392; a loop that no longer yields; a bound
+//! mistyped) then fails `cargo test` instead of passing on a handful of interleavings.
+//!
+//! Each floor is half of the count measured when it was set (loom 0.7.3, the counts in the
+//! comments), so a change that removes atomic operations may lower a count somewhat; a change
+//! that halves a model's exploration must lower its floor here, on purpose, with its reason.
+//! [`crate::models::ModelSpec::assert_passes`] checks the floor of every model it runs;
+//! `verify/tests/exploration_floors.rs` checks the table covers every model in
+//! [`crate::models::MODELS`] and that a collapsed exploration is refused.
+
+/// (model name, floor). Measured counts at the default bound in the comments.
+pub const FLOORS: &[(&str, u64)] = &[
+    ("spsc", 5_900),                      // 11,911
+    ("spsc-batch", 85),                   // 171
+    ("spsc-spin", 5_400),                 // 10,802
+    ("spsc-takeover", 46),                // 92
+    ("mpmc", 41_600),                     // 83,323
+    ("mpmc-consumers", 19_200),           // 38,540
+    ("frames", 7_400),                    // 14,951
+    ("eventcount", 1_300),                // 2,625
+    ("eventcount-rounds", 980),           // 1,973
+    ("semaphore", 69_000),                // 138,983
+    ("semaphore-wake", 61_500),           // 123,083
+    ("semaphore-mutex", 33),              // 66
+    ("semaphore-timeout", 8_700),         // 17,479
+    ("semaphore-close", 9_600),           // 19,259
+    ("semaphore-many", 40_900),           // 81,945
+    ("semaphore-token", 45_700),          // 91,491
+    ("semaphore-ledger", 9_800),          // 19,799
+    ("semaphore-ledger-recover", 27_500), // 55,154
+    ("semaphore-ledger-reuse", 1_500),    // 3,177 (no preemption bound: exhaustive)
+    ("semaphore-ledger-process", 42_300), // 84,617
+];
+
+/// The floor of model `name`, if it has one.
+pub fn floor(name: &str) -> Option<u64> {
+    FLOORS.iter().find(|(n, _)| *n == name).map(|(_, f)| *f)
+}
+
+/// Whether `interleavings` explored by model `name` at its default bound reach its floor. A
+/// model without a floor is an error too: every registered model must have one.
+pub fn check(name: &str, interleavings: u64) -> Result<(), String> {
+    match floor(name) {
+        None => Err(format!("model {name} has no exploration floor (models/floors.rs)")),
+        Some(f) if interleavings < f => Err(format!(
+            "model {name} explored {interleavings} executions at its default bound, under its \
+             floor of {f}: exploration collapsed (or lower the floor on purpose in models/floors.rs)"
+        )),
+        Some(_) => Ok(()),
+    }
+}
