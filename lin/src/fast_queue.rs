@@ -37,7 +37,6 @@
 //! against the general checker on random histories.
 
 use super::history::{Op, OpKind, Value};
-use std::collections::HashMap;
 
 /// The answer of a fast checker.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -55,21 +54,49 @@ pub enum FastResult {
     },
 }
 
+/// "No operation" in the compact `u32` operation indices below.
+const NONE: u32 = u32::MAX;
+
+/// One value's operations: its enqueue and its first two dequeues (a third adds nothing: two
+/// already make a repeat). Indices into the ops as `u32` (24 bytes per value, no allocation of its
+/// own), so that ten million operations fit in a few hundred megabytes.
+#[derive(Clone, Copy)]
 struct Value1 {
-    enq: Option<usize>,
-    deqs: Vec<usize>,
+    value: Value,
+    enq: u32,
+    d1: u32,
+    d2: u32,
 }
 
-/// Checks a queue history (see the module docs for the class it decides, and for the violations
-/// it reports in any history with distinct values).
-pub fn check_queue(ops: &[Op], capacity: Option<u64>) -> FastResult {
-    let na = |s: &str| FastResult::NotApplicable(s.to_string());
-    let mut values: HashMap<Value, Value1> = HashMap::new();
+fn some(i: u32) -> Option<usize> {
+    (i != NONE).then_some(i as usize)
+}
+
+/// What the first pass over the operations found.
+struct Scan {
+    /// The values, sorted by their first dequeue (or their enqueue when never dequeued).
+    values: Vec<Value1>,
+    /// The dequeues that completed and found the queue empty.
+    empties: Vec<u32>,
+    /// Why the history is outside the decided class (violations are still reported).
+    outside: Option<&'static str>,
+    /// Whether a dequeue has an unknown outcome.
+    unknown_dequeue: bool,
+}
+
+/// Groups the operations by value: sorts (value, index) pairs rather than filling a hash map of
+/// vectors (which cost five times the memory and most of the time on 10M operations).
+fn scan(ops: &[Op]) -> Result<Scan, FastResult> {
+    let na = |s: &str| Err(FastResult::NotApplicable(s.to_string()));
+    if ops.len() >= NONE as usize {
+        return na("more than 4 billion operations");
+    }
+    let mut occ: Vec<(Value, u32)> = Vec::new();
     let mut empties = Vec::new();
-    // why the history is outside the decided class (violations are still reported)
-    let mut outside: Option<&str> = None;
+    let mut outside: Option<&'static str> = None;
     let mut unknown_dequeue = false;
     for (i, op) in ops.iter().enumerate() {
+        let i = i as u32; // fits: checked above
         match (&op.kind, op.ok) {
             (OpKind::Dequeue { .. }, Some(false)) => {}
             (OpKind::Enqueue { .. }, Some(false)) => {
@@ -79,31 +106,64 @@ pub fn check_queue(ops: &[Op], capacity: Option<u64>) -> FastResult {
                 if ok.is_none() {
                     outside.get_or_insert("an operation never returned or has an unknown outcome");
                 }
-                let v = values.entry(*value).or_insert(Value1 {
-                    enq: None,
-                    deqs: vec![],
-                });
-                if v.enq.is_some() {
-                    return na("a value is enqueued twice");
-                }
-                v.enq = Some(i);
+                occ.push((*value, i));
             }
             (OpKind::Dequeue { .. }, None) => {
                 outside.get_or_insert("an operation never returned or has an unknown outcome");
                 unknown_dequeue = true;
             }
-            (OpKind::Dequeue { value: Some(x) }, Some(true)) => values
-                .entry(*x)
-                .or_insert(Value1 {
-                    enq: None,
-                    deqs: vec![],
-                })
-                .deqs
-                .push(i),
+            (OpKind::Dequeue { value: Some(x) }, Some(true)) => occ.push((*x, i)),
             (OpKind::Dequeue { value: None }, Some(true)) => empties.push(i),
             _ => return na("an operation of another model"),
         }
     }
+    occ.sort_unstable();
+    let mut values: Vec<Value1> = Vec::new();
+    for group in occ.chunk_by(|a, b| a.0 == b.0) {
+        let mut v = Value1 {
+            value: group[0].0,
+            enq: NONE,
+            d1: NONE,
+            d2: NONE,
+        };
+        // within a group the indices are increasing: the dequeues come in file order
+        for &(_, i) in group {
+            if matches!(ops[i as usize].kind, OpKind::Enqueue { .. }) {
+                if v.enq != NONE {
+                    return na("a value is enqueued twice");
+                }
+                v.enq = i;
+            } else if v.d1 == NONE {
+                v.d1 = i;
+            } else if v.d2 == NONE {
+                v.d2 = i;
+            }
+        }
+        values.push(v);
+    }
+    drop(occ);
+    // Deterministic reporting order: by the first dequeue's index (indices are distinct).
+    values.sort_unstable_by_key(|v| if v.d1 != NONE { v.d1 } else { v.enq });
+    Ok(Scan {
+        values,
+        empties,
+        outside,
+        unknown_dequeue,
+    })
+}
+
+/// Checks a queue history (see the module docs for the class it decides, and for the violations
+/// it reports in any history with distinct values).
+pub fn check_queue(ops: &[Op], capacity: Option<u64>) -> FastResult {
+    let Scan {
+        values,
+        mut empties,
+        outside,
+        unknown_dequeue,
+    } = match scan(ops) {
+        Ok(s) => s,
+        Err(na) => return na,
+    };
     let inv = |i: usize| ops[i].invoke_ns;
     let ret = |i: usize| ops[i].return_ns.unwrap_or(i64::MAX);
     // An enqueue certainly took effect by its return only if it completed as recorded.
@@ -111,20 +171,19 @@ pub fn check_queue(ops: &[Op], capacity: Option<u64>) -> FastResult {
     // When a value is never dequeued, it certainly stays in the queue only if no dequeue of
     // unknown outcome could have taken it.
     let never = if unknown_dequeue { i64::MIN } else { i64::MAX };
-    // 1 and 2: repeat and fresh. Deterministic order: by the first dequeue's index.
-    let mut by_first: Vec<(&Value, &Value1)> = values.iter().collect();
-    by_first.sort_by_key(|(_, v)| v.deqs.first().copied().or(v.enq));
-    for (x, v) in &by_first {
-        if v.deqs.len() > 1 {
-            let mut w: Vec<usize> = v.enq.into_iter().collect();
-            w.extend(&v.deqs[..2]);
+    // 1 and 2: repeat and fresh, in the order of the first dequeues.
+    for v in &values {
+        let x = v.value;
+        if let (Some(d1), Some(d2)) = (some(v.d1), some(v.d2)) {
+            let mut w: Vec<usize> = some(v.enq).into_iter().collect();
+            w.extend([d1, d2]);
             return FastResult::Violation {
                 what: format!("value {x} was dequeued twice"),
                 ops: w,
             };
         }
-        if let Some(&d) = v.deqs.first() {
-            match v.enq {
+        if let Some(d) = some(v.d1) {
+            match some(v.enq) {
                 None => {
                     return FastResult::Violation {
                         what: format!("value {x} was dequeued but never enqueued"),
@@ -141,43 +200,53 @@ pub fn check_queue(ops: &[Op], capacity: Option<u64>) -> FastResult {
             }
         }
     }
+    // the operations showing a value's presence: its enqueue and its dequeue
+    let ops_of = |r: u32| {
+        let v = &values[r as usize];
+        some(v.enq).into_iter().chain(some(v.d1))
+    };
     // 3: order. Values sorted by enqueue return; prefix maximum of "the instant by which the
-    // value's dequeue may begin" (never dequeued = infinity).
-    let mut enqs: Vec<(i64, i64, Value)> = values
+    // value's dequeue may begin" (never dequeued = infinity). Entries: (enqueue return, dequeue
+    // invoke, value, record).
+    let mut enqs: Vec<(i64, i64, Value, u32)> = values
         .iter()
-        .filter_map(|(x, v)| {
-            v.enq
-                .filter(|&e| certain(e))
-                .map(|e| (ret(e), v.deqs.first().map_or(never, |&d| inv(d)), *x))
+        .enumerate()
+        .filter_map(|(r, v)| {
+            some(v.enq).filter(|&e| certain(e)).map(|e| {
+                let di = some(v.d1).map_or(never, inv);
+                (ret(e), di, v.value, r as u32)
+            })
         })
         .collect();
     enqs.sort_unstable();
-    let mut prefix_max: Vec<(i64, Value)> = Vec::with_capacity(enqs.len());
-    for &(_, deq_inv, x) in &enqs {
+    let mut prefix_max: Vec<(i64, u32)> = Vec::with_capacity(enqs.len());
+    for &(_, deq_inv, _, r) in &enqs {
         let best = match prefix_max.last() {
             Some(&(m, y)) if m >= deq_inv => (m, y),
-            _ => (deq_inv, x),
+            _ => (deq_inv, r),
         };
         prefix_max.push(best);
     }
-    let mut dequeued: Vec<(usize, usize, Value)> = by_first
+    // (dequeue invoke, enqueue invoke, record) of the values both enqueued and dequeued
+    let mut dequeued: Vec<(i64, i64, u32)> = values
         .iter()
-        .filter_map(|(x, v)| Some((v.enq?, *v.deqs.first()?, **x)))
+        .enumerate()
+        .filter_map(|(r, v)| Some((inv(some(v.d1)?), inv(some(v.enq)?), r as u32)))
         .collect();
-    dequeued.sort_unstable_by_key(|&(e, d, _)| (inv(d), inv(e)));
-    for &(e, d, b) in &dequeued {
+    dequeued.sort_unstable();
+    for &(_, e_inv, rb) in &dequeued {
+        let vb = &values[rb as usize];
         // values whose enqueue returned before enq(b) was invoked
-        let k = enqs.partition_point(|&(r, _, _)| r < inv(e));
+        let k = enqs.partition_point(|&(r, ..)| r < e_inv);
         if k == 0 {
             continue;
         }
-        let (m, a) = prefix_max[k - 1];
-        if m > ret(d) {
-            let va = &values[&a];
-            let mut w: Vec<usize> = va.enq.into_iter().collect();
-            w.extend(va.deqs.first());
-            w.extend([e, d]);
-            let what = if va.deqs.is_empty() {
+        let (m, ra) = prefix_max[k - 1];
+        if m > ret(vb.d1 as usize) {
+            let (a, b) = (values[ra as usize].value, vb.value);
+            let mut w: Vec<usize> = ops_of(ra).collect();
+            w.extend(ops_of(rb));
+            let what = if values[ra as usize].d1 == NONE {
                 format!("{a} was enqueued before {b}, {b} was dequeued, {a} never was")
             } else {
                 format!("{a} was enqueued before {b} but dequeued after it")
@@ -185,14 +254,16 @@ pub fn check_queue(ops: &[Op], capacity: Option<u64>) -> FastResult {
             return FastResult::Violation { what, ops: w };
         }
     }
+    drop(dequeued);
+    drop(prefix_max);
     // 4: empty. Open intervals where a value is certainly present, merged.
     if !empties.is_empty() {
-        let mut present: Vec<(i64, i64, Value)> = enqs
+        // already sorted: `enqs` is
+        let present: Vec<(i64, i64, u32)> = enqs
             .iter()
-            .filter(|&&(r, di, _)| r < di)
-            .map(|&(r, di, x)| (r, di, x))
+            .filter(|&&(r, di, ..)| r < di)
+            .map(|&(r, di, _, rec)| (r, di, rec))
             .collect();
-        present.sort_unstable();
         let mut merged: Vec<(i64, i64)> = Vec::new();
         for &(a, b, _) in &present {
             match merged.last_mut() {
@@ -200,15 +271,14 @@ pub fn check_queue(ops: &[Op], capacity: Option<u64>) -> FastResult {
                 _ => merged.push((a, b)),
             }
         }
-        empties.sort_unstable_by_key(|&d| (inv(d), d));
+        empties.sort_unstable_by_key(|&d| (inv(d as usize), d));
         for &d in &empties {
+            let d = d as usize;
             let k = merged.partition_point(|&(a, _)| a < inv(d));
             if k > 0 && merged[k - 1].1 > ret(d) {
                 let mut w = vec![d];
-                for x in cover(&present, inv(d), ret(d)) {
-                    let v = &values[&x];
-                    w.extend(v.enq);
-                    w.extend(v.deqs.first());
+                for r in cover(&present, inv(d), ret(d)) {
+                    w.extend(ops_of(r));
                 }
                 return FastResult::Violation {
                     what: "a dequeue found the queue empty while it certainly held a value"
@@ -219,18 +289,18 @@ pub fn check_queue(ops: &[Op], capacity: Option<u64>) -> FastResult {
         }
     }
     if let Some(why) = outside {
-        return na(why);
+        return FastResult::NotApplicable(why.to_string());
     }
     if let Some(cap) = capacity {
         if !capacity_irrelevant(ops, cap) {
-            return na("the bounded queue may have been full");
+            return FastResult::NotApplicable("the bounded queue may have been full".to_string());
         }
     }
     FastResult::Linearizable
 }
 
 /// A few values whose presence intervals (sorted by start) together cover `[lo, hi]`.
-fn cover(present: &[(i64, i64, Value)], lo: i64, hi: i64) -> Vec<Value> {
+fn cover(present: &[(i64, i64, u32)], lo: i64, hi: i64) -> Vec<u32> {
     let mut out = Vec::new();
     let mut at = lo;
     loop {

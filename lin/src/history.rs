@@ -1,6 +1,11 @@
 //! The in-memory form of a history (HISTORY.md): a [`Header`] naming the [`Model`] and a list of
 //! [`Op`]s. The process runner builds these directly and hands them to [`crate::check`](fn@crate::check);
-//! `synclab check` gets them from [`crate::parse_history`].
+//! `synclab check` gets them from [`crate::parse_history`]. This module depends only on
+//! [`crate::error`]: the reader ([`crate::parse`]) and the writer ([`crate::write`]) depend on it,
+//! never the other way round.
+
+use crate::error::HistoryError;
+use std::collections::HashMap;
 
 /// An integer value stored in a queue or register (the JSON `value`/`expected` fields).
 pub type Value = i64;
@@ -33,6 +38,16 @@ impl Model {
             Model::Semaphore { .. } => "semaphore",
             Model::Register => "register",
             Model::Kv => "kv",
+        }
+    }
+
+    /// The operations of this model, for messages (`"enqueue or dequeue"`).
+    pub fn ops_list(&self) -> &'static str {
+        match self {
+            Model::Queue { .. } => "enqueue or dequeue",
+            Model::Semaphore { .. } => "acquire or release",
+            Model::Register => "read, write or cas",
+            Model::Kv => "get, put or append",
         }
     }
 }
@@ -219,10 +234,38 @@ impl Op {
         matches!(self.return_ns, Some(r) if r < other.invoke_ns)
     }
 
-    /// The operation as one JSON object in the HISTORY.md field layout.
+    /// The operation as one JSON object in the HISTORY.md field layout (the same fields
+    /// [`crate::write::op_line`] writes).
     pub fn to_json(&self) -> serde_json::Value {
-        serde_json::from_str(&crate::write::op_line(self))
-            .expect("op_line always writes valid JSON")
+        use serde_json::{json, Value as Json};
+        let opt = |x: &Option<Value>| x.map_or(Json::Null, Json::from);
+        let mut obj = json!({
+            "process": self.process,
+            "op": self.kind.name(),
+            "ok": self.ok,
+            "invoke_ns": self.invoke_ns,
+            "return_ns": self.return_ns,
+        });
+        let args = match &self.kind {
+            OpKind::Enqueue { value } => json!({ "value": value }),
+            OpKind::Dequeue { value } => json!({ "value": opt(value) }),
+            OpKind::Acquire { n } | OpKind::Release { n } => json!({ "n": n }),
+            OpKind::Read { key, value } => json!({ "key": key, "value": opt(value) }),
+            OpKind::Write { key, value } => json!({ "key": key, "value": value }),
+            OpKind::Cas {
+                key,
+                expected,
+                value,
+            } => json!({ "key": key, "expected": opt(expected), "value": value }),
+            OpKind::Get { key, value } => json!({ "key": key, "value": value }),
+            OpKind::Put { key, value } | OpKind::Append { key, value } => {
+                json!({ "key": key, "value": value })
+            }
+        };
+        if let (Json::Object(obj), Json::Object(args)) = (&mut obj, args) {
+            obj.extend(args);
+        }
+        obj
     }
 
     /// A short human description, e.g. `enqueue(17)`, `dequeue() = empty`, `cas(x, 1 -> 2)`.
@@ -280,8 +323,105 @@ impl History {
         }
     }
 
-    /// Checks the invariants documented on [`Op`] (the parser already did, with line numbers).
-    pub fn validate(&self) -> Result<(), crate::HistoryError> {
-        crate::parse::validate(self)
+    /// Checks the invariants documented on [`Op`]: times in order, `ok` null when the operation
+    /// never returned, operations fit the model, one operation in flight per process. The error
+    /// names the line (the parser fills [`Op::line`]) and the field.
+    pub fn validate(&self) -> Result<(), HistoryError> {
+        let model = &self.header.model;
+        for op in &self.ops {
+            check_op(op, model)?;
+        }
+        if in_flight_in_file_order(&self.ops) {
+            return Ok(());
+        }
+        in_flight_sorted(&self.ops)
     }
+}
+
+/// The invariants of one operation on its own.
+fn check_op(op: &Op, model: &Model) -> Result<(), HistoryError> {
+    if !op.kind.fits(model) {
+        return Err(HistoryError::field(
+            op.line,
+            "op",
+            format!(
+                "op `{}` does not belong to model {} (expected {})",
+                op.kind.name(),
+                model.name(),
+                model.ops_list()
+            ),
+        ));
+    }
+    match op.return_ns {
+        Some(r) if r < op.invoke_ns => {
+            return Err(HistoryError::field(
+                op.line,
+                "return_ns",
+                format!("{r} is before invoke_ns {}", op.invoke_ns),
+            ))
+        }
+        None if op.ok.is_some() => {
+            return Err(HistoryError::field(
+                op.line,
+                "ok",
+                "must be null when return_ns is null (the operation never returned)",
+            ))
+        }
+        _ => {}
+    }
+    if let OpKind::Acquire { n: 0 } | OpKind::Release { n: 0 } = op.kind {
+        return Err(HistoryError::field(op.line, "n", "must be at least 1"));
+    }
+    Ok(())
+}
+
+/// The order in which [`in_flight_sorted`] visits one process's operations.
+fn time_key(op: &Op) -> (i64, i64) {
+    (op.invoke_ns, op.return_ns.unwrap_or(i64::MAX))
+}
+
+/// The common case in O(n) without sorting: every process's operations come in the file in
+/// time order and none overlaps the previous one. `false` means "not shown": the sorted check
+/// then decides (and names the same pair whatever the file order).
+fn in_flight_in_file_order(ops: &[Op]) -> bool {
+    let mut last: HashMap<u64, usize> = HashMap::new();
+    for (i, b) in ops.iter().enumerate() {
+        if let Some(prev) = last.insert(b.process, i) {
+            let a = &ops[prev];
+            if time_key(b) < time_key(a) || overlap(a, b) {
+                return false;
+            }
+        }
+    }
+    true
+}
+
+/// Whether `b`, invoked no earlier than `a` by the same process, starts while `a` is in flight.
+fn overlap(a: &Op, b: &Op) -> bool {
+    a.return_ns.is_none_or(|r| r > b.invoke_ns)
+}
+
+/// One operation in flight per process, checked on the operations sorted by process and time.
+fn in_flight_sorted(ops: &[Op]) -> Result<(), HistoryError> {
+    let mut order: Vec<usize> = (0..ops.len()).collect();
+    // The index breaks ties, so the unstable sort gives the file order among equal times.
+    order.sort_unstable_by_key(|&i| (ops[i].process, time_key(&ops[i]), i));
+    for pair in order.windows(2) {
+        let (a, b) = (&ops[pair[0]], &ops[pair[1]]);
+        if a.process != b.process || !overlap(a, b) {
+            continue;
+        }
+        let detail = match a.return_ns {
+            None => format!(
+                "process {} already has an operation in flight: the one on line {} never returned",
+                b.process, a.line
+            ),
+            Some(r) => format!(
+                "process {} already has an operation in flight: {} overlaps the one on line {} (invoked {}, returned {r})",
+                b.process, b.invoke_ns, a.line, a.invoke_ns
+            ),
+        };
+        return Err(HistoryError::field(b.line, "invoke_ns", detail));
+    }
+    Ok(())
 }

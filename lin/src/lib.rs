@@ -21,7 +21,9 @@
 //!
 //! A map of the files:
 //! - [`history`]: the in-memory types ([`History`], [`Header`], [`Model`], [`Op`], [`OpKind`]);
-//! - [`parse`]: reading a file, with errors naming the line and the field ([`HistoryError`]);
+//! - [`parse`]: reading a file, line by line ([`parse_history_reader`]), with errors naming the
+//!   line and the field ([`HistoryError`], in [`error`]); [`json`]: the strict JSON it reads
+//!   with (a key named twice in one object is refused);
 //! - [`write`](mod@write): writing a file ([`write_history`], [`save_history`]);
 //! - [`model`]: the [`SequentialModel`] trait; [`queue`], [`semaphore`], [`register`], [`kv`]:
 //!   the models;
@@ -72,12 +74,14 @@
 pub struct ReadmeDoctests;
 
 pub mod check;
+pub mod error;
 pub mod explain;
 pub mod fast_queue;
 pub mod fast_semaphore;
 pub mod foreign;
 pub mod history;
 pub mod html;
+pub mod json;
 pub mod kv;
 pub mod model;
 pub mod parse;
@@ -91,12 +95,13 @@ pub mod witness;
 pub mod write;
 
 pub use check::{check, CheckOptions, CheckReport, CheckStats, Verdict};
+pub use error::HistoryError;
 pub use explain::{explain, explain_with, ExplainedStep, PartitionExplanation};
 pub use fast_queue::FastResult;
 pub use history::{Header, History, Model, Op, OpKind, Value};
 pub use kv::KvModel;
 pub use model::SequentialModel;
-pub use parse::{parse_history, HistoryError};
+pub use parse::{parse_history, parse_history_reader};
 pub use queue::QueueModel;
 pub use register::RegisterModel;
 pub use search::{search, search_traced, SearchResult, SearchStats, SearchTrace, Step};
@@ -105,8 +110,8 @@ pub use write::{save_history, write_history};
 
 /// Reads and parses the history file at `path` (I/O errors are reported as line 0).
 pub fn load_history(path: impl AsRef<std::path::Path>) -> Result<History, HistoryError> {
-    let text = std::fs::read_to_string(path.as_ref()).map_err(|e| {
+    let file = std::fs::File::open(path.as_ref()).map_err(|e| {
         HistoryError::line(0, format!("cannot read {}: {e}", path.as_ref().display()))
     })?;
-    parse_history(&text)
+    parse_history_reader(std::io::BufReader::with_capacity(1 << 20, file))
 }

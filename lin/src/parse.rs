@@ -3,75 +3,83 @@
 //! additions); a parameter of another model (`permits` on a queue) and an operation field of
 //! another operation (`n` on an enqueue) are errors, because they are almost always mistakes.
 
+pub use super::error::HistoryError;
 use super::history::{Header, History, Model, Op, OpKind, Value};
+use super::json::{self, JsonError, NotObject};
 use serde_json::{Map, Value as Json};
-
-/// A malformed history: the 1-based line (0 for an operation built in memory), the field at fault
-/// (if one is), and what is wrong.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("line {line}: {detail}")]
-pub struct HistoryError {
-    /// 1-based line number.
-    pub line: usize,
-    /// The field at fault, if the error is about one.
-    pub field: Option<String>,
-    /// What is wrong (without the line).
-    pub message: String,
-    /// `field` and `message` as printed.
-    detail: String,
-}
-
-impl HistoryError {
-    /// An error about `field` on `line`.
-    pub fn field(line: usize, field: &str, message: impl Into<String>) -> HistoryError {
-        let message = message.into();
-        HistoryError {
-            line,
-            field: Some(field.to_string()),
-            detail: format!("field `{field}`: {message}"),
-            message,
-        }
-    }
-
-    /// An error about the whole `line`.
-    pub fn line(line: usize, message: impl Into<String>) -> HistoryError {
-        let message = message.into();
-        HistoryError {
-            line,
-            field: None,
-            detail: message.clone(),
-            message,
-        }
-    }
-}
+use std::io::BufRead;
 
 /// Parses a whole history file's text. Blank lines are skipped; the first line must be the header.
 pub fn parse_history(text: &str) -> Result<History, HistoryError> {
-    let mut lines = text.lines().enumerate();
-    let header = match lines.next() {
-        Some((_, line)) if !line.trim().is_empty() => parse_header(line)?,
-        _ => {
-            return Err(HistoryError::line(
-                1,
-                "bad header: expected {\"synclab_history\":1,\"model\":...} on the first line",
-            ))
-        }
-    };
+    parse_history_reader(text.as_bytes())
+}
+
+/// Parses a history read line by line from `reader`, holding one line at a time (a 10-million
+/// operation file is about 1 GB of text; only the operations are kept). Same rules as
+/// [`parse_history`]; a line that is not UTF-8 or a read error is a [`HistoryError`] naming the
+/// line.
+pub fn parse_history_reader<R: BufRead>(mut reader: R) -> Result<History, HistoryError> {
+    let mut buf = Vec::new();
+    let mut line_no = 0;
+    let mut header = None;
     let mut ops = Vec::new();
-    for (i, line) in lines {
-        if line.trim().is_empty() {
-            continue;
+    while let Some(line) = next_line(&mut reader, &mut buf, &mut line_no)? {
+        match &header {
+            None if line.trim().is_empty() => {
+                return Err(HistoryError::line(
+                    1,
+                    "bad header: expected {\"synclab_history\":1,\"model\":...} on the first line",
+                ))
+            }
+            None => header = Some(parse_header(line)?),
+            Some(_) if line.trim().is_empty() => {}
+            Some(h) => ops.push(parse_op(line, line_no, &h.model)?),
         }
-        ops.push(parse_op(line, i + 1, &header.model)?);
     }
+    let Some(header) = header else {
+        return Err(HistoryError::line(
+            1,
+            "bad header: expected {\"synclab_history\":1,\"model\":...} on the first line",
+        ));
+    };
     let history = History { header, ops };
-    validate(&history)?;
+    history.validate()?;
     Ok(history)
+}
+
+/// Reads the next line into `buf` (without its `\n` or `\r\n`, as [`str::lines`] splits) and
+/// counts it; `None` at the end.
+fn next_line<'b, R: BufRead>(
+    reader: &mut R,
+    buf: &'b mut Vec<u8>,
+    line_no: &mut usize,
+) -> Result<Option<&'b str>, HistoryError> {
+    buf.clear();
+    let n = reader
+        .read_until(b'\n', buf)
+        .map_err(|e| HistoryError::line(*line_no + 1, format!("cannot read: {e}")))?;
+    if n == 0 {
+        return Ok(None);
+    }
+    *line_no += 1;
+    if buf.last() == Some(&b'\n') {
+        buf.pop();
+        if buf.last() == Some(&b'\r') {
+            buf.pop();
+        }
+    }
+    match std::str::from_utf8(buf) {
+        Ok(s) => Ok(Some(s)),
+        Err(e) => Err(HistoryError::line(
+            *line_no,
+            format!("not UTF-8 text (byte {} of the line)", e.valid_up_to() + 1),
+        )),
+    }
 }
 
 /// Parses the header line (line 1).
 pub fn parse_header(line: &str) -> Result<Header, HistoryError> {
-    let obj = object(line, 1, "bad header")?;
+    let obj = header_object(line)?;
     let version = match obj.get("synclab_history") {
         None => {
             return Err(HistoryError::field(
@@ -157,9 +165,34 @@ pub fn parse_header(line: &str) -> Result<Header, HistoryError> {
 /// Fields each operation may carry besides the common ones.
 const OP_FIELDS: [&str; 4] = ["value", "n", "key", "expected"];
 
+/// Every field of an operation line this version reads (others are optional additions, ignored).
+const ALL_OP_FIELDS: &[&str] = &[
+    "process",
+    "op",
+    "ok",
+    "invoke_ns",
+    "return_ns",
+    "value",
+    "n",
+    "key",
+    "expected",
+];
+
 /// Parses one operation line (`line_no` is 1-based).
 pub fn parse_op(line: &str, line_no: usize, model: &Model) -> Result<Op, HistoryError> {
-    let obj = object(line, line_no, "bad operation")?;
+    let obj = match json::fields(line, ALL_OP_FIELDS) {
+        Ok(Ok(fields)) => fields,
+        Ok(Err(NotObject::Other(v))) => {
+            return Err(HistoryError::line(
+                line_no,
+                format!(
+                    "bad operation: expected a JSON object, found {}",
+                    kind_of(&v)
+                ),
+            ))
+        }
+        Err(e) => return Err(json_error(e, line_no, "bad operation")),
+    };
     let get = |f: &str| -> Result<&Json, HistoryError> {
         obj.get(f)
             .ok_or_else(|| HistoryError::field(line_no, f, "missing"))
@@ -310,7 +343,7 @@ pub fn parse_op(line: &str, line_no: usize, model: &Model) -> Result<Op, History
                 format!(
                     "unknown op `{other}` for model {} (expected {})",
                     model.name(),
-                    ops_of(model)
+                    model.ops_list()
                 ),
             ))
         }
@@ -322,7 +355,7 @@ pub fn parse_op(line: &str, line_no: usize, model: &Model) -> Result<Op, History
             format!(
                 "op `{op_name}` does not belong to model {} (expected {})",
                 model.name(),
-                ops_of(model)
+                model.ops_list()
             ),
         ));
     }
@@ -345,101 +378,38 @@ pub fn parse_op(line: &str, line_no: usize, model: &Model) -> Result<Op, History
     })
 }
 
-fn ops_of(model: &Model) -> &'static str {
-    match model {
-        Model::Queue { .. } => "enqueue or dequeue",
-        Model::Semaphore { .. } => "acquire or release",
-        Model::Register => "read, write or cas",
-        Model::Kv => "get, put or append",
-    }
-}
-
-/// Checks the invariants documented on [`Op`]: times in order, `ok` null when the operation
-/// never returned, operations fit the model, one operation in flight per process.
+/// Checks the invariants documented on [`Op`] ([`History::validate`]; kept here for callers of
+/// the reader).
 pub fn validate(history: &History) -> Result<(), HistoryError> {
-    let model = &history.header.model;
-    for op in &history.ops {
-        if !op.kind.fits(model) {
-            return Err(HistoryError::field(
-                op.line,
-                "op",
-                format!(
-                    "op `{}` does not belong to model {} (expected {})",
-                    op.kind.name(),
-                    model.name(),
-                    ops_of(model)
-                ),
-            ));
-        }
-        match op.return_ns {
-            Some(r) if r < op.invoke_ns => {
-                return Err(HistoryError::field(
-                    op.line,
-                    "return_ns",
-                    format!("{r} is before invoke_ns {}", op.invoke_ns),
-                ))
-            }
-            None if op.ok.is_some() => {
-                return Err(HistoryError::field(
-                    op.line,
-                    "ok",
-                    "must be null when return_ns is null (the operation never returned)",
-                ))
-            }
-            _ => {}
-        }
-        if let OpKind::Acquire { n: 0 } | OpKind::Release { n: 0 } = op.kind {
-            return Err(HistoryError::field(op.line, "n", "must be at least 1"));
-        }
-    }
-    let mut order: Vec<usize> = (0..history.ops.len()).collect();
-    order.sort_by_key(|&i| {
-        let op = &history.ops[i];
-        (op.process, op.invoke_ns, op.return_ns.unwrap_or(i64::MAX))
-    });
-    for pair in order.windows(2) {
-        let (a, b) = (&history.ops[pair[0]], &history.ops[pair[1]]);
-        if a.process != b.process {
-            continue;
-        }
-        match a.return_ns {
-            None => {
-                return Err(HistoryError::field(
-                    b.line,
-                    "invoke_ns",
-                    format!(
-                        "process {} already has an operation in flight: the one on line {} never returned",
-                        b.process, a.line
-                    ),
-                ))
-            }
-            Some(r) if r > b.invoke_ns => {
-                return Err(HistoryError::field(
-                    b.line,
-                    "invoke_ns",
-                    format!(
-                        "process {} already has an operation in flight: {} overlaps the one on line {} (invoked {}, returned {r})",
-                        b.process, b.invoke_ns, a.line, a.invoke_ns
-                    ),
-                ))
-            }
-            _ => {}
-        }
-    }
-    Ok(())
+    history.validate()
 }
 
-fn object(line: &str, line_no: usize, what: &str) -> Result<Map<String, Json>, HistoryError> {
-    match serde_json::from_str::<Json>(line) {
+/// The header line as a JSON object, duplicate keys refused.
+fn header_object(line: &str) -> Result<Map<String, Json>, HistoryError> {
+    match json::strict_value(line) {
         Ok(Json::Object(m)) => Ok(m),
         Ok(other) => Err(HistoryError::line(
-            line_no,
-            format!("{what}: expected a JSON object, found {}", kind_of(&other)),
+            1,
+            format!(
+                "bad header: expected a JSON object, found {}",
+                kind_of(&other)
+            ),
         )),
-        Err(e) => Err(HistoryError::line(
+        Err(e) => Err(json_error(e, 1, "bad header")),
+    }
+}
+
+/// A [`JsonError`] on `line_no` as a [`HistoryError`].
+fn json_error(e: JsonError, line_no: usize, what: &str) -> HistoryError {
+    match e {
+        JsonError::Syntax(e) => {
+            HistoryError::line(line_no, format!("{what}: not valid JSON ({e})"))
+        }
+        JsonError::Duplicate(key) => HistoryError::field(
             line_no,
-            format!("{what}: not valid JSON ({e})"),
-        )),
+            &key,
+            "duplicate key: a JSON object names it more than once, so its value is ambiguous",
+        ),
     }
 }
 

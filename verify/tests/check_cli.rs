@@ -245,3 +245,88 @@ fn device_and_directory_inputs_exit_2_before_reading() {
     let out = synclab(&["check", dir().to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// Runs `synclab check FILE --json` on `text`; the exit code and the `error` message.
+fn check_error(name: &str, text: &str) -> (Option<i32>, String) {
+    let f = file(name, text);
+    let out = synclab(&["check", f.to_str().unwrap(), "--json"]);
+    let j = json(&out);
+    let msg = j["error"].as_str().unwrap_or_default().to_string();
+    (out.status.code(), msg)
+}
+
+#[test]
+fn duplicate_keys_exit_2_naming_the_key_and_the_line() {
+    // an operation that says two things about its value: which one was meant is ambiguous
+    let dup = GOOD.replace(
+        r#""value":17,"ok":true,"invoke_ns":1200"#,
+        r#""value":17,"ok":true,"value":18,"invoke_ns":1200"#,
+    );
+    let (code, msg) = check_error("dup-op.jsonl", &dup);
+    assert_eq!(code, Some(2), "{msg}");
+    assert!(
+        msg.contains("line 3") && msg.contains("`value`") && msg.contains("duplicate key"),
+        "{msg}"
+    );
+    // in the header
+    let dup = GOOD.replace(r#""capacity":1024"#, r#""capacity":1024,"capacity":1"#);
+    let (code, msg) = check_error("dup-header.jsonl", &dup);
+    assert_eq!(code, Some(2), "{msg}");
+    assert!(
+        msg.contains("line 1") && msg.contains("`capacity`"),
+        "{msg}"
+    );
+    // the same key twice with the same value is still refused; the human form says it too
+    let dup = GOOD.replace(r#""process":1,"#, r#""process":1,"process":1,"#);
+    let f = file("dup-same.jsonl", &dup);
+    let out = synclab(&["check", f.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("line 3") && err.contains("`process`"), "{err}");
+}
+
+#[test]
+fn unknown_versions_exit_2() {
+    for version in ["2", "0", "\"1\"", "1.0", "-1"] {
+        let text = GOOD.replace(
+            r#""synclab_history":1"#,
+            &format!(r#""synclab_history":{version}"#),
+        );
+        let (code, msg) = check_error("version.jsonl", &text);
+        assert_eq!(code, Some(2), "version {version}: {msg}");
+        assert!(
+            msg.contains("line 1") && msg.contains("`synclab_history`"),
+            "{version}: {msg}"
+        );
+    }
+}
+
+#[test]
+fn streamed_and_piped_histories_read_the_same() {
+    // CRLF line ends and blank lines, from a file (read as it streams) and from stdin
+    let text = MOVED.replace('\n', "\r\n\r\n");
+    let f = file("crlf.jsonl", &text);
+    let out = synclab(&["check", f.to_str().unwrap(), "--json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let j = json(&out);
+    let w = j["witness"].as_array().unwrap();
+    let lines: Vec<u64> = w.iter().map(|e| e["line"].as_u64().unwrap()).collect();
+    assert_eq!(lines, vec![5, 7], "blank lines count");
+    assert_eq!(w[0]["op"]["value"], 2, "the witness quotes the file's line");
+    let piped = Command::new(env!("CARGO_BIN_EXE_synclab"))
+        .args(["check", "-", "--json"])
+        .stdin(std::fs::File::open(&f).unwrap())
+        .output()
+        .unwrap();
+    assert_eq!(piped.status.code(), Some(1));
+    assert_eq!(json(&piped)["witness"].as_array().unwrap().len(), 2);
+    // a line that is not UTF-8 is refused naming it
+    let mut bytes = GOOD.as_bytes().to_vec();
+    bytes.extend(b"{\"process\":2,\"op\":\"enqueue\",\"value\":1,\"ok\":true,\xff}\n");
+    let f = dir().join("latin1.jsonl");
+    std::fs::write(&f, bytes).unwrap();
+    let out = synclab(&["check", f.to_str().unwrap(), "--json"]);
+    assert_eq!(out.status.code(), Some(2));
+    let msg = json(&out)["error"].as_str().unwrap().to_string();
+    assert!(msg.contains("line 5") && msg.contains("UTF-8"), "{msg}");
+}

@@ -9,11 +9,13 @@
 
 use super::input;
 use super::output::{bad_input, Exit, Outcome};
-use crate::lin::foreign::{parse_any, Format};
-use crate::lin::{check, explain, html, CheckOptions, CheckReport, History, Op, Verdict};
+use crate::lin::foreign::{detect, parse_any, Format};
+use crate::lin::{
+    check, explain, html, parse_history_reader, CheckOptions, CheckReport, History, Op, Verdict,
+};
 use serde_json::json;
 use std::collections::{HashMap, HashSet};
-use std::io::IsTerminal;
+use std::io::{BufRead, BufReader, IsTerminal, Read};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -72,18 +74,11 @@ pub fn run(args: CheckArgs) -> Exit {
             );
         }
     }
-    let text = match input::read_text(&shown, input::MAX_HISTORY_BYTES, "history") {
-        Ok(t) => t,
+    let format = args.format.as_deref().and_then(Format::from_name);
+    let (history, format) = match load(&shown, format) {
+        Ok(h) => h,
         Err(e) => return bad_input(args.json, e),
     };
-    let format = args.format.as_deref().and_then(Format::from_name);
-    let (history, format) = match parse_any(&text, format) {
-        Ok(h) => h,
-        Err(e) => return bad_input(args.json, format!("{shown}: {e}")),
-    };
-    // The text is only needed again to quote a witness's lines: keep the only copy of a large
-    // history in memory during the check (and only the witness's lines after it).
-    drop(text);
     let start = Instant::now();
     let opts = CheckOptions {
         deadline: timeout.map(|t| start + t),
@@ -110,6 +105,43 @@ pub fn run(args: CheckArgs) -> Exit {
     out.emit(args.json)
 }
 
+/// Reads and parses the history at `path`. A synclab history in a regular file is parsed as it
+/// is read, one line at a time, so that only the operations stay in memory (not also the text,
+/// which for 10 million operations is another gigabyte); stdin and the other formats are read
+/// whole first. Every path goes through the same checks (regular file or `-`, at most
+/// [`input::MAX_HISTORY_BYTES`]).
+fn load(path: &str, format: Option<Format>) -> Result<(History, Format), String> {
+    let streamable = path != "-"
+        && std::fs::metadata(path)
+            .is_ok_and(|m| m.is_file() && m.len() <= input::MAX_HISTORY_BYTES);
+    if !streamable {
+        // refuses what is not a regular file or too large, with the reason; reads stdin
+        let text = input::read_text(path, input::MAX_HISTORY_BYTES, "history")?;
+        return parse_any(&text, format).map_err(|e| format!("{path}: {e}"));
+    }
+    let file = std::fs::File::open(path).map_err(|e| format!("history {path}: {e}"))?;
+    let mut reader = BufReader::with_capacity(1 << 20, file.take(input::MAX_HISTORY_BYTES));
+    let prefix = reader
+        .fill_buf()
+        .map_err(|e| format!("history {path}: cannot read: {e}"))?;
+    let format = format.or_else(|| detect(&String::from_utf8_lossy(prefix)));
+    if format == Some(Format::Synclab) {
+        let history = parse_history_reader(reader).map_err(|e| format!("{path}: {e}"))?;
+        return Ok((history, Format::Synclab));
+    }
+    let mut bytes = Vec::new();
+    reader
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("history {path}: cannot read: {e}"))?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        format!(
+            "history {path}: not UTF-8 text (byte {})",
+            e.utf8_error().valid_up_to()
+        )
+    })?;
+    parse_any(&text, format).map_err(|e| format!("{path}: {e}"))
+}
+
 /// The file's lines that hold the witness's operations, by line number (empty when there is no
 /// witness, or the file cannot be read again).
 fn witness_lines(file: &Path, history: &History, report: &CheckReport) -> HashMap<usize, String> {
@@ -121,13 +153,20 @@ fn witness_lines(file: &Path, history: &History, report: &CheckReport) -> HashMa
     if wanted.is_empty() {
         return HashMap::new();
     }
-    let Ok(text) = std::fs::read_to_string(file) else {
+    let Ok(file) = std::fs::File::open(file) else {
         return HashMap::new();
     };
-    text.lines()
+    // line by line: the file may be a gigabyte, the witness a handful of lines
+    let last = wanted.iter().copied().max().unwrap_or(0);
+    BufReader::new(file)
+        .split(b'\n')
+        .take(last)
         .enumerate()
         .filter(|(i, _)| wanted.contains(&(i + 1)))
-        .map(|(i, l)| (i + 1, l.to_string()))
+        .filter_map(|(i, l)| {
+            let l = String::from_utf8(l.ok()?).ok()?;
+            Some((i + 1, l.strip_suffix('\r').unwrap_or(&l).to_string()))
+        })
         .collect()
 }
 
