@@ -4,7 +4,7 @@
 //! with the value and the range); 0 seeds or depth 0 explore nothing and are refused.
 
 use super::output::{bad_input, Exit, Outcome};
-use super::sim::{scenarios, write_trace, NetFlags};
+use super::sim_input::{scenarios, write_trace, NetFlags};
 use serde_json::{json, Value};
 use std::io::IsTerminal;
 use synclab_sim::explore::shrink::{self, Shrunk};
