@@ -50,8 +50,8 @@ pub(super) struct ExploreArgs {
     /// is I modulo N. `synclab sim merge` joins the shards' --json reports.
     #[arg(long)]
     shard: Option<String>,
-    /// Shrink the first failing run to a minimal fault schedule and write its trace here
-    /// (`sim replay` reproduces it, `sim diagram` draws it).
+    /// Shrink the first failing run to a minimal fault schedule and script (steps) and write
+    /// its trace here (`sim replay` reproduces it, `sim diagram` draws it).
     #[arg(long)]
     shrink: Option<String>,
     /// Print one JSON object.
