@@ -262,6 +262,38 @@ fn figure_13_crossing_fins_agree_in_both_profiles() {
     agrees("rfc9293-fig13-simultaneous-close", "linux");
 }
 
+/// Linux reopens a connection from TIME-WAIT on a new SYN (RFC 9293 §3.6.1 MAY-2) with an ISN
+/// above the old incarnation's; the simulator sends the §3.10.7.4 challenge ACK, is reset, and
+/// connects on the retransmitted SYN. Only the segments differ (README, 5c).
+#[test]
+fn time_wait_reopen_differs_linux_takes_the_syn() {
+    let diffs = differs_in(
+        "time-wait-server-side-reconnect",
+        "linux",
+        &["segments from A", "segments from B"],
+    );
+    if let Some(b) = diffs.iter().find(|d| d["what"] == "segments from B") {
+        assert!(b["kernel"].as_str().unwrap().contains("SA seq=65539"));
+        assert!(b["sim"].as_str().unwrap().contains("A seq=2 ack=2, B:80>A:5000 A seq=2 ack=2"));
+    }
+}
+
+/// `rcv_wnd = 1000` is not reproduced on the kernel (Linux will not offer a 1000-byte window):
+/// Linux sends the 3000 bytes at once and never probes (README, 5d).
+#[test]
+fn zero_window_probe_differs_the_window_is_not_reproduced() {
+    let diffs = differs_in(
+        "zero-window-probe",
+        "linux",
+        &["segments from A", "segments from B"],
+    );
+    if let Some(a) = diffs.iter().find(|d| d["what"] == "segments from A") {
+        let kernel = a["kernel"].as_str().unwrap();
+        assert!(!kernel.contains("len=1,") && kernel.ends_with("seq=2681 ack=1 len=320"));
+        assert!(a["sim"].as_str().unwrap().contains("seq=1001 ack=1 len=1"));
+    }
+}
+
 #[test]
 fn scenarios_the_kernel_cannot_drive_are_refused_with_the_reason() {
     let out = Command::new(env!("CARGO_BIN_EXE_synclab"))
