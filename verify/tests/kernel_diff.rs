@@ -274,7 +274,10 @@ fn time_wait_reopen_differs_linux_takes_the_syn() {
     );
     if let Some(b) = diffs.iter().find(|d| d["what"] == "segments from B") {
         assert!(b["kernel"].as_str().unwrap().contains("SA seq=65539"));
-        assert!(b["sim"].as_str().unwrap().contains("A seq=2 ack=2, B:80>A:5000 A seq=2 ack=2"));
+        assert!(b["sim"]
+            .as_str()
+            .unwrap()
+            .contains("A seq=2 ack=2, B:80>A:5000 A seq=2 ack=2"));
     }
 }
 

@@ -225,7 +225,10 @@ fn shrink_plan(mut t: Target, mut plan: Vec<Planned>) -> Shrunk {
             .collect(),
         steps_before: original.len(),
         steps_after: lines.len(),
-        removed_steps: original.into_iter().filter(|l| !lines.contains(l)).collect(),
+        removed_steps: original
+            .into_iter()
+            .filter(|l| !lines.contains(l))
+            .collect(),
         expect_removed,
         runs,
         trace: run.trace.clone().unwrap_or_default(),

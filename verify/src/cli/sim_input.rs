@@ -93,4 +93,3 @@ pub(super) fn write_trace(path: &str, lines: &[String]) -> Result<(), String> {
     body.push('\n');
     std::fs::write(path, body).map_err(|e| format!("{path}: cannot write the trace: {e}"))
 }
-
