@@ -22,9 +22,12 @@ fn mutated(name: &str, m: Mutant) -> Scenario {
 
 /// The shrunk trace replays from its recorded fates with no divergence, fails the same oracle,
 /// and draws.
-fn check_reproduces(sh: &Shrunk) {
+fn check_reproduces(sh: &Shrunk, m: Mutant) {
     let t = Trace::parse("shrunk.jsonl", &sh.trace.join("\n")).expect("a valid trace");
-    assert_eq!(t.meta()["mutant"], json!(Mutant::FinBeforeData.name()));
+    assert_eq!(t.meta()["mutant"], json!(m.name()));
+    // The trace embeds the shrunk script.
+    let embedded = synclab_sim::trace::replay::scenario_of(&t).expect("the embedded scenario");
+    assert_eq!(embedded.steps.len(), sh.steps_after);
     let r = replay(&t, Mode::RecordedFates).expect("replays");
     assert_eq!(r.divergence, None);
     assert!(
@@ -59,7 +62,37 @@ fn a_failing_search_path_shrinks_to_one_fault() {
     assert_eq!(sh.faults_before, faults(&path));
     assert_eq!(sh.faults_after, 1, "{}", sh.text());
     assert!(sh.faults_after < sh.faults_before);
-    check_reproduces(&sh);
+    // The server's accept, reads and close are not needed: the client's send and close after
+    // the handshake, one data segment lost, are enough.
+    assert_eq!((sh.steps_before, sh.steps_after), (8, 4), "{}", sh.text());
+    assert_eq!(sh.removed_steps, vec![20, 26, 33, 40]);
+    check_reproduces(&sh, Mutant::FinBeforeData);
+}
+
+/// A mutant caught with no fault at all: only the script shrinks, to the steps the failing
+/// oracle needs (for TIME-WAIT skipped: a connection and both closes; the data and the reads
+/// go), and the shrunk trace replays and draws.
+#[test]
+fn a_failing_seed_shrinks_its_script() {
+    let sc = mutated("active-close-client", Mutant::TimeWaitSkipped);
+    let sh = shrink_seed(&sc, 0, NetOverride::default()).expect("the mutant fails seed 0");
+    assert_eq!(sh.kind, "oracle:close-path");
+    assert_eq!(sh.faults_after, 0);
+    assert!(sh.expect_removed);
+    assert_eq!((sh.steps_before, sh.steps_after), (8, 5), "{}", sh.text());
+    check_reproduces(&sh, Mutant::TimeWaitSkipped);
+    // 1-minimal: taking out any remaining step loses the failure.
+    let t = Trace::parse("shrunk.jsonl", &sh.trace.join("\n")).unwrap();
+    let shrunk = synclab_sim::trace::replay::scenario_of(&t).unwrap();
+    for i in 0..shrunk.steps.len() {
+        if let Some(fewer) = synclab_sim::explore::script::without_step(&shrunk, i) {
+            let r = synclab_sim::run(&fewer, &synclab_sim::RunOptions::default());
+            assert!(
+                !r.failures.iter().any(|f| f.kind == sh.kind),
+                "step {i} was not needed"
+            );
+        }
+    }
 }
 
 #[test]
@@ -80,7 +113,7 @@ fn a_failing_seed_shrinks_to_fewer_faults() {
         "seed {seed}: {}",
         sh.text()
     );
-    check_reproduces(&sh);
+    check_reproduces(&sh, Mutant::FinBeforeData);
 }
 
 fn as_report(mode: &str, params: Value, shard: Shard, body: Value) -> Value {

@@ -204,13 +204,22 @@ fn close_with_unread_data_rst_instead_of_fin() {
     agrees("close-with-unread-data", "linux");
 }
 
-/// Linux's accept queue holds backlog + 1: its second SYN is not dropped (no profile setting
-/// yet: the listener is in the socket layer).
+/// Linux's accept queue holds backlog + 1: its second SYN is not dropped, the third is (and
+/// comes again after 1 s). The default drops the second; the Linux profile (`backlog_extra = 1`)
+/// agrees with Linux in both scenarios.
 #[test]
-fn full_backlog_differs_linux_queues_one_more() {
-    for profile in ["rfc9293", "linux"] {
-        differs_in("backlog-full", profile, &["segments from A"]);
+fn full_backlog_linux_queues_one_more_then_drops_the_syn() {
+    differs_in("backlog-full", "rfc9293", &["segments from A"]);
+    agrees("backlog-full", "linux");
+    let diffs = differs_in("backlog-full-third", "rfc9293", &["segments from A"]);
+    if let Some(a) = diffs.first() {
+        let kernel = a["kernel"].as_str().unwrap();
+        assert!(
+            kernel.ends_with("A:5003>B:80 S seq=0, A:5003>B:80 S seq=0, A:5003>B:80 A seq=1 ack=1"),
+            "Linux drops the third SYN once: {kernel}"
+        );
     }
+    agrees("backlog-full-third", "linux");
 }
 
 /// Figure 7 with the SYNs and then the SYN,ACKs held in an NFQUEUE until both were sent, so
@@ -222,16 +231,70 @@ fn figure_7_simultaneous_open_crossing_agrees_in_both_profiles() {
     agrees("rfc9293-fig7-simultaneous-open", "linux");
 }
 
-/// Crossing FINs are not produced on loopback (no FIN holding yet): A's FIN arrives before B
-/// closes, so B goes to CLOSE-WAIT, not CLOSING (`simultaneous-close-first-fin-lost` is the
-/// compared form).
+/// Figure 13 with both FINs held in the NFQUEUE until both were sent, so they cross: each FIN
+/// acknowledges only the peer's SYN (neither end had the other's FIN when it closed), then each
+/// end ACKs the FIN that reached it in FIN-WAIT-1 (CLOSING, then TIME-WAIT), in the simulator
+/// and on Linux.
 #[test]
-fn figure_13_crossing_is_not_reproduced_on_loopback() {
-    differs_in(
-        "rfc9293-fig13-simultaneous-close",
-        "rfc9293",
-        &["segments from B", "states of B:80>A:5000"],
+fn figure_13_crossing_fins_agree_in_both_profiles() {
+    let Some(v) = kernel("rfc9293-fig13-simultaneous-close", "rfc9293") else {
+        return;
+    };
+    assert_eq!(v["agrees"], true, "{:#}", v["differences"]);
+    let segs = v["kernel"]["segments"].as_array().unwrap();
+    let isn = |host: &str| {
+        segs.iter()
+            .find(|s| s["from"] == host && s["flags"].as_str().unwrap().contains('S'))
+            .and_then(|s| s["seq"].as_u64())
+            .expect("a SYN")
+    };
+    for (host, peer) in [("A", "B"), ("B", "A")] {
+        let fin = segs
+            .iter()
+            .find(|s| s["from"] == host && s["flags"] == "FA")
+            .expect("a FIN");
+        assert_eq!(
+            fin["ack"].as_u64(),
+            Some((isn(peer) + 1) % (1 << 32)),
+            "{host}'s FIN was sent before the peer's FIN arrived (they crossed)"
+        );
+    }
+    agrees("rfc9293-fig13-simultaneous-close", "linux");
+}
+
+/// Linux reopens a connection from TIME-WAIT on a new SYN (RFC 9293 §3.6.1 MAY-2) with an ISN
+/// above the old incarnation's; the simulator sends the §3.10.7.4 challenge ACK, is reset, and
+/// connects on the retransmitted SYN. Only the segments differ (README, 5c).
+#[test]
+fn time_wait_reopen_differs_linux_takes_the_syn() {
+    let diffs = differs_in(
+        "time-wait-server-side-reconnect",
+        "linux",
+        &["segments from A", "segments from B"],
     );
+    if let Some(b) = diffs.iter().find(|d| d["what"] == "segments from B") {
+        assert!(b["kernel"].as_str().unwrap().contains("SA seq=65539"));
+        assert!(b["sim"]
+            .as_str()
+            .unwrap()
+            .contains("A seq=2 ack=2, B:80>A:5000 A seq=2 ack=2"));
+    }
+}
+
+/// `rcv_wnd = 1000` is not reproduced on the kernel (Linux will not offer a 1000-byte window):
+/// Linux sends the 3000 bytes at once and never probes (README, 5d).
+#[test]
+fn zero_window_probe_differs_the_window_is_not_reproduced() {
+    let diffs = differs_in(
+        "zero-window-probe",
+        "linux",
+        &["segments from A", "segments from B"],
+    );
+    if let Some(a) = diffs.iter().find(|d| d["what"] == "segments from A") {
+        let kernel = a["kernel"].as_str().unwrap();
+        assert!(!kernel.contains("len=1,") && kernel.ends_with("seq=2681 ack=1 len=320"));
+        assert!(a["sim"].as_str().unwrap().contains("seq=1001 ack=1 len=1"));
+    }
 }
 
 #[test]

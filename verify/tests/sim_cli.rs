@@ -520,6 +520,13 @@ fn shrink_writes_a_trace_that_replays_and_draws() {
     let v = json(&o);
     assert_eq!(v["shrunk"]["kind"], "oracle:eof-after-data");
     assert_eq!(v["shrunk"]["faults_after"], 1);
+    // The script shrinks too: the server's accept, reads and close are not needed.
+    assert_eq!(v["shrunk"]["steps_before"], 8);
+    assert_eq!(v["shrunk"]["steps_after"], 4);
+    assert_eq!(
+        v["shrunk"]["removed_step_lines"],
+        serde_json::json!([20, 26, 33, 40])
+    );
     let o = synclab(&["sim", "replay", t.to_str().unwrap(), "--json"]);
     assert_eq!(code(&o), 0);
     let r = json(&o);

@@ -5,8 +5,9 @@
 //! - [`exhaustive`]: bounded exhaustive search: every choice of the network (deliver, drop,
 //!   duplicate, reorder) for the first D segments it is free to choose for, equal states
 //!   explored once;
-//! - [`shrink`]: a failing seed or search path reduced to a minimal fault schedule that still
-//!   fails the same oracle, written as a trace that `sim replay` reproduces;
+//! - [`shrink`]: a failing seed or search path reduced to a minimal fault schedule and script
+//!   ([`script`]: steps taken out of the scenario's text) that still fails the same oracle,
+//!   written as a trace that `sim replay` reproduces;
 //! - [`shard`]: `--shard I/N`, a deterministic split of a sweep or a search;
 //! - [`merge`]: the shards' JSON reports joined into one.
 //!
@@ -15,6 +16,7 @@
 
 pub mod exhaustive;
 pub mod merge;
+pub mod script;
 pub mod shard;
 pub mod shrink;
 pub mod sweep;

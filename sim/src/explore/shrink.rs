@@ -3,10 +3,15 @@
 //! send order, quiet past its end), which is then reduced while the same oracle still fires:
 //! each fault in turn is replaced by a quiet delivery and kept out if the run still fails the
 //! same way, until no single fault can go (a 1-minimal schedule); trailing quiet entries are
-//! cut. The result is run once more with a trace, which records every segment's fate and every
+//! cut. Then the script: the `[expect]` table, then each step in turn (last first) is taken
+//! out of the scenario ([`super::script`]) and kept out if the run, with the schedule as it
+//! stands, still fails the same way. The two alternate until neither changes (removing a step
+//! can make a fault needless, and the other way round). The result is run once more with a
+//! trace, which embeds the shrunk scenario's text and records every segment's fate and every
 //! drawn ISN, so `synclab sim replay` reproduces it from the trace alone and `sim diagram`
-//! draws it. The scenario's steps are not shrunk.
+//! draws it.
 
+use super::script;
 use crate::fasthash::FastMap;
 use crate::net::choice::{Choice, Planned};
 use crate::scenario::Scenario;
@@ -26,6 +31,13 @@ pub struct Shrunk {
     pub faults_after: usize,
     /// The minimal schedule: (index among free segments, fate), faults only.
     pub schedule: Vec<(usize, Planned)>,
+    /// Steps in the scenario before and after.
+    pub steps_before: usize,
+    pub steps_after: usize,
+    /// The source lines of the steps taken out (in the original scenario), in file order.
+    pub removed_steps: Vec<usize>,
+    /// The shrunk scenario's `[expect]` table was taken out.
+    pub expect_removed: bool,
     /// Runs made while shrinking.
     pub runs: u64,
     /// The failing run's trace, one JSON object a line.
@@ -43,6 +55,10 @@ impl Shrunk {
             "kind": self.kind,
             "faults_before": self.faults_before,
             "faults_after": self.faults_after,
+            "steps_before": self.steps_before,
+            "steps_after": self.steps_after,
+            "removed_step_lines": self.removed_steps,
+            "expect_removed": self.expect_removed,
             "schedule": self.schedule.iter().map(|(i, p)| json!({"segment": i, "fate": p.name()}))
                 .collect::<Vec<_>>(),
             "runs": self.runs,
@@ -52,9 +68,23 @@ impl Shrunk {
     /// A human summary.
     pub fn text(&self) -> String {
         let mut s = format!(
-            "shrunk {} (seed {}): {} -> {} faults, still {} ({} runs)\n",
-            self.scenario, self.seed, self.faults_before, self.faults_after, self.kind, self.runs
+            "shrunk {} (seed {}): {} -> {} faults, {} -> {} steps, still {} ({} runs)\n",
+            self.scenario,
+            self.seed,
+            self.faults_before,
+            self.faults_after,
+            self.steps_before,
+            self.steps_after,
+            self.kind,
+            self.runs
         );
+        if !self.removed_steps.is_empty() {
+            let lines: Vec<String> = self.removed_steps.iter().map(|l| l.to_string()).collect();
+            s.push_str(&format!(
+                "  steps taken out (lines of the original): {}\n",
+                lines.join(", ")
+            ));
+        }
         for (i, p) in &self.schedule {
             s.push_str(&format!("  free segment #{i}: {}\n", p.name()));
         }
@@ -62,19 +92,19 @@ impl Shrunk {
     }
 }
 
-/// What a shrinking run needs besides the plan.
-struct Target<'s> {
-    sc: &'s Scenario,
+/// What a shrinking run needs besides the plan: the scenario as shrunk so far.
+struct Target {
+    sc: Scenario,
     seed: u64,
     net: NetOverride,
     isns: FastMap<(HostId, ConnId), u32>,
     kind: String,
 }
 
-impl Target<'_> {
-    fn world(&self, plan: &[Planned], trace: bool) -> World<'_> {
+impl Target {
+    fn world<'a>(&'a self, sc: &'a Scenario, plan: &[Planned], trace: bool) -> World<'a> {
         let mut w = World::new(
-            self.sc,
+            sc,
             &RunOptions {
                 seed: self.seed,
                 net: self.net,
@@ -88,7 +118,11 @@ impl Target<'_> {
     }
 
     fn fails(&self, plan: &[Planned]) -> bool {
-        first_kind(&self.world(plan, false).run()).as_deref() == Some(self.kind.as_str())
+        self.fails_with(&self.sc, plan)
+    }
+
+    fn fails_with(&self, sc: &Scenario, plan: &[Planned]) -> bool {
+        first_kind(&self.world(sc, plan, false).run()).as_deref() == Some(self.kind.as_str())
     }
 }
 
@@ -106,10 +140,9 @@ fn trim(plan: &mut Vec<Planned>) {
     }
 }
 
-fn shrink_plan(t: &Target, mut plan: Vec<Planned>) -> Shrunk {
-    trim(&mut plan);
-    let faults_before = plan.iter().filter(|p| p.is_fault()).count();
-    let mut runs = 0;
+/// Takes faults out of `plan` until no single one can go; whether any went.
+fn shrink_faults(t: &Target, plan: &mut Vec<Planned>, runs: &mut u64) -> bool {
+    let mut any = false;
     loop {
         let mut changed = false;
         for i in (0..plan.len()).rev() {
@@ -119,17 +152,65 @@ fn shrink_plan(t: &Target, mut plan: Vec<Planned>) -> Shrunk {
             let mut candidate = plan.clone();
             candidate[i] = Planned::Quiet;
             trim(&mut candidate);
-            runs += 1;
+            *runs += 1;
             if t.fails(&candidate) {
-                plan = candidate;
+                *plan = candidate;
                 changed = true;
             }
         }
         if !changed {
-            break;
+            return any;
+        }
+        any = true;
+    }
+}
+
+/// Takes `[expect]`, then steps (last first), out of `t.sc` while it still fails with `plan`;
+/// `lines` maps the current steps to their lines in the original. Whether any went.
+fn shrink_script(
+    t: &mut Target,
+    plan: &[Planned],
+    lines: &mut Vec<usize>,
+    expect_removed: &mut bool,
+    runs: &mut u64,
+) -> bool {
+    let mut any = false;
+    if let Some(sc) = script::without_expect(&t.sc) {
+        *runs += 1;
+        if t.fails_with(&sc, plan) {
+            t.sc = sc;
+            *expect_removed = true;
+            any = true;
         }
     }
-    let run = t.world(&plan, true).run();
+    for i in (0..t.sc.steps.len()).rev() {
+        let Some(sc) = script::without_step(&t.sc, i) else {
+            continue;
+        };
+        *runs += 1;
+        if t.fails_with(&sc, plan) {
+            t.sc = sc;
+            lines.remove(i);
+            any = true;
+        }
+    }
+    any
+}
+
+fn shrink_plan(mut t: Target, mut plan: Vec<Planned>) -> Shrunk {
+    trim(&mut plan);
+    let faults_before = plan.iter().filter(|p| p.is_fault()).count();
+    let original: Vec<usize> = t.sc.steps.iter().map(|s| s.line).collect();
+    let mut lines = original.clone();
+    let mut expect_removed = false;
+    let mut runs = 0;
+    // Each script pass that changes something removes a step or `[expect]`, so this ends;
+    // it ends after a pass that changed nothing, with the faults as shrunk as they go.
+    shrink_faults(&t, &mut plan, &mut runs);
+    while shrink_script(&mut t, &plan, &mut lines, &mut expect_removed, &mut runs) {
+        shrink_faults(&t, &mut plan, &mut runs);
+    }
+    let run = t.world(&t.sc, &plan, true).run();
     Shrunk {
         scenario: t.sc.name.clone(),
         seed: t.seed,
@@ -142,6 +223,13 @@ fn shrink_plan(t: &Target, mut plan: Vec<Planned>) -> Shrunk {
             .filter(|(_, p)| p.is_fault())
             .map(|(i, p)| (i, *p))
             .collect(),
+        steps_before: original.len(),
+        steps_after: lines.len(),
+        removed_steps: original
+            .into_iter()
+            .filter(|l| !lines.contains(l))
+            .collect(),
+        expect_removed,
         runs,
         trace: run.trace.clone().unwrap_or_default(),
         run,
@@ -166,13 +254,13 @@ pub fn shrink_seed(sc: &Scenario, seed: u64, net: NetOverride) -> Option<Shrunk>
     let isns = w.drawn_isns();
     let kind = first_kind(&w.end())?;
     let t = Target {
-        sc,
+        sc: sc.clone(),
         seed,
         net,
         isns,
         kind,
     };
-    Some(shrink_plan(&t, plan))
+    Some(shrink_plan(t, plan))
 }
 
 /// Shrinks a failing path of the exhaustive search (run with ISN seed `seed`). `None` if no
@@ -199,11 +287,11 @@ pub fn shrink_path(sc: &Scenario, seed: u64, path: &[Choice]) -> Option<Shrunk> 
     let isns = w.drawn_isns();
     let kind = first_kind(&w.end())?;
     let t = Target {
-        sc,
+        sc: sc.clone(),
         seed,
         net: NetOverride::default(),
         isns,
         kind,
     };
-    Some(shrink_plan(&t, plan))
+    Some(shrink_plan(t, plan))
 }

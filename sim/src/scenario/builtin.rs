@@ -34,6 +34,7 @@ pub const BUILTINS: &[(&str, &str)] = &[
     b!("abort-mid-stream"),
     b!("half-close-data-flows-back"),
     b!("backlog-full"),
+    b!("backlog-full-third"),
     b!("duplicated-reordered-syn"),
     b!("partition-heals-during-handshake"),
     b!("time-wait-then-reconnect"),

@@ -430,6 +430,7 @@ fn parse_tcp(root: &Tab) -> R<TcpConfig> {
         "profile",
         "fin_ack_delay_ms",
         "rst_on_close_with_unread",
+        "backlog_extra",
     ])?;
     match t.string("profile")?.as_deref() {
         None | Some("rfc9293") => {}
@@ -466,6 +467,9 @@ fn parse_tcp(root: &Tab) -> R<TcpConfig> {
     c.rst_on_close_with_unread = t
         .boolean("rst_on_close_with_unread")?
         .unwrap_or(c.rst_on_close_with_unread);
+    c.backlog_extra = t
+        .uint("backlog_extra", 1 << 20)?
+        .map_or(c.backlog_extra, |v| v as u32);
     Ok(c)
 }
 

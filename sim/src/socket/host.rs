@@ -253,8 +253,8 @@ impl Host {
                 return;
             }
             let lst = &self.listeners[l];
-            if lst.queue.len() >= lst.backlog {
-                return; // backlog full: drop silently, the peer retries
+            if lst.queue.len() >= lst.backlog + self.cfg.backlog_extra as usize {
+                return; // queue full: drop silently, the peer retries
             }
             let (iss, drawn) = self.next_isn(isns);
             let (tcb, o) = Tcb::from_syn(self.cfg, seg, iss, now);

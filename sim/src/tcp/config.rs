@@ -20,6 +20,10 @@ pub struct TcpConfig {
     /// CLOSE with received data the user has not read sends a RST and drops the connection
     /// (Linux; RFC 1122 §4.2.2.13 allows it) instead of a FIN.
     pub rst_on_close_with_unread: bool,
+    /// A listener queues this many connections beyond its `backlog` before it drops SYNs
+    /// (Linux: 1, its accept queue is full only above the backlog; measured with
+    /// `synclab sim kernel backlog-full-third`).
+    pub backlog_extra: u32,
 }
 
 impl Default for TcpConfig {
@@ -37,6 +41,7 @@ impl Default for TcpConfig {
             delayed_ack_ms: 0,
             fin_ack_delay_ms: 0,
             rst_on_close_with_unread: false,
+            backlog_extra: 0,
         }
     }
 }
@@ -48,6 +53,7 @@ impl TcpConfig {
         TcpConfig {
             fin_ack_delay_ms: 40,
             rst_on_close_with_unread: true,
+            backlog_extra: 1,
             ..self
         }
     }

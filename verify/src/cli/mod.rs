@@ -13,6 +13,7 @@ mod output;
 mod run;
 mod sim;
 mod sim_explore;
+mod sim_input;
 mod sim_kernel;
 mod worker;
 

@@ -4,7 +4,7 @@
 //! with the value and the range); 0 seeds or depth 0 explore nothing and are refused.
 
 use super::output::{bad_input, Exit, Outcome};
-use super::sim::{scenarios, write_trace, NetFlags};
+use super::sim_input::{scenarios, write_trace, NetFlags};
 use serde_json::{json, Value};
 use std::io::IsTerminal;
 use synclab_sim::explore::shrink::{self, Shrunk};
@@ -50,8 +50,8 @@ pub(super) struct ExploreArgs {
     /// is I modulo N. `synclab sim merge` joins the shards' --json reports.
     #[arg(long)]
     shard: Option<String>,
-    /// Shrink the first failing run to a minimal fault schedule and write its trace here
-    /// (`sim replay` reproduces it, `sim diagram` draws it).
+    /// Shrink the first failing run to a minimal fault schedule and script (steps) and write
+    /// its trace here (`sim replay` reproduces it, `sim diagram` draws it).
     #[arg(long)]
     shrink: Option<String>,
     /// Print one JSON object.

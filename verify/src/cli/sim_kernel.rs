@@ -45,6 +45,7 @@ pub fn sim_kernel(a: KernelArgs) -> Exit {
             sc.tcp = synclab_sim::tcp::TcpConfig {
                 fin_ack_delay_ms: 0,
                 rst_on_close_with_unread: false,
+                backlog_extra: 0,
                 ..sc.tcp
             }
         }

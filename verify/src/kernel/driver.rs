@@ -110,6 +110,7 @@ impl<'a> Driver<'a> {
     pub fn run(mut self, cap: &Capture, queue: Option<&Queue>) -> Observation {
         let mut held: Vec<u32> = Vec::new();
         let mut pairs_released = 0;
+        let pairs = super::namespace::held_pairs(self.sc);
         let mut last_seg = 0;
         let stop = Arc::new(AtomicBool::new(false));
         let (sampler, ss_rx) = spawn_ss_sampler(stop.clone());
@@ -143,7 +144,7 @@ impl<'a> Driver<'a> {
                 break;
             }
             if let Some(q) = queue {
-                release_pairs(q, &mut held, &mut pairs_released);
+                release_pairs(q, &mut held, &mut pairs_released, pairs);
             }
             let mut fds = vec![PollFd::new(cap.as_fd(), PollFlags::POLLIN)];
             if let Some(q) = queue {
@@ -473,20 +474,18 @@ fn spawn_ss_sampler(stop: Arc<AtomicBool>) -> (JoinHandle<()>, Receiver<(Instant
     (t, rx)
 }
 
-/// The first [`CROSSING_PAIRS`] pairs of queued SYN segments are each held until both are
-/// there, then released together (they cross); every later one goes on at once.
-fn release_pairs(q: &Queue, held: &mut Vec<u32>, pairs_released: &mut usize) {
+/// The first `pairs` pairs of queued segments (SYNs, SYN,ACKs, FINs: see
+/// [`super::namespace::held_pairs`]) are each held until both are there, then released together
+/// (they cross); every later one goes on at once.
+fn release_pairs(q: &Queue, held: &mut Vec<u32>, pairs_released: &mut usize, pairs: usize) {
     held.extend(q.take());
-    if *pairs_released >= CROSSING_PAIRS || held.len() >= 2 {
+    if *pairs_released >= pairs || held.len() >= 2 {
         for id in held.drain(..) {
             let _ = q.accept(id);
         }
         *pairs_released += 1;
     }
 }
-
-/// The two SYNs, then the two SYN,ACKs of a simultaneous open.
-const CROSSING_PAIRS: usize = 2;
 
 /// A non-blocking TCP socket bound to `addr` (SO_REUSEADDR, so a port in TIME-WAIT can be
 /// bound again as in the simulator).

@@ -82,7 +82,7 @@ pub fn observe_in_namespace(sc: &Scenario) -> Result<Observation, namespace::Nam
     namespace::enter(sc)?;
     let cap = capture::Capture::open()
         .map_err(|e| namespace::NamespaceError::Setup(format!("AF_PACKET capture on lo: {e}")))?;
-    let queue = if namespace::crossing_syns(sc) {
+    let queue = if namespace::held_pairs(sc) > 0 {
         Some(
             nfqueue::Queue::open()
                 .map_err(|e| namespace::NamespaceError::Setup(format!("binding NFQUEUE 0: {e}")))?,

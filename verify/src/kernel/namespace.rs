@@ -49,22 +49,10 @@ pub fn enter(sc: &Scenario) -> Result<(), NamespaceError> {
         add_rule(rule)?;
     }
     if crossing_syns(sc) {
-        run(
-            "iptables",
-            &[
-                "-A",
-                "INPUT",
-                "-p",
-                "tcp",
-                "--tcp-flags",
-                "SYN",
-                "SYN",
-                "-j",
-                "NFQUEUE",
-                "--queue-num",
-                "0",
-            ],
-        )?;
+        queue_flag("SYN")?;
+    }
+    if crossing_fins(sc) {
+        queue_flag("FIN")?;
     }
     Ok(())
 }
@@ -95,6 +83,68 @@ pub fn crossing_syns(sc: &Scenario) -> bool {
             .iter()
             .any(|&(h2, p2, to2)| h2 == to.0 && p2 == to.1 && to2 == (h, p))
     })
+}
+
+/// Sends every TCP segment with `flag` set to NFQUEUE 0 (the driver releases them).
+fn queue_flag(flag: &str) -> Result<(), NamespaceError> {
+    run(
+        "iptables",
+        &[
+            "-A",
+            "INPUT",
+            "-p",
+            "tcp",
+            "--tcp-flags",
+            flag,
+            flag,
+            "-j",
+            "NFQUEUE",
+            "--queue-num",
+            "0",
+        ],
+    )
+}
+
+/// Whether the two ends of a connection close at the same instant (a simultaneous close, RFC
+/// 9293 Figure 13): a `close` or `shutdown` for writing on each of two hosts with the same
+/// `at_ms`, one host connecting to the other. Then the FINs must cross, which loopback does not
+/// do by itself (the first FIN would arrive before the other end closed): segments with FIN go
+/// to the NFQUEUE and the first two are released together once both are there.
+///
+/// Not with drop rules (a dropped FIN would leave its partner held; such a scenario, like
+/// `simultaneous-close-first-fin-lost`, is deterministic through its loss already).
+pub fn crossing_fins(sc: &Scenario) -> bool {
+    use synclab_sim::socket::{How, SockCall};
+    if !sc.net.rules.is_empty() {
+        return false;
+    }
+    let closes: Vec<(usize, u64)> = sc
+        .steps
+        .iter()
+        .filter(|s| {
+            matches!(
+                s.call,
+                SockCall::Close | SockCall::Shutdown(How::Write | How::Both)
+            )
+        })
+        .filter_map(|s| Some((s.host, s.at_ms?)))
+        .collect();
+    let connects_to = |a: usize, b: usize| {
+        sc.steps
+            .iter()
+            .any(|s| s.host == a && matches!(s.call, SockCall::Connect { to, .. } if to.0 == b))
+    };
+    closes.iter().any(|&(h, t)| {
+        closes
+            .iter()
+            .any(|&(h2, t2)| h2 != h && t2 == t && (connects_to(h, h2) || connects_to(h2, h)))
+    })
+}
+
+/// How many pairs of queued segments are held until both of a pair are there: the two SYNs and
+/// the two SYN,ACKs of a simultaneous open, then the two FINs of a simultaneous close.
+pub fn held_pairs(sc: &Scenario) -> usize {
+    2 * usize::from(crossing_syns(sc)) + usize::from(crossing_fins(sc))
 }
 
 fn sysctl(key: &str, value: &str) -> Result<(), NamespaceError> {

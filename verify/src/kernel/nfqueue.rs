@@ -1,6 +1,6 @@
 //! Holding segments under control: an `NFQUEUE` (netfilter queue 0, `nfnetlink_queue`) that
 //! iptables sends chosen segments to, so the harness decides when each is delivered. Used to
-//! make SYNs cross as in RFC 9293 Figure 7: both ends' SYNs are held until both were sent,
+//! make SYNs cross as in RFC 9293 Figure 7 (and FINs as in Figure 13): both ends' segments are held until both were sent,
 //! then released together. The netlink messages are built by hand (`nlmsghdr`, `nfgenmsg`,
 //! attributes) as `<linux/netfilter/nfnetlink_queue.h>` lays them out.
 
