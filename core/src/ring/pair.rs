@@ -149,7 +149,7 @@ impl<M: Memory> PairControl<M> {
 
     /// How the ring waits: `None` for [`Wakeups::Spin`], else the eventcounts' fences.
     #[inline(always)]
-    fn fences(&self) -> Option<Fences> {
+    pub(crate) fn fences(&self) -> Option<Fences> {
         // Relaxed: the bits are written at creation, before the ring is shared (the region's
         // ready flag or the handle's construction publishes them), and never change. A hostile
         // peer that flips them can only cost wakeups (liveness), never memory safety.
@@ -175,15 +175,28 @@ impl<M: Memory> PairControl<M> {
     /// After publishing: wake a consumer parked on "empty", if any.
     #[inline(always)]
     pub(crate) fn notify_readable(&self) {
-        if let Some(fences) = self.fences() {
-            self.not_empty.notify_all(fences);
-        }
+        self.notify_readable_with(self.fences());
     }
 
     /// After consuming: wake a producer parked on "full", if any.
     #[inline(always)]
     pub(crate) fn notify_writable(&self) {
-        if let Some(fences) = self.fences() {
+        self.notify_writable_with(self.fences());
+    }
+
+    /// [`PairControl::notify_readable`] with the fences a handle read once when it attached
+    /// (they never change after creation), so a publish does not reload the flags word.
+    #[inline(always)]
+    pub(crate) fn notify_readable_with(&self, fences: Option<Fences>) {
+        if let Some(fences) = fences {
+            self.not_empty.notify_all(fences);
+        }
+    }
+
+    /// [`PairControl::notify_writable`] with the fences read at attach.
+    #[inline(always)]
+    pub(crate) fn notify_writable_with(&self, fences: Option<Fences>) {
+        if let Some(fences) = fences {
             self.not_full.notify_all(fences);
         }
     }
