@@ -13,6 +13,7 @@ pub mod mpmc;
 pub mod sem;
 pub mod sem_ledger;
 pub mod spsc;
+pub mod spsc_chunk;
 pub mod takeover;
 
 pub use harness::{explore, ModelOptions, ModelReport, ModelSpec};
@@ -22,6 +23,7 @@ pub static MODELS: &[&ModelSpec] = &[
     &spsc::BLOCKING,
     &spsc::BATCH,
     &spsc::SPIN,
+    &spsc_chunk::CHUNKS,
     &takeover::TAKEOVER,
     &mpmc::PRODUCERS,
     &mpmc::CONSUMERS,
