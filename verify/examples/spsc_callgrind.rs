@@ -7,8 +7,10 @@
 //! cargo build --release -p synclab-verify --example spsc_callgrind
 //! valgrind --tool=callgrind target/release/examples/spsc_callgrind ours-single 1000000
 //! ```
-//! Modes: `ours-single`, `rtrb-single` (bursts of 64 single push then 64 single pop),
-//! `ours-chunk`, `rtrb-chunk` (chunks of 256). Divide the instruction count of the run by `N`,
+//! Modes: `ours-single` (a `Wakeups::Futex` ring), `ours-single-spin` (`Wakeups::Spin`: no
+//! notify check), `rtrb-single` (bursts of 64 single push then 64 single pop),
+//! `ours-chunk` (`push_slice`/`pop_slice`, copying), `ours-zc` (`write_chunk`/`read_chunk` in
+//! place), `rtrb-chunk` (`write_chunk_uninit`/`read_chunk` in place), chunks of 256. Divide the instruction count of the run by `N`,
 //! after subtracting a run with `N = 0` (start-up).
 
 use std::hint::black_box;
@@ -18,10 +20,10 @@ use synclab_verify::record::Record;
 const BURST: u64 = 64;
 const CHUNK: usize = 256;
 
-fn ours_single(n: u64) -> u64 {
+fn ours_single(n: u64, wakeups: Wakeups) -> u64 {
     let ring = Spsc::<Record>::builder()
         .capacity(1024)
-        .wakeups(Wakeups::Futex)
+        .wakeups(wakeups)
         .heap()
         .expect("ring");
     let mut p = ring.producer().expect("producer");
@@ -83,6 +85,31 @@ fn ours_chunk(n: u64) -> u64 {
     bad
 }
 
+fn ours_zero_copy(n: u64) -> u64 {
+    let ring = Spsc::<Record>::builder()
+        .capacity(4096)
+        .heap()
+        .expect("ring");
+    let mut p = ring.producer().expect("producer");
+    let mut c = ring.consumer().expect("consumer");
+    let (mut seq, mut bad) = (0, 0);
+    while seq < n {
+        let k = (CHUNK as u64).min(n - seq) as usize;
+        let mut chunk = p.write_chunk(k).expect("write chunk");
+        let base = black_box(seq);
+        let k = chunk.fill_from_iter((base..).map(Record::new));
+        chunk.commit(k);
+        let chunk = c.read_chunk(k).expect("read chunk");
+        let (a, b) = chunk.as_slices();
+        for (i, r) in a.iter().chain(b).enumerate() {
+            bad += u64::from(r.seq != seq + i as u64 || !r.intact());
+        }
+        chunk.release_all();
+        seq += k as u64;
+    }
+    bad
+}
+
 fn rtrb_chunk(n: u64) -> u64 {
     let (mut p, mut c) = rtrb::RingBuffer::<Record>::new(4096);
     let (mut seq, mut bad) = (0, 0);
@@ -107,9 +134,11 @@ fn main() {
     let mode = args.get(1).map_or("ours-single", String::as_str);
     let n: u64 = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(1_000_000);
     let bad = match mode {
-        "ours-single" => ours_single(n),
+        "ours-single" => ours_single(n, Wakeups::Futex),
+        "ours-single-spin" => ours_single(n, Wakeups::Spin),
         "rtrb-single" => rtrb_single(n),
         "ours-chunk" => ours_chunk(n),
+        "ours-zc" => ours_zero_copy(n),
         "rtrb-chunk" => rtrb_chunk(n),
         other => panic!("unknown mode {other}"),
     };

@@ -188,16 +188,22 @@ impl<M: Memory> PairControl<M> {
     /// (they never change after creation), so a publish does not reload the flags word.
     #[inline(always)]
     pub(crate) fn notify_readable_with(&self, fences: Option<Fences>) {
-        if let Some(fences) = fences {
-            self.not_empty.notify_all(fences);
+        match fences {
+            // The common case first, with the fence kind a constant: one test, then the load.
+            Some(Fences::Asymmetric) => self.not_empty.notify_all(Fences::Asymmetric),
+            Some(fences) => self.not_empty.notify_all(fences),
+            None => {}
         }
     }
 
     /// [`PairControl::notify_writable`] with the fences read at attach.
     #[inline(always)]
     pub(crate) fn notify_writable_with(&self, fences: Option<Fences>) {
-        if let Some(fences) = fences {
-            self.not_full.notify_all(fences);
+        match fences {
+            // As in `notify_readable_with`.
+            Some(Fences::Asymmetric) => self.not_full.notify_all(Fences::Asymmetric),
+            Some(fences) => self.not_full.notify_all(fences),
+            None => {}
         }
     }
 

@@ -28,7 +28,7 @@
 //! while they are being filled, which only discloses what we write there.
 
 use super::{Consumer, Producer};
-use crate::mem::{Memory, Mutant, RealCell, RealMemory, SlotCell};
+use crate::mem::{Deadline, Memory, Mutant, RealCell, RealMemory, SlotCell};
 use crate::ring::RingError;
 use bytemuck::Pod;
 use std::cell::UnsafeCell;
@@ -87,6 +87,30 @@ impl<T: Pod + Send, M: Memory> Producer<T, M> {
             0
         } else {
             self.reserve(n as u64)? as usize
+        };
+        Ok(WriteChunk {
+            producer: self,
+            len,
+        })
+    }
+
+    /// As [`Producer::write_chunk`], but while no slot is free, spins then parks until one is
+    /// or `deadline` passes (`Err(TimedOut)`); `Err(Closed)` if the consumer closed,
+    /// `Err(PeerGone)` as [`Producer::push`]. `n == 0` grants nothing at once.
+    pub fn write_chunk_until(
+        &mut self,
+        n: usize,
+        deadline: Option<Deadline>,
+    ) -> Result<WriteChunk<'_, T, M>, RingError> {
+        let len = loop {
+            if n == 0 {
+                break 0;
+            }
+            match self.reserve(n as u64) {
+                Ok(len) => break len as usize,
+                Err(RingError::Full) => self.wait_room(deadline)?,
+                Err(e) => return Err(e),
+            }
         };
         Ok(WriteChunk {
             producer: self,
@@ -162,6 +186,25 @@ impl<'a, T: Pod + Send, M: Memory> WriteChunk<'a, T, M> {
         n
     }
 
+    /// Fills granted slots in order from `iter` until either runs out; returns how many were
+    /// written (commit them with [`WriteChunk::commit`]). Loops over each contiguous run
+    /// separately, so the compiler sees two plain loops.
+    #[inline]
+    pub fn fill_from_iter(&mut self, iter: impl IntoIterator<Item = T>) -> usize {
+        let (a, b) = self.runs();
+        let mut iter = iter.into_iter();
+        let mut n = 0;
+        for run in [a, b] {
+            for cell in run {
+                let Some(v) = iter.next() else { return n };
+                // SAFETY: as in `copy_from`.
+                unsafe { cell.write(v) };
+                n += 1;
+            }
+        }
+        n
+    }
+
     /// Writes `value` into granted slot `i`. Panics if `i >= len()`.
     #[inline]
     pub fn set(&mut self, i: usize, value: T) {
@@ -211,21 +254,49 @@ impl<T: Pod + Send, M: Memory> Consumer<T, M> {
     /// producer is gone. See the module docs for what may be assumed about their contents.
     #[inline]
     pub fn read_chunk(&mut self, n: usize) -> Result<ReadChunk<'_, T, M>, RingError> {
-        let mut len = if n == 0 {
+        let len = if n == 0 {
             0
         } else {
             self.available(n as u64)? as usize
         };
+        Ok(self.grant(len))
+    }
+
+    /// A read chunk of the `len` records from `head` on (`len` <= what is published).
+    #[inline(always)]
+    fn grant(&mut self, mut len: usize) -> ReadChunk<'_, T, M> {
         if M::mutant(Mutant::SpscChunkSecondSliceOffByOne)
             && !self.ring.runs(self.head, len).1.is_empty()
         {
             // The bug: one slot too many in the wrapped part.
             len += 1;
         }
-        Ok(ReadChunk {
+        ReadChunk {
             consumer: self,
             len,
-        })
+        }
+    }
+
+    /// As [`Consumer::read_chunk`], but while nothing is published, spins then parks until
+    /// something is or `deadline` passes (`Err(TimedOut)`); `Err(Closed)` once the producer
+    /// closed and everything is read, `Err(PeerGone)` as [`Consumer::pop`]. `n == 0` grants
+    /// nothing at once.
+    pub fn read_chunk_until(
+        &mut self,
+        n: usize,
+        deadline: Option<Deadline>,
+    ) -> Result<ReadChunk<'_, T, M>, RingError> {
+        let len = loop {
+            if n == 0 {
+                break 0;
+            }
+            match self.available(n as u64) {
+                Ok(len) => break len as usize,
+                Err(RingError::Empty) => self.wait_readable(deadline)?,
+                Err(e) => return Err(e),
+            }
+        };
+        Ok(self.grant(len))
     }
 
     /// Pops up to `out.len()` records with one release, copying them out (safe with an

@@ -126,13 +126,24 @@ impl<T: Pod + Send, M: Memory> Consumer<T, M> {
     }
 
     /// Pops one record, waiting at most until `deadline`.
+    #[inline]
     pub fn pop_until(&mut self, deadline: Option<Deadline>) -> Result<T, RingError> {
+        match self.try_pop() {
+            Err(RingError::Empty) => self.pop_slow(deadline),
+            other => other,
+        }
+    }
+
+    /// `pop_until` once the ring was found empty.
+    #[cold]
+    #[inline(never)]
+    fn pop_slow(&mut self, deadline: Option<Deadline>) -> Result<T, RingError> {
         loop {
+            self.wait_readable(deadline)?;
             match self.try_pop() {
                 Err(RingError::Empty) => {}
                 other => return other,
             }
-            self.wait_readable(deadline)?;
         }
     }
 
@@ -152,7 +163,7 @@ impl<T: Pod + Send, M: Memory> Consumer<T, M> {
 
     /// Waits until `tail` moves from what we saw last (a record, or corruption for the next
     /// try to report) or the producer closes.
-    fn wait_readable(&self, deadline: Option<Deadline>) -> Result<(), RingError> {
+    pub(super) fn wait_readable(&self, deadline: Option<Deadline>) -> Result<(), RingError> {
         let ctrl = self.ctrl();
         let seen = self.cached_tail;
         ctrl.wait_for_peer(

@@ -145,25 +145,41 @@ impl<T: Pod + Send, M: Memory> Producer<T, M> {
     }
 
     /// Pushes `value`, waiting at most until `deadline`.
+    #[inline]
     pub fn push_until(&mut self, value: T, deadline: Option<Deadline>) -> Result<(), RingError> {
+        match self.try_push(value) {
+            Err(RingError::Full) => self.push_slow(value, deadline),
+            other => other,
+        }
+    }
+
+    /// `push_until` once the ring was found full.
+    #[cold]
+    #[inline(never)]
+    fn push_slow(&mut self, value: T, deadline: Option<Deadline>) -> Result<(), RingError> {
         loop {
+            self.wait_room(deadline)?;
             match self.try_push(value) {
                 Err(RingError::Full) => {}
                 other => return other,
             }
-            let ring = self.ring.clone();
-            let ctrl = ring.storage.ctrl();
-            // Full as of this `head`: any change means room (or corruption, which `try_push`
-            // then reports); closing wakes us to report it.
-            let seen = self.cached_head;
-            ctrl.wait_for_peer(
-                Side::Producer,
-                &*ring.env,
-                // Acquire: as in `reload_head` (the wake-up test reads the same word).
-                || ctrl.head.load(Acquire) != seen || ctrl.is_closed(Side::Consumer),
-                deadline,
-            )?;
         }
+    }
+
+    /// Waits until `head` moves from what we saw last, or the consumer closes. Call only when
+    /// a reload just found the ring full.
+    pub(super) fn wait_room(&self, deadline: Option<Deadline>) -> Result<(), RingError> {
+        let ctrl = self.ctrl();
+        // Full as of this `head`: any change means room (or corruption, which the next try
+        // reports); closing wakes us to report it.
+        let seen = self.cached_head;
+        ctrl.wait_for_peer(
+            Side::Producer,
+            &*self.ring.env,
+            // Acquire: as in `reload_head` (the wake-up test reads the same word).
+            || ctrl.head.load(Acquire) != seen || ctrl.is_closed(Side::Consumer),
+            deadline,
+        )
     }
 
     /// Pushes all of `values`, waiting for room as needed.
