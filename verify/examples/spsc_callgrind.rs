@@ -132,7 +132,10 @@ fn rtrb_chunk(n: u64) -> u64 {
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let mode = args.get(1).map_or("ours-single", String::as_str);
-    let n: u64 = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(1_000_000);
+    let n: u64 = args
+        .get(2)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1_000_000);
     let bad = match mode {
         "ours-single" => ours_single(n, Wakeups::Futex),
         "ours-single-spin" => ours_single(n, Wakeups::Spin),

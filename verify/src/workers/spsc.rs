@@ -147,7 +147,8 @@ pub(super) fn consume(t: &Transfer) -> Value {
     }
     while history.is_none() && check.received < t.count {
         let got = if t.batch <= 1 {
-            c.pop_until(Some(deadline)).map(|r| check.see(r.seq, r.intact()))
+            c.pop_until(Some(deadline))
+                .map(|r| check.see(r.seq, r.intact()))
         } else {
             // In place, like rtrb's `read_chunk` in the bench: the producer is our own worker
             // (trusted, see the chunk API's trust model).

@@ -27,7 +27,7 @@
 //! The producer's side is symmetric: a hostile consumer can read the slots of a [`WriteChunk`]
 //! while they are being filled, which only discloses what we write there.
 
-use super::{Consumer, Producer};
+use super::{Consumer, Producer, Runs};
 use crate::mem::{Deadline, Memory, Mutant, RealCell, RealMemory, SlotCell};
 use crate::ring::RingError;
 use bytemuck::Pod;
@@ -51,7 +51,9 @@ pub struct ReadChunk<'a, T: Pod + Send, M: Memory = RealMemory> {
 
 impl<T: Pod + Send, M: Memory> std::fmt::Debug for WriteChunk<'_, T, M> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("WriteChunk").field("len", &self.len).finish()
+        f.debug_struct("WriteChunk")
+            .field("len", &self.len)
+            .finish()
     }
 }
 
@@ -161,7 +163,7 @@ impl<'a, T: Pod + Send, M: Memory> WriteChunk<'a, T, M> {
 
     /// The granted cells, as the ring lays them out.
     #[inline(always)]
-    fn runs(&self) -> (&'a [M::Cell<T>], &'a [M::Cell<T>]) {
+    fn runs(&self) -> Runs<'a, T, M> {
         let ring: *const super::Spsc<T, M> = &self.producer.ring;
         // SAFETY: the ring handle lives inside the producer, which we borrow for 'a; the cells
         // it points to live as long as the handle's storage. Only shared references to the
@@ -329,7 +331,7 @@ impl<'a, T: Pod + Send, M: Memory> ReadChunk<'a, T, M> {
 
     /// The granted cells, as the ring lays them out.
     #[inline(always)]
-    fn runs(&self) -> (&'a [M::Cell<T>], &'a [M::Cell<T>]) {
+    fn runs(&self) -> Runs<'a, T, M> {
         let ring: *const super::Spsc<T, M> = &self.consumer.ring;
         // SAFETY: as in `WriteChunk::runs`.
         let ring = unsafe { &*ring };
@@ -358,7 +360,11 @@ impl<'a, T: Pod + Send, M: Memory> ReadChunk<'a, T, M> {
     #[inline]
     pub fn get(&self, i: usize) -> T {
         let (a, b) = self.runs();
-        assert!(i < a.len() + b.len(), "record {i} of a chunk of {}", self.len);
+        assert!(
+            i < a.len() + b.len(),
+            "record {i} of a chunk of {}",
+            self.len
+        );
         let cell = if i < a.len() { &a[i] } else { &b[i - a.len()] };
         // SAFETY: as in `copy_to`.
         unsafe { cell.read() }

@@ -286,13 +286,16 @@ impl<T: Pod + Send, M: Memory> Spsc<T, M> {
     /// The `len` slots from position `index` on, as at most two contiguous runs (the second
     /// empty unless the run wraps). `len <= capacity`.
     #[inline]
-    fn runs(&self, index: u64, len: usize) -> (&[M::Cell<T>], &[M::Cell<T>]) {
+    fn runs(&self, index: u64, len: usize) -> Runs<'_, T, M> {
         let slots = self.storage.slots();
         let start = (index & (slots.len() as u64 - 1)) as usize;
         let first = len.min(slots.len() - start);
         (&slots[start..start + first], &slots[..len - first])
     }
 }
+
+/// A run of slots as at most two contiguous parts (see [`Spsc::runs`]).
+type Runs<'a, T, M> = (&'a [<M as Memory>::Cell<T>], &'a [<M as Memory>::Cell<T>]);
 
 fn check(capacity: usize) -> Result<(), RingError> {
     check_capacity(capacity, 1, MAX_CAPACITY)

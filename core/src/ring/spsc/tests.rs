@@ -75,7 +75,10 @@ fn miri_chunk_copies_and_generic_access_agree() {
     let mut out = [0u64; 2];
     assert_eq!(r.copy_to(&mut out), 2);
     assert_eq!(out, [1, 2]);
-    assert_eq!((0..r.len()).map(|i| r.get(i)).collect::<Vec<_>>(), [1, 2, 3, 4]);
+    assert_eq!(
+        (0..r.len()).map(|i| r.get(i)).collect::<Vec<_>>(),
+        [1, 2, 3, 4]
+    );
     r.release_all();
 }
 
