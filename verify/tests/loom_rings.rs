@@ -139,3 +139,20 @@ fn loom_mutant_eventcount_no_heavy_fence_is_caught() {
 fn loom_mutant_eventcount_sleeper_without_cas_is_caught() {
     catches("eventcount", Mutant::EventcountSleeperWithoutCas);
 }
+
+/// spsc chunk API (write_chunk/push_slice, read_chunk in place, wrapping chunks): capacity 2,
+/// 3 records, 1P/1C, preemption bound 2.
+#[test]
+fn loom_spsc_chunks_fifo() {
+    passes("spsc-chunks");
+}
+
+#[test]
+fn loom_mutant_spsc_chunk_publish_before_copy_is_caught() {
+    catches("spsc-chunks", Mutant::SpscChunkPublishBeforeCopy);
+}
+
+#[test]
+fn loom_mutant_spsc_chunk_second_slice_off_by_one_is_caught() {
+    catches("spsc-chunks", Mutant::SpscChunkSecondSliceOffByOne);
+}

@@ -53,6 +53,35 @@ pub trait SlotCell<T: Copy>: Send + Sync {
     /// # Safety
     /// No other access to this cell may be in progress.
     unsafe fn write(&self, value: T);
+
+    /// Writes `src` into the first `src.len()` of `cells`, in order (a bulk copy where the
+    /// memory allows one; cell by cell otherwise).
+    ///
+    /// # Safety
+    /// As [`SlotCell::write`], for each of those cells; `src.len() <= cells.len()`.
+    unsafe fn write_run(cells: &[Self], src: &[T])
+    where
+        Self: Sized,
+    {
+        for (cell, v) in cells.iter().zip(src) {
+            // SAFETY: the caller's guarantee, cell by cell.
+            unsafe { cell.write(*v) };
+        }
+    }
+
+    /// Reads the first `dst.len()` of `cells` into `dst`, in order.
+    ///
+    /// # Safety
+    /// As [`SlotCell::read`], for each of those cells; `dst.len() <= cells.len()`.
+    unsafe fn read_run(cells: &[Self], dst: &mut [T])
+    where
+        Self: Sized,
+    {
+        for (cell, d) in cells.iter().zip(dst) {
+            // SAFETY: the caller's guarantee, cell by cell.
+            *d = unsafe { cell.read() };
+        }
+    }
 }
 
 /// The memory an algorithm runs on. See the module docs.

@@ -85,6 +85,12 @@ pub enum Mutant {
     /// rings: the role claim does not ask whether the current owner is alive, so a new process
     /// takes the role of a live owner (two producers, or two consumers, at once).
     RoleTakeoverOfLiveOwner = 23,
+    /// spsc chunks: `push_slice` commits its write chunk (publishes `tail`) before copying the
+    /// records into it, so the consumer may read slots that are still being written.
+    SpscChunkPublishBeforeCopy = 60,
+    /// spsc chunks: a read chunk that wraps gets a second slice one record longer than what is
+    /// published, so the consumer reads (and releases) a slot the producer has not filled.
+    SpscChunkSecondSliceOffByOne = 61,
 }
 
 impl Mutant {
@@ -125,6 +131,8 @@ impl Mutant {
             Mutant::SemLedgerRelaxedOwnerLoad => "sem-ledger-relaxed-owner-load",
             Mutant::RoleTakeoverWithoutCas => "role-takeover-without-cas",
             Mutant::RoleTakeoverOfLiveOwner => "role-takeover-of-live-owner",
+            Mutant::SpscChunkPublishBeforeCopy => "spsc-chunk-publish-before-copy",
+            Mutant::SpscChunkSecondSliceOffByOne => "spsc-chunk-second-slice-off-by-one",
         }
     }
 
@@ -154,5 +162,7 @@ impl Mutant {
         Mutant::SemLedgerRelaxedOwnerLoad,
         Mutant::RoleTakeoverWithoutCas,
         Mutant::RoleTakeoverOfLiveOwner,
+        Mutant::SpscChunkPublishBeforeCopy,
+        Mutant::SpscChunkSecondSliceOffByOne,
     ];
 }

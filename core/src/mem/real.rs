@@ -39,6 +39,33 @@ impl<T: Copy + Send> SlotCell<T> for RealCell<T> {
         // SAFETY: the caller guarantees exclusive access to this cell (see `read`).
         unsafe { std::ptr::write_volatile(self.0.get(), value) }
     }
+
+    #[inline(always)]
+    unsafe fn write_run(cells: &[Self], src: &[T]) {
+        assert!(src.len() <= cells.len());
+        // SAFETY: `RealCell<T>` is transparent over `UnsafeCell<T>`, so the cells are
+        // `cells.len()` contiguous `T`s we may write through a shared reference; the caller
+        // guarantees exclusive access to the first `src.len()` of them, which cannot overlap
+        // `src` (a `&[T]` the caller holds while we hold that exclusive access). A plain copy
+        // (not volatile) is enough for writes: the region is published afterwards by a Release
+        // store, and nothing we do depends on what a hostile reader sees.
+        unsafe {
+            let dst = UnsafeCell::raw_get(cells.as_ptr().cast::<UnsafeCell<T>>());
+            std::ptr::copy_nonoverlapping(src.as_ptr(), dst, src.len());
+        }
+    }
+
+    #[inline(always)]
+    unsafe fn read_run(cells: &[Self], dst: &mut [T]) {
+        assert!(dst.len() <= cells.len());
+        let src = UnsafeCell::raw_get(cells.as_ptr().cast::<UnsafeCell<T>>());
+        for (i, d) in dst.iter_mut().enumerate() {
+            // SAFETY: in bounds (asserted); volatile for the reason given in `read`: a hostile
+            // peer may write these cells while we copy, so the compiler must not assume they
+            // are stable, and any bit pattern of a `Pod` record is valid.
+            *d = unsafe { std::ptr::read_volatile(src.add(i)) };
+        }
+    }
 }
 
 impl Memory for RealMemory {

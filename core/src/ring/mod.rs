@@ -49,6 +49,10 @@ pub type Spsc<T> = spsc::Spsc<T, RealMemory>;
 pub type Producer<T> = spsc::Producer<T, RealMemory>;
 /// The consuming end of an [`Spsc`] ring.
 pub type Consumer<T> = spsc::Consumer<T, RealMemory>;
+/// Free slots of an [`Spsc`] ring granted to its producer ([`Producer::write_chunk`]).
+pub type WriteChunk<'a, T> = spsc::WriteChunk<'a, T, RealMemory>;
+/// Published records of an [`Spsc`] ring granted to its consumer ([`Consumer::read_chunk`]).
+pub type ReadChunk<'a, T> = spsc::ReadChunk<'a, T, RealMemory>;
 /// A many-producer many-consumer queue of `T` in shared memory (see [`Mpmc::builder`]).
 pub type Mpmc<T> = mpmc::Mpmc<T, RealMemory>;
 /// A single-producer single-consumer ring of byte frames (see [`Frames::builder`]).

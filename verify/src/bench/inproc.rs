@@ -31,7 +31,9 @@ pub fn spsc_threads(n: u64, batch: usize) -> Result<f64, String> {
     spsc_threads_with(n, batch, Wakeups::Futex)
 }
 
-/// As [`spsc_threads`] on a ring whose blocking forms wait as `wakeups` says.
+/// As [`spsc_threads`] on a ring whose blocking forms wait as `wakeups` says: `batch == 1` is
+/// single blocking `push`/`pop`; larger batches are write chunks filled in place and read
+/// chunks checked in place (like rtrb's `write_chunk_uninit`/`read_chunk` below).
 pub fn spsc_threads_with(n: u64, batch: usize, wakeups: Wakeups) -> Result<f64, String> {
     let ring = Spsc::<Record>::builder()
         .capacity(4096)
@@ -42,26 +44,36 @@ pub fn spsc_threads_with(n: u64, batch: usize, wakeups: Wakeups) -> Result<f64, 
     let mut c = ring.consumer().expect("consumer");
     let start = Instant::now();
     let t = std::thread::spawn(move || {
-        let mut buf = vec![Record::new(0); batch];
         let mut seq = 0;
         while seq < n {
-            let k = (n - seq).min(batch as u64) as usize;
-            for (i, r) in buf[..k].iter_mut().enumerate() {
-                *r = Record::new(seq + i as u64);
+            if batch <= 1 {
+                p.push(Record::new(seq)).expect("push");
+                seq += 1;
+                continue;
             }
-            p.push_all(&buf[..k]).expect("push");
+            let want = (n - seq).min(batch as u64) as usize;
+            let mut chunk = p.write_chunk_until(want, None).expect("write chunk");
+            let k = chunk.fill_from_iter((seq..).map(Record::new));
+            chunk.commit(k);
             seq += k as u64;
         }
     });
-    let mut buf = vec![Record::new(0); batch];
     let mut check = SequenceCheck::default();
     let mut got = 0;
     while got < n {
-        let k = c.pop_slice_blocking(&mut buf, None).expect("pop");
-        for r in &buf[..k] {
+        if batch <= 1 {
+            let r = c.pop().expect("pop");
+            check.see(r.seq, r.intact());
+            got += 1;
+            continue;
+        }
+        let chunk = c.read_chunk_until(batch, None).expect("read chunk");
+        let (a, b) = chunk.as_slices();
+        for r in a.iter().chain(b) {
             check.see(r.seq, r.intact());
         }
-        got += k as u64;
+        got += chunk.len() as u64;
+        chunk.release_all();
     }
     t.join().expect("producer thread");
     checked("synclab spsc", n, &check, start)

@@ -14,6 +14,7 @@ pub mod mpmc;
 pub mod sem;
 pub mod sem_ledger;
 pub mod spsc;
+pub mod spsc_chunk;
 pub mod takeover;
 pub mod weaken;
 
@@ -24,6 +25,7 @@ pub static MODELS: &[&ModelSpec] = &[
     &spsc::BLOCKING,
     &spsc::BATCH,
     &spsc::SPIN,
+    &spsc_chunk::CHUNKS,
     &takeover::TAKEOVER,
     &mpmc::PRODUCERS,
     &mpmc::CONSUMERS,

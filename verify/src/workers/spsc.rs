@@ -1,12 +1,13 @@
-//! spsc transfer roles: the producer pushes `Record`s `0..count` in batches; the consumer pops
-//! them in batches and checks the sequence.
+//! spsc transfer roles: the producer pushes `Record`s `0..count` one at a time (batch 1:
+//! `push_until`/`pop_until`) or in chunks filled and read in place (`write_chunk_until` /
+//! `read_chunk_until`); the consumer checks the sequence.
 
 use super::{Record, SequenceCheck, Transfer};
 use crate::runs::history_buffers::op;
 use serde_json::{json, Value};
 use std::time::Instant;
 use synclab_core::shm::ShmName;
-use synclab_core::Spsc;
+use synclab_core::{Deadline, Producer, RingError, Spsc};
 
 fn open(t: &Transfer) -> Result<Spsc<Record>, String> {
     let name = ShmName::new(&t.name).map_err(|e| e.to_string())?;
@@ -53,32 +54,49 @@ pub(super) fn produce(t: &Transfer) -> Value {
         let seconds = start.elapsed().as_secs_f64();
         return json!({"role": "spsc-produce", "ok": true, "sent": t.count, "seconds": seconds});
     }
-    let batch = t.batch.max(1);
-    let mut buf = vec![Record::new(0); batch];
     let start = Instant::now();
-    let mut seq = 0u64;
-    while seq < t.count {
-        let n = (t.count - seq).min(batch as u64) as usize;
-        for (i, r) in buf[..n].iter_mut().enumerate() {
-            *r = Record::new(seq + i as u64);
-        }
-        let mut sent = 0;
-        while sent < n {
-            match p.push_slice(&buf[sent..n]) {
-                Ok(0) => {
-                    if let Err(e) = p.push_until(buf[sent], Some(deadline)) {
-                        return failed("spsc-produce", e);
-                    }
-                    sent += 1;
-                }
-                Ok(k) => sent += k,
-                Err(e) => return failed("spsc-produce", e),
-            }
-        }
-        seq += n as u64;
-    }
+    let sent = if t.batch <= 1 {
+        produce_single(&mut p, t.count, deadline)
+    } else {
+        produce_chunks(&mut p, t.count, t.batch, deadline)
+    };
+    let seq = match sent {
+        Ok(seq) => seq,
+        Err(e) => return failed("spsc-produce", e),
+    };
     let seconds = start.elapsed().as_secs_f64();
     json!({"role": "spsc-produce", "ok": true, "sent": seq, "seconds": seconds})
+}
+
+/// Pushes `0..count` one record at a time (`push_until`); returns how many.
+fn produce_single(
+    p: &mut Producer<Record>,
+    count: u64,
+    deadline: Deadline,
+) -> Result<u64, RingError> {
+    for seq in 0..count {
+        p.push_until(Record::new(seq), Some(deadline))?;
+    }
+    Ok(count)
+}
+
+/// Pushes `0..count` in write chunks of up to `batch` records, filled in place; returns how
+/// many.
+fn produce_chunks(
+    p: &mut Producer<Record>,
+    count: u64,
+    batch: usize,
+    deadline: Deadline,
+) -> Result<u64, RingError> {
+    let mut seq = 0u64;
+    while seq < count {
+        let want = (count - seq).min(batch as u64) as usize;
+        let mut chunk = p.write_chunk_until(want, Some(deadline))?;
+        let k = chunk.fill_from_iter((seq..).map(Record::new));
+        chunk.commit(k);
+        seq += k as u64;
+    }
+    Ok(seq)
 }
 
 /// Pops `count` records and checks them.
@@ -92,7 +110,6 @@ pub(super) fn consume(t: &Transfer) -> Value {
         Err(e) => return failed("spsc-consume", e),
     };
     let deadline = t.deadline();
-    let mut buf = vec![Record::new(0); t.batch.max(1)];
     let mut check = SequenceCheck::default();
     let mut start = None;
     let mut error = None;
@@ -129,12 +146,23 @@ pub(super) fn consume(t: &Transfer) -> Value {
         }
     }
     while history.is_none() && check.received < t.count {
-        match c.pop_slice_blocking(&mut buf, Some(deadline)) {
-            Ok(n) => {
-                start.get_or_insert_with(Instant::now);
-                for r in &buf[..n] {
+        let got = if t.batch <= 1 {
+            c.pop_until(Some(deadline))
+                .map(|r| check.see(r.seq, r.intact()))
+        } else {
+            // In place, like rtrb's `read_chunk` in the bench: the producer is our own worker
+            // (trusted, see the chunk API's trust model).
+            c.read_chunk_until(t.batch, Some(deadline)).map(|chunk| {
+                let (a, b) = chunk.as_slices();
+                for r in a.iter().chain(b) {
                     check.see(r.seq, r.intact());
                 }
+                chunk.release_all();
+            })
+        };
+        match got {
+            Ok(()) => {
+                start.get_or_insert_with(Instant::now);
             }
             Err(e) => {
                 error = Some(e.to_string());
