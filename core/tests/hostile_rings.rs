@@ -549,16 +549,18 @@ fn hostile_memfd_region_cannot_be_resized_by_a_peer() {
 const TRUNCATE_CHILD: &str = "SYNCLAB_HOSTILE_TRUNCATE_CHILD";
 
 /// A named region cannot be sealed: measured here, a peer that truncates it kills a process
-/// that then touches the ring with `SIGBUS` (README, "Trust model"). The victim is a re-executed
-/// copy of this test binary running [`named_truncation_victim`].
+/// that then touches the ring with `SIGBUS` (README, "Trust model"). The test re-executes its own
+/// binary, filtered to itself, with [`TRUNCATE_CHILD`] set: that copy is the victim.
 #[test]
 fn hostile_named_region_truncated_by_a_peer_is_sigbus() {
     use std::os::unix::process::ExitStatusExt;
+    if std::env::var_os(TRUNCATE_CHILD).is_some() {
+        truncation_victim();
+    }
     let status = std::process::Command::new(std::env::current_exe().unwrap())
         .args([
             "--exact",
-            "named_truncation_victim",
-            "--ignored",
+            "hostile_named_region_truncated_by_a_peer_is_sigbus",
             "--nocapture",
         ])
         .env(TRUNCATE_CHILD, "1")
@@ -569,14 +571,8 @@ fn hostile_named_region_truncated_by_a_peer_is_sigbus() {
     assert_eq!(status.signal(), Some(libc::SIGBUS), "{status:?}");
 }
 
-/// Run only by [`hostile_named_region_truncated_by_a_peer_is_sigbus`], in its own process.
-#[test]
-#[ignore = "the victim process of hostile_named_region_truncated_by_a_peer_is_sigbus"]
-fn named_truncation_victim() {
-    assert!(
-        std::env::var_os(TRUNCATE_CHILD).is_some(),
-        "run by its parent test only"
-    );
+/// The victim: creates a named ring, truncates it as a peer could, then pushes.
+fn truncation_victim() -> ! {
     let name = ShmName::unique("hostile-trunc");
     let ring = Spsc::<u64>::builder().capacity(1024).create(&name).unwrap();
     let mut p = ring.producer().unwrap();

@@ -580,9 +580,12 @@ impl<M: Memory> FrameConsumer<M> {
 
     /// The header at `off` as `(len, tag)`, read byte by byte with volatile reads.
     fn header_at(&self, off: usize) -> (usize, u32) {
-        let mut h = Vec::with_capacity(HEADER);
+        let mut h = [0u8; HEADER];
         // `[off, off + 8)` is published (below the Acquire-loaded tail), checked by the caller.
-        copy_out::<M>(&self.ring.cells()[off..off + HEADER], &mut h);
+        for (b, cell) in h.iter_mut().zip(&self.ring.cells()[off..off + HEADER]) {
+            // SAFETY: as in `copy_out`.
+            *b = unsafe { cell.read() };
+        }
         (
             u32::from_le_bytes([h[0], h[1], h[2], h[3]]) as usize,
             u32::from_le_bytes([h[4], h[5], h[6], h[7]]),
