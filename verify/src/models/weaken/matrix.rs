@@ -82,7 +82,8 @@ pub fn hand_written(models: &[&'static ModelSpec], progress: bool) -> Vec<Value>
 pub fn weakenings(models: &[&'static ModelSpec], o: &SweepOptions) -> (Sweep, Vec<Value>) {
     let s = sweep::sweep(models, o);
     let mut rows = Vec::new();
-    for r in &s.results {
+    // Unreached and mutant-only sites are not mutants: they stay in the sweep's table only.
+    for r in s.results.iter().filter(|r| r.weakened.is_some()) {
         let name = format!(
             "{} {} {}->{}",
             r.site,

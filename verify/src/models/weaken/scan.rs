@@ -77,6 +77,7 @@ pub fn scan_text(file: &str, text: &str) -> Vec<StaticSite> {
     .expect("valid regex");
     let ordering = Regex::new(r"\b(Relaxed|Acquire|Release|AcqRel|SeqCst)\b").expect("valid");
     let lines: Vec<&str> = text.lines().collect();
+    let local = std_atomic_fields(text);
     let mut sites = Vec::new();
     for (i, line) in lines.iter().enumerate() {
         let code = line.trim_start();
@@ -90,10 +91,26 @@ pub fn scan_text(file: &str, text: &str) -> Vec<StaticSite> {
         if code.starts_with("//") {
             continue;
         }
+        // The receiver: this line up to the call, or the line before for a chained call.
+        let receiver = |start: usize| {
+            let before = &line[..start];
+            if before.trim().is_empty() && i > 0 {
+                lines[i - 1].to_string()
+            } else {
+                before.to_string()
+            }
+        };
         for m in call.captures_iter(line) {
+            let start = m.get(0).expect("match").start();
+            let recv = receiver(start);
+            if local
+                .iter()
+                .any(|f| recv.trim_end().ends_with(&format!(".{f}")))
+            {
+                continue; // a process-local std atomic, not shared memory
+            }
             let name = m.get(1).or(m.get(2)).expect("one group").as_str();
             // The call's text: from the name to the end of the statement (at most 4 lines).
-            let start = m.get(0).expect("match").start();
             let mut tail = line[start..].to_string();
             for next in lines.iter().skip(i + 1).take(3) {
                 if tail.contains(';') || tail.contains('{') {
@@ -112,6 +129,13 @@ pub fn scan_text(file: &str, text: &str) -> Vec<StaticSite> {
         }
     }
     sites
+}
+
+/// Fields declared as `std` atomics (process-local, not through `Memory`): not sites.
+fn std_atomic_fields(text: &str) -> Vec<String> {
+    let decl = Regex::new(r"\b([a-z_][a-z0-9_]*)\s*:\s*(?:std::sync::atomic::)?Atomic(?:U8|U16|U32|U64|Usize|Bool|I32|I64)\b")
+        .expect("valid regex");
+    decl.captures_iter(text).map(|c| c[1].to_string()).collect()
 }
 
 fn op_of(name: &str) -> Op {
@@ -134,16 +158,16 @@ mod tests {
 
     #[test]
     fn finds_calls_and_their_orderings() {
-        let text = "fn f<M: Memory>() {\n    // x.load(SeqCst) in a comment\n    let a = x.load(Acquire);\n    M::fence(SeqCst);\n    y.compare_exchange(1, 2,\n        Release, Relaxed);\n    M::wake32(&w, 1);\n}\n#[cfg(test)]\nmod tests {\n    x.store(1, Relaxed);\n}\n";
+        let text = "struct S { budget: std::sync::atomic::AtomicU32 }\nfn f<M: Memory>() {\n    // x.load(SeqCst) in a comment\n    let a = x.load(Acquire);\n    M::fence(SeqCst);\n    y.compare_exchange(1, 2,\n        Release, Relaxed);\n    M::wake32(&w, 1);\n    self.budget.load(Relaxed);\n}\n#[cfg(test)]\nmod tests {\n    x.store(1, Relaxed);\n}\n";
         let s = scan_text("core/src/x.rs", text);
         let got: Vec<(u32, Op, &str)> = s.iter().map(|s| (s.line, s.op, &*s.orderings)).collect();
         assert_eq!(
             got,
             vec![
-                (3, Op::Load, "Acquire"),
-                (4, Op::Fence, "SeqCst"),
-                (5, Op::Cas, "Release,Relaxed"),
-                (7, Op::Wake, ""),
+                (4, Op::Load, "Acquire"),
+                (5, Op::Fence, "SeqCst"),
+                (6, Op::Cas, "Release,Relaxed"),
+                (8, Op::Wake, ""),
             ]
         );
     }

@@ -192,7 +192,10 @@ pub fn record_all(
 /// `semaphore-…` scenario in turn): named as the prefix of at least two selected models
 /// (`X` and `X-…`) and reaching no access that those do not reach. Re-running them with a
 /// weakening would repeat their parts' runs.
-pub fn combined(models: &[&'static ModelSpec], reached: &BTreeMap<Access, Vec<usize>>) -> Vec<usize> {
+pub fn combined(
+    models: &[&'static ModelSpec],
+    reached: &BTreeMap<Access, Vec<usize>>,
+) -> Vec<usize> {
     let mut out = Vec::new();
     for (i, spec) in models.iter().enumerate() {
         let prefix = format!("{}-", spec.name);
