@@ -6,14 +6,13 @@
 //! it is meant for histories a person looks at (thousands of operations, not millions); the
 //! deadline bounds it.
 
-use super::history::{History, Model};
+use super::history::{History, Model, Op};
 use super::kv::KvModel;
 use super::model::SequentialModel;
 use super::queue::QueueModel;
 use super::register::RegisterModel;
 use super::search::{search_traced, SearchResult, SearchStats};
 use super::semaphore::SemaphoreModel;
-use super::Op;
 use std::time::Instant;
 
 /// One step of a (partial) linearization, with the model state around it.

@@ -88,15 +88,17 @@ struct Scan {
 /// vectors (which cost five times the memory and most of the time on 10M operations).
 fn scan(ops: &[Op]) -> Result<Scan, FastResult> {
     let na = |s: &str| Err(FastResult::NotApplicable(s.to_string()));
-    if ops.len() >= NONE as usize {
-        return na("more than 4 billion operations");
+    if ops.len() >= (NONE >> 1) as usize {
+        return na("more than 2 billion operations");
     }
+    // (value, index << 1 | is-dequeue): the kind travels with the index, so grouping does not
+    // reach back into the operations
     let mut occ: Vec<(Value, u32)> = Vec::new();
     let mut empties = Vec::new();
     let mut outside: Option<&'static str> = None;
     let mut unknown_dequeue = false;
     for (i, op) in ops.iter().enumerate() {
-        let i = i as u32; // fits: checked above
+        let i = i as u32; // fits, with a bit to spare: checked above
         match (&op.kind, op.ok) {
             (OpKind::Dequeue { .. }, Some(false)) => {}
             (OpKind::Enqueue { .. }, Some(false)) => {
@@ -106,13 +108,13 @@ fn scan(ops: &[Op]) -> Result<Scan, FastResult> {
                 if ok.is_none() {
                     outside.get_or_insert("an operation never returned or has an unknown outcome");
                 }
-                occ.push((*value, i));
+                occ.push((*value, i << 1));
             }
             (OpKind::Dequeue { .. }, None) => {
                 outside.get_or_insert("an operation never returned or has an unknown outcome");
                 unknown_dequeue = true;
             }
-            (OpKind::Dequeue { value: Some(x) }, Some(true)) => occ.push((*x, i)),
+            (OpKind::Dequeue { value: Some(x) }, Some(true)) => occ.push((*x, i << 1 | 1)),
             (OpKind::Dequeue { value: None }, Some(true)) => empties.push(i),
             _ => return na("an operation of another model"),
         }
@@ -127,8 +129,9 @@ fn scan(ops: &[Op]) -> Result<Scan, FastResult> {
             d2: NONE,
         };
         // within a group the indices are increasing: the dequeues come in file order
-        for &(_, i) in group {
-            if matches!(ops[i as usize].kind, OpKind::Enqueue { .. }) {
+        for &(_, tagged) in group {
+            let i = tagged >> 1;
+            if tagged & 1 == 0 {
                 if v.enq != NONE {
                     return na("a value is enqueued twice");
                 }

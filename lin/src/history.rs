@@ -384,9 +384,18 @@ fn time_key(op: &Op) -> (i64, i64) {
 /// time order and none overlaps the previous one. `false` means "not shown": the sorted check
 /// then decides (and names the same pair whatever the file order).
 fn in_flight_in_file_order(ops: &[Op]) -> bool {
-    let mut last: HashMap<u64, usize> = HashMap::new();
+    // the previous operation of each process: a table for the usual small process numbers,
+    // a map for the others
+    const DENSE: u64 = 4096;
+    let mut dense: Vec<Option<usize>> = vec![None; DENSE as usize];
+    let mut sparse: HashMap<u64, usize> = HashMap::new();
     for (i, b) in ops.iter().enumerate() {
-        if let Some(prev) = last.insert(b.process, i) {
+        let prev = if b.process < DENSE {
+            dense[b.process as usize].replace(i)
+        } else {
+            sparse.insert(b.process, i)
+        };
+        if let Some(prev) = prev {
             let a = &ops[prev];
             if time_key(b) < time_key(a) || overlap(a, b) {
                 return false;

@@ -17,6 +17,7 @@ use std::cell::Cell;
 use std::time::{Duration, Instant};
 use synclab_lin::foreign::{parse_any, Format};
 use synclab_lin::simulate::{queue_history, register_history, semaphore_history, GenConfig};
+use synclab_lin::write::op_line;
 use synclab_lin::{
     check, json, parse_history, parse_history_reader, write_history, CheckOptions, History,
     HistoryError, Model, Op, OpKind,
@@ -61,6 +62,11 @@ fn assert_round_trip(h: &History) {
     let again = parse_history(std::str::from_utf8(&out).unwrap()).expect("written history reads");
     assert_eq!(again.header, h.header);
     assert_eq!(unlined(&again), unlined(h));
+    // the JSON object of an operation (witnesses, the viewer) is the line the writer writes
+    for op in &h.ops {
+        let line: serde_json::Value = serde_json::from_str(&op_line(op)).unwrap();
+        assert_eq!(op.to_json(), line);
+    }
 }
 
 /// Reads `bytes` as a HISTORY.md both ways (streaming from bytes, and from text when UTF-8):
