@@ -38,6 +38,7 @@ pub const BUILTINS: &[(&str, &str)] = &[
     b!("duplicated-reordered-syn"),
     b!("partition-heals-during-handshake"),
     b!("time-wait-then-reconnect"),
+    b!("time-wait-reconnect-refused"),
     b!("bulk-1mb-lossy"),
     b!("time-wait-fin-retransmitted"),
     b!("rfc5961-challenge-acks"),

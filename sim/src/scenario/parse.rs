@@ -431,6 +431,7 @@ fn parse_tcp(root: &Tab) -> R<TcpConfig> {
         "fin_ack_delay_ms",
         "rst_on_close_with_unread",
         "backlog_extra",
+        "eaddrnotavail_for_tuple_in_use",
     ])?;
     match t.string("profile")?.as_deref() {
         None | Some("rfc9293") => {}
@@ -470,6 +471,9 @@ fn parse_tcp(root: &Tab) -> R<TcpConfig> {
     c.backlog_extra = t
         .uint("backlog_extra", 1 << 20)?
         .map_or(c.backlog_extra, |v| v as u32);
+    c.eaddrnotavail_for_tuple_in_use = t
+        .boolean("eaddrnotavail_for_tuple_in_use")?
+        .unwrap_or(c.eaddrnotavail_for_tuple_in_use);
     Ok(c)
 }
 

@@ -24,6 +24,9 @@ pub struct TcpConfig {
     /// (Linux: 1, its accept queue is full only above the backlog; measured with
     /// `synclab sim kernel backlog-full-third`).
     pub backlog_extra: u32,
+    /// A connect whose 4-tuple is still in use (e.g. in TIME-WAIT) fails with EADDRNOTAVAIL
+    /// (Linux: the bind succeeds, the connect finds the 4-tuple taken) instead of EADDRINUSE.
+    pub eaddrnotavail_for_tuple_in_use: bool,
 }
 
 impl Default for TcpConfig {
@@ -42,6 +45,7 @@ impl Default for TcpConfig {
             fin_ack_delay_ms: 0,
             rst_on_close_with_unread: false,
             backlog_extra: 0,
+            eaddrnotavail_for_tuple_in_use: false,
         }
     }
 }
@@ -54,6 +58,7 @@ impl TcpConfig {
             fin_ack_delay_ms: 40,
             rst_on_close_with_unread: true,
             backlog_extra: 1,
+            eaddrnotavail_for_tuple_in_use: true,
             ..self
         }
     }
