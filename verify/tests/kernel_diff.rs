@@ -281,6 +281,18 @@ fn time_wait_reopen_differs_linux_takes_the_syn() {
     }
 }
 
+/// An abort after the data was read: Linux's RST carries an ACK (`RA`), the default's is
+/// §3.10.5's bare `<SEQ=SND.NXT><CTL=RST>`; the Linux profile (`abort_rst_ack`) agrees.
+#[test]
+fn abort_rst_carries_an_ack_on_linux() {
+    let diffs = differs_in("abort-after-transfer", "rfc9293", &["segments from A"]);
+    if let Some(a) = diffs.first() {
+        assert!(a["kernel"].as_str().unwrap().ends_with("RA seq=1001 ack=1"));
+        assert!(a["sim"].as_str().unwrap().ends_with("R seq=1001"));
+    }
+    agrees("abort-after-transfer", "linux");
+}
+
 /// A reconnect on a 4-tuple in TIME-WAIT: Linux's connect fails with EADDRNOTAVAIL, the
 /// default's with EADDRINUSE (plus the FIN's bare ACK, unless the run was slow); the Linux
 /// profile agrees (a slow run is repeated, as for the FIN's ACK).

@@ -32,6 +32,7 @@ pub const BUILTINS: &[(&str, &str)] = &[
     b!("connect-closed-port"),
     b!("connect-timeout-partition"),
     b!("abort-mid-stream"),
+    b!("abort-after-transfer"),
     b!("half-close-data-flows-back"),
     b!("backlog-full"),
     b!("backlog-full-third"),

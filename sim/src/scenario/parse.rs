@@ -432,6 +432,7 @@ fn parse_tcp(root: &Tab) -> R<TcpConfig> {
         "rst_on_close_with_unread",
         "backlog_extra",
         "eaddrnotavail_for_tuple_in_use",
+        "abort_rst_ack",
     ])?;
     match t.string("profile")?.as_deref() {
         None | Some("rfc9293") => {}
@@ -474,6 +475,7 @@ fn parse_tcp(root: &Tab) -> R<TcpConfig> {
     c.eaddrnotavail_for_tuple_in_use = t
         .boolean("eaddrnotavail_for_tuple_in_use")?
         .unwrap_or(c.eaddrnotavail_for_tuple_in_use);
+    c.abort_rst_ack = t.boolean("abort_rst_ack")?.unwrap_or(c.abort_rst_ack);
     Ok(c)
 }
 

@@ -27,6 +27,9 @@ pub struct TcpConfig {
     /// A connect whose 4-tuple is still in use (e.g. in TIME-WAIT) fails with EADDRNOTAVAIL
     /// (Linux: the bind succeeds, the connect finds the 4-tuple taken) instead of EADDRINUSE.
     pub eaddrnotavail_for_tuple_in_use: bool,
+    /// ABORT's RST carries an ACK of RCV.NXT (Linux) instead of §3.10.5's bare
+    /// `<SEQ=SND.NXT><CTL=RST>`.
+    pub abort_rst_ack: bool,
 }
 
 impl Default for TcpConfig {
@@ -46,6 +49,7 @@ impl Default for TcpConfig {
             rst_on_close_with_unread: false,
             backlog_extra: 0,
             eaddrnotavail_for_tuple_in_use: false,
+            abort_rst_ack: false,
         }
     }
 }
@@ -59,6 +63,7 @@ impl TcpConfig {
             rst_on_close_with_unread: true,
             backlog_extra: 1,
             eaddrnotavail_for_tuple_in_use: true,
+            abort_rst_ack: true,
             ..self
         }
     }
