@@ -140,10 +140,19 @@ fn tcp_profile_is_rfc9293_or_linux_and_single_keys_override_it() {
     let sc = parse_scenario("my.toml", &format!("{BASE}[tcp]\nprofile = \"linux\"\n")).unwrap();
     assert!(sc.tcp.rst_on_close_with_unread);
     assert_eq!(sc.tcp.fin_ack_delay_ms, 40);
+    assert_eq!(sc.tcp.backlog_extra, 1);
+    assert!(sc.tcp.eaddrnotavail_for_tuple_in_use && sc.tcp.abort_rst_ack);
+    let src =
+        format!("{BASE}[tcp]\nprofile = \"linux\"\nbacklog_extra = 0\nabort_rst_ack = false\n");
+    let sc = parse_scenario("my.toml", &src).unwrap();
+    assert_eq!(sc.tcp.backlog_extra, 0);
+    assert!(!sc.tcp.abort_rst_ack && sc.tcp.eaddrnotavail_for_tuple_in_use);
     let src = format!("{BASE}[tcp]\nprofile = \"linux\"\nfin_ack_delay_ms = 0\n");
     let sc = parse_scenario("my.toml", &src).unwrap();
     assert_eq!(sc.tcp.fin_ack_delay_ms, 0);
     assert!(sc.tcp.rst_on_close_with_unread);
     let sc = parse_scenario("my.toml", BASE).unwrap();
     assert!(!sc.tcp.rst_on_close_with_unread, "the default is RFC 9293");
+    assert_eq!(sc.tcp.backlog_extra, 0);
+    assert!(!sc.tcp.eaddrnotavail_for_tuple_in_use && !sc.tcp.abort_rst_ack);
 }

@@ -281,6 +281,53 @@ fn time_wait_reopen_differs_linux_takes_the_syn() {
     }
 }
 
+/// An abort after the data was read: Linux's RST carries an ACK (`RA`), the default's is
+/// §3.10.5's bare `<SEQ=SND.NXT><CTL=RST>`; the Linux profile (`abort_rst_ack`) agrees.
+#[test]
+fn abort_rst_carries_an_ack_on_linux() {
+    let diffs = differs_in("abort-after-transfer", "rfc9293", &["segments from A"]);
+    if let Some(a) = diffs.first() {
+        assert!(a["kernel"].as_str().unwrap().ends_with("RA seq=1001 ack=1"));
+        assert!(a["sim"].as_str().unwrap().ends_with("R seq=1001"));
+    }
+    agrees("abort-after-transfer", "linux");
+}
+
+/// A reconnect on a 4-tuple in TIME-WAIT: Linux's connect fails with EADDRNOTAVAIL, the
+/// default's with EADDRINUSE (plus the FIN's bare ACK, unless the run was slow); the Linux
+/// profile agrees (a slow run is repeated, as for the FIN's ACK).
+#[test]
+fn time_wait_reconnect_errno_eaddrnotavail_on_linux() {
+    let name = "time-wait-reconnect-refused";
+    let Some(v) = kernel(name, "rfc9293") else {
+        return;
+    };
+    let diffs = v["differences"].as_array().unwrap();
+    let step = diffs
+        .iter()
+        .find(|d| d["what"] == "step 6")
+        .expect("the reconnect's errno differs");
+    assert_eq!(
+        (&step["kernel"], &step["sim"]),
+        (&"EADDRNOTAVAIL".into(), &"EADDRINUSE".into())
+    );
+    assert!(
+        diffs
+            .iter()
+            .all(|d| d["what"] == "step 6" || d["what"] == "segments from B"),
+        "{diffs:#?}"
+    );
+    for _ in 1..TRIES {
+        match kernel(name, "linux") {
+            Some(v) if v["agrees"] == false => {
+                eprintln!("{name} (linux): differs (a slow run?); running it again")
+            }
+            _ => return,
+        }
+    }
+    agrees(name, "linux");
+}
+
 /// `rcv_wnd = 1000` is not reproduced on the kernel (Linux will not offer a 1000-byte window):
 /// Linux sends the 3000 bytes at once and never probes (README, 5d).
 #[test]

@@ -431,6 +431,8 @@ fn parse_tcp(root: &Tab) -> R<TcpConfig> {
         "fin_ack_delay_ms",
         "rst_on_close_with_unread",
         "backlog_extra",
+        "eaddrnotavail_for_tuple_in_use",
+        "abort_rst_ack",
     ])?;
     match t.string("profile")?.as_deref() {
         None | Some("rfc9293") => {}
@@ -470,6 +472,10 @@ fn parse_tcp(root: &Tab) -> R<TcpConfig> {
     c.backlog_extra = t
         .uint("backlog_extra", 1 << 20)?
         .map_or(c.backlog_extra, |v| v as u32);
+    c.eaddrnotavail_for_tuple_in_use = t
+        .boolean("eaddrnotavail_for_tuple_in_use")?
+        .unwrap_or(c.eaddrnotavail_for_tuple_in_use);
+    c.abort_rst_ack = t.boolean("abort_rst_ack")?.unwrap_or(c.abort_rst_ack);
     Ok(c)
 }
 

@@ -166,8 +166,15 @@ impl Host {
     ) -> Result<(), Errno> {
         let lport = match port {
             Some(p) => {
-                if self.listener_on(p).is_some() || self.demux.contains_key(&(p, to.0, to.1)) {
+                if self.listener_on(p).is_some() {
                     return Err(Errno::AddrInUse);
+                }
+                if self.demux.contains_key(&(p, to.0, to.1)) {
+                    return Err(if self.cfg.eaddrnotavail_for_tuple_in_use {
+                        Errno::AddrNotAvail
+                    } else {
+                        Errno::AddrInUse
+                    });
                 }
                 p
             }

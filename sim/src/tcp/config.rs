@@ -24,6 +24,12 @@ pub struct TcpConfig {
     /// (Linux: 1, its accept queue is full only above the backlog; measured with
     /// `synclab sim kernel backlog-full-third`).
     pub backlog_extra: u32,
+    /// A connect whose 4-tuple is still in use (e.g. in TIME-WAIT) fails with EADDRNOTAVAIL
+    /// (Linux: the bind succeeds, the connect finds the 4-tuple taken) instead of EADDRINUSE.
+    pub eaddrnotavail_for_tuple_in_use: bool,
+    /// ABORT's RST carries an ACK of RCV.NXT (Linux) instead of §3.10.5's bare
+    /// `<SEQ=SND.NXT><CTL=RST>`.
+    pub abort_rst_ack: bool,
 }
 
 impl Default for TcpConfig {
@@ -42,6 +48,8 @@ impl Default for TcpConfig {
             fin_ack_delay_ms: 0,
             rst_on_close_with_unread: false,
             backlog_extra: 0,
+            eaddrnotavail_for_tuple_in_use: false,
+            abort_rst_ack: false,
         }
     }
 }
@@ -54,6 +62,8 @@ impl TcpConfig {
             fin_ack_delay_ms: 40,
             rst_on_close_with_unread: true,
             backlog_extra: 1,
+            eaddrnotavail_for_tuple_in_use: true,
+            abort_rst_ack: true,
             ..self
         }
     }

@@ -9,17 +9,21 @@ pub enum Errno {
     ConnReset,
     TimedOut,
     AddrInUse,
+    /// The 4-tuple of a connect is still in use (Linux's answer; `[tcp]
+    /// eaddrnotavail_for_tuple_in_use`).
+    AddrNotAvail,
     NotConn,
     Pipe,
 }
 
 impl Errno {
     /// Every error.
-    pub const ALL: [Errno; 6] = [
+    pub const ALL: [Errno; 7] = [
         Errno::ConnRefused,
         Errno::ConnReset,
         Errno::TimedOut,
         Errno::AddrInUse,
+        Errno::AddrNotAvail,
         Errno::NotConn,
         Errno::Pipe,
     ];
@@ -31,6 +35,7 @@ impl Errno {
             Errno::ConnReset => "ECONNRESET",
             Errno::TimedOut => "ETIMEDOUT",
             Errno::AddrInUse => "EADDRINUSE",
+            Errno::AddrNotAvail => "EADDRNOTAVAIL",
             Errno::NotConn => "ENOTCONN",
             Errno::Pipe => "EPIPE",
         }

@@ -294,9 +294,15 @@ impl Tcb {
         out.segments.push(s);
     }
 
-    /// `<SEQ=SND.NXT><CTL=RST>` (abort).
-    fn emit_rst(&mut self, out: &mut Outputs) {
-        let s = self.segment(self.snd_max, Flags::RST, Vec::new());
+    /// `<SEQ=SND.NXT><CTL=RST>` (abort, §3.10.5; a SYN in a synchronized state without RFC
+    /// 5961), or `<SEQ=SND.NXT><ACK=RCV.NXT><CTL=RST,ACK>` with `with_ack`.
+    fn emit_rst(&mut self, with_ack: bool, out: &mut Outputs) {
+        let flags = if with_ack {
+            Flags::RST.with(Flags::ACK)
+        } else {
+            Flags::RST
+        };
+        let s = self.segment(self.snd_max, flags, Vec::new());
         out.segments.push(s);
     }
 
@@ -613,7 +619,8 @@ impl Tcb {
                         | State::FinWait2
                         | State::CloseWait
                 ) {
-                    self.emit_rst(&mut out);
+                    let with_ack = self.cfg.abort_rst_ack;
+                    self.emit_rst(with_ack, &mut out);
                 }
                 self.set_state(State::Closed, now, &mut out);
             }
@@ -765,7 +772,7 @@ impl Tcb {
             if self.cfg.rfc5961 {
                 self.emit_ack(out); // challenge ACK
             } else {
-                self.emit_rst(out);
+                self.emit_rst(false, out);
                 self.fail(Errno::ConnReset, now, out);
             }
             return;

@@ -46,6 +46,8 @@ pub fn sim_kernel(a: KernelArgs) -> Exit {
                 fin_ack_delay_ms: 0,
                 rst_on_close_with_unread: false,
                 backlog_extra: 0,
+                eaddrnotavail_for_tuple_in_use: false,
+                abort_rst_ack: false,
                 ..sc.tcp
             }
         }
