@@ -29,7 +29,7 @@ pub use object::Builder;
 pub use process::{ProcessError, ProcessKey};
 pub use ring::{
     limits, Consumer, FrameConsumer, FrameProducer, Frames, FramesParams, Grant, Mpmc, MpmcParams,
-    Producer, ReadChunk, RingError, Spsc, SpscParams, Wakeups, WriteChunk,
+    MpmcRepairs, Producer, ReadChunk, RingError, Spsc, SpscParams, Wakeups, WriteChunk,
 };
 pub use sem::{SemError, SemParams, MAX_LEDGER_SLOTS, MAX_PERMITS};
 pub use shm::{ShmError, ShmName};

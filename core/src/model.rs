@@ -13,6 +13,6 @@ pub use crate::mem::{
 pub use crate::process::{PidStatus, ProcFs, ProcessEnv, ProcessError, ProcessKey};
 pub use crate::ring::eventcount::{EventCount, Fences};
 pub use crate::ring::frames::{FrameConsumer, FrameProducer, Frames, Grant};
-pub use crate::ring::mpmc::Mpmc;
+pub use crate::ring::mpmc::{CrashPoint, Mpmc};
 pub use crate::ring::spsc::{Consumer, Producer, ReadChunk, Spsc, WriteChunk};
 pub use crate::sem::{Permit, Semaphore};

@@ -250,13 +250,15 @@ fn run_mpmc_with_a_killed_consumer_is_still_checked() {
         "60",
         "--json",
     ]);
-    // Known, rare failure mode (not seen in 40 runs): a consumer killed in the few instructions
-    // between claiming a slot and releasing it wedges that slot (Vyukov's queue is not strictly
-    // lock-free); producers then time out. See `core/src/ring/mpmc.rs`.
+    // A consumer killed holding a slot loses that slot's record (survivors free the slot, see
+    // `core/src/ring/mpmc`): at most one per dequeue of unknown outcome.
     assert_eq!(code, 0, "{v} {err}");
     assert_eq!(v["ok"], true);
     assert_eq!(v["linearizable"], true);
-    assert_eq!(v["lost"], 0);
+    assert!(
+        v["lost"].as_u64().unwrap() <= v["unknown_dequeues"].as_u64().unwrap(),
+        "{v}"
+    );
     assert_eq!(v["duplicated"], 0);
     // The victim is killed once it has recorded a seeded number of operations; it may (rarely)
     // finish first. A kill lands either inside a dequeue (one operation of unknown outcome) or

@@ -85,6 +85,13 @@ pub enum Mutant {
     /// rings: the role claim does not ask whether the current owner is alive, so a new process
     /// takes the role of a live owner (two producers, or two consumers, at once).
     RoleTakeoverOfLiveOwner = 23,
+    /// mpmc: the repair of a slot whose holder died moves the slot on with plain stores instead
+    /// of compare-and-swaps, so a repairer that judged the slot earlier overwrites what a new
+    /// holder of the next lap did since (a published record vanishes).
+    MpmcRepairWithoutCas = 40,
+    /// mpmc: the repair does not ask whether the slot's claimer is alive, so it tombstones a
+    /// live producer's slot while that producer still writes and publishes it.
+    MpmcRepairLiveClaimer = 41,
     /// spsc chunks: `push_slice` commits its write chunk (publishes `tail`) before copying the
     /// records into it, so the consumer may read slots that are still being written.
     SpscChunkPublishBeforeCopy = 60,
@@ -131,6 +138,8 @@ impl Mutant {
             Mutant::SemLedgerRelaxedOwnerLoad => "sem-ledger-relaxed-owner-load",
             Mutant::RoleTakeoverWithoutCas => "role-takeover-without-cas",
             Mutant::RoleTakeoverOfLiveOwner => "role-takeover-of-live-owner",
+            Mutant::MpmcRepairWithoutCas => "mpmc-repair-without-cas",
+            Mutant::MpmcRepairLiveClaimer => "mpmc-repair-live-claimer",
             Mutant::SpscChunkPublishBeforeCopy => "spsc-chunk-publish-before-copy",
             Mutant::SpscChunkSecondSliceOffByOne => "spsc-chunk-second-slice-off-by-one",
         }
@@ -162,6 +171,8 @@ impl Mutant {
         Mutant::SemLedgerRelaxedOwnerLoad,
         Mutant::RoleTakeoverWithoutCas,
         Mutant::RoleTakeoverOfLiveOwner,
+        Mutant::MpmcRepairWithoutCas,
+        Mutant::MpmcRepairLiveClaimer,
         Mutant::SpscChunkPublishBeforeCopy,
         Mutant::SpscChunkSecondSliceOffByOne,
     ];

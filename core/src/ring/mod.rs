@@ -39,7 +39,7 @@ use crate::mem::RealMemory;
 
 pub use error::RingError;
 pub use frames::FramesParams;
-pub use mpmc::MpmcParams;
+pub use mpmc::{MpmcParams, MpmcRepairs};
 pub use pair::Wakeups;
 pub use spsc::SpscParams;
 

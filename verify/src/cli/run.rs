@@ -65,9 +65,10 @@ pub struct RunArgs {
     /// Seed of the fault injector (stops, kill victims and kill points).
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
-    /// SIGKILL this many workers mid-run, at seeded points. mpmc: consumers (fewer than the
-    /// consumers), once each has recorded a seeded number of operations; a dequeue cut short is
-    /// recorded with an unknown outcome. semaphore: workers (fewer than --procs), each at a
+    /// SIGKILL this many workers mid-run, at seeded points. mpmc: producers and consumers
+    /// alternately (at most --procs - 2: one of each role survives), once each has recorded a
+    /// seeded number of operations; an operation cut short is recorded with an unknown outcome,
+    /// and survivors repair the slot it held. semaphore: workers (fewer than --procs), each at a
     /// seeded round once it holds every permit and is blocked in one more acquire; the parent
     /// then recover()s the permits (ledger mode) and records that as a release of its own.
     /// Not for spsc/frames (one producer, one consumer: killing either ends the transfer).
@@ -189,11 +190,13 @@ fn validate(a: &RunArgs) -> Result<(), String> {
             a.kill, a.procs
         ));
     }
-    if a.kind == RunKind::Mpmc && a.kill >= a.procs - a.procs / 2 {
+    if a.kind == RunKind::Mpmc && a.kill > a.procs.saturating_sub(2) {
         return Err(format!(
-            "--kill {} must leave at least one of the {} consumer processes alive",
+            "--kill {} must leave at least one producer and one consumer of the {} mpmc \
+             processes alive (at most {})",
             a.kill,
-            a.procs - a.procs / 2
+            a.procs,
+            a.procs.saturating_sub(2)
         ));
     }
     Ok(())
@@ -246,8 +249,9 @@ fn recorded_outcome(r: RunReport) -> Outcome {
     {
         let _ = writeln!(
             text,
-            "lost {}, duplicated {}; consumers SIGKILLed {killed} (operations of unknown outcome: {unknown})",
-            r.lost, r.duplicated
+            "lost {}, duplicated {}; workers SIGKILLed {killed} (operations of unknown outcome: \
+             {unknown}); slots repaired: {} tombstones, {} dropped",
+            r.lost, r.duplicated, r.extra["tombstones"], r.extra["dropped"]
         );
     } else {
         let _ = writeln!(text, "lost {}, duplicated {}", r.lost, r.duplicated);

@@ -11,6 +11,7 @@ pub mod harness;
 pub mod loom_memory;
 pub mod loom_process;
 pub mod mpmc;
+pub mod mpmc_repair;
 pub mod sem;
 pub mod sem_ledger;
 pub mod spsc;
@@ -29,6 +30,7 @@ pub static MODELS: &[&ModelSpec] = &[
     &takeover::TAKEOVER,
     &mpmc::PRODUCERS,
     &mpmc::CONSUMERS,
+    &mpmc_repair::REPAIR,
     &frames::WRAP,
     &eventcount::WAKEUP,
     &eventcount::ROUNDS,

@@ -5,11 +5,13 @@
 //! - `recorded.rs`: recorded runs of the rings (spsc, frames, mpmc) and what all recorded runs
 //!   share; `semaphore.rs`: the recorded semaphore run;
 //! - `faults.rs`: SIGSTOP/SIGCONT injection and signals through pidfds; `sem_kills.rs`: killing
-//!   semaphore holders and recovering their permits;
+//!   semaphore holders and recovering their permits; `mpmc_kills.rs`: killing mpmc producers and
+//!   consumers;
 //! - `history_buffers.rs`: per-worker operation histories in shared memory.
 
 mod faults;
 pub mod history_buffers;
+mod mpmc_kills;
 mod recorded;
 mod sem_kills;
 mod semaphore;

@@ -2,10 +2,11 @@
 //! `mpmc` (producers and consumers over one queue) and `spsc`/`frames` (one producer, one
 //! consumer); what every recorded run shares (worker arguments, history assembly, the check,
 //! the report). The semaphore run is in `semaphore.rs`. Optional SIGSTOP/SIGCONT injection for
-//! every kind; SIGKILL of mpmc consumers.
+//! every kind; SIGKILL of mpmc producers and consumers (`mpmc_kills.rs`).
 
 use super::faults::{pidfd, StopInjector};
 use super::history_buffers::{to_ops, HistoryBuffers};
+use super::mpmc_kills;
 use crate::lin::{self, CheckOptions, History, Model, OpKind, Verdict};
 use crate::procs::{reap_all, WorkerExe, WorkerExit};
 use serde::Serialize;
@@ -29,8 +30,9 @@ pub struct RunParams {
     pub stop_rate: f64,
     /// Seed of the fault injector (stops, kill victims and kill points).
     pub seed: u64,
-    /// mpmc: consumer processes to SIGKILL mid-run (fewer than the consumers), each once it has
-    /// recorded a seeded random number of operations. semaphore: workers to SIGKILL (fewer than
+    /// mpmc: producer and consumer processes to SIGKILL mid-run (alternately, a producer first,
+    /// leaving at least one of each role), each once it has recorded a seeded random number of
+    /// operations. semaphore: workers to SIGKILL (fewer than
     /// the workers), each at a seeded round while it holds every permit, followed by
     /// `recover()` (see `semaphore.rs`). spsc/frames: must be 0.
     pub kills: usize,
@@ -63,7 +65,8 @@ pub struct RunReport {
     pub checker: String,
     /// Seconds the check took.
     pub check_seconds: f64,
-    /// Values enqueued and never dequeued (mpmc).
+    /// Values enqueued and never dequeued (mpmc: with kills, at most the dequeues of unknown
+    /// outcome).
     pub lost: u64,
     /// Values dequeued more than once (mpmc).
     pub duplicated: u64,
@@ -77,7 +80,8 @@ pub struct RunReport {
     pub witness: Vec<Value>,
     /// Kind-specific results (semaphore: `max_holders`, `acquires`, `final_value`, `permits`,
     /// and with kills `killed`, `recovered_permits`, `unknown_outcomes`; mpmc: `killed`,
-    /// `unknown_outcomes`).
+    /// `killed_producers`, `killed_consumers`, `unknown_outcomes`, `unknown_dequeues`,
+    /// `tombstones`, `dropped`).
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
@@ -287,8 +291,9 @@ pub(super) fn injector<'a>(
 
 /// `procs/2` producer processes enqueue `messages` distinct values in total into a named mpmc
 /// queue of `capacity` slots; the other processes dequeue until the parent closes the queue
-/// after the producers exit. Checks: every worker exit, no loss, no duplication, and
-/// linearizability of the recorded history against a FIFO queue.
+/// after the producers exit. Checks: every worker exit, no loss (beyond the dequeues of unknown
+/// outcome of killed consumers), no duplication, and linearizability of the recorded history
+/// against a FIFO queue, with the killed workers' last operations of unknown outcome.
 pub fn mpmc_run(exe: &WorkerExe, p: &RunParams) -> Result<RunReport, String> {
     let procs = p.procs.max(2);
     let producers = procs / 2;
@@ -335,15 +340,21 @@ pub fn mpmc_run(exe: &WorkerExe, p: &RunParams) -> Result<RunReport, String> {
     };
     crate::procs::signals::announce_started(procs);
     let inj = injector(producer_children.iter().chain(&consumer_children), p);
-    let victims = pick_victims(consumers, p);
-    let killer_fds: Vec<_> = victims
-        .iter()
-        .filter_map(|&(c, at)| pidfd(consumer_children[c].id()).ok().map(|fd| (c, at, fd)))
-        .collect();
+    let expected = |w: usize| {
+        if w < producers {
+            per_producer(w)
+        } else {
+            p.messages / consumers as u64
+        }
+    };
+    let victims = mpmc_kills::pick(producers, consumers, p.kills, p.seed, expected);
+    let all: Vec<&std::process::Child> =
+        producer_children.iter().chain(&consumer_children).collect();
+    let killer_fds = mpmc_kills::victim_fds(&victims, &all);
     let killing_done = std::sync::atomic::AtomicBool::new(false);
     let (producer_exits, consumer_exits, killed) = std::thread::scope(|scope| {
         let killer =
-            scope.spawn(|| kill_when_progressed(&buffers, producers, killer_fds, &killing_done));
+            scope.spawn(|| mpmc_kills::kill_when_progressed(&buffers, killer_fds, &killing_done));
         let producer_exits = reap_all(producer_children, p.timeout);
         q.close();
         let left = p.timeout.saturating_sub(start.elapsed());
@@ -357,7 +368,7 @@ pub fn mpmc_run(exe: &WorkerExe, p: &RunParams) -> Result<RunReport, String> {
     let seconds = start.elapsed().as_secs_f64();
 
     let mut errors = Vec::new();
-    let mut workers = worker_errors(&producer_exits, &[], &mut errors);
+    let mut workers = worker_errors(&producer_exits, &killed, &mut errors);
     workers.extend(worker_errors(&consumer_exits, &killed, &mut errors));
     // Checked against an unbounded FIFO: the workers use blocking enqueues, which never report
     // "full", so the bound shows in no recorded outcome; the unbounded model checks order, loss
@@ -366,18 +377,25 @@ pub fn mpmc_run(exe: &WorkerExe, p: &RunParams) -> Result<RunReport, String> {
     let history = history_of(Model::Queue { capacity: None }, &buffers);
     let (missing, duplicated, from_nowhere) = queue_accounting(&history);
     // A consumer killed mid-dequeue may have taken one value with it (its dequeue is recorded
-    // with an unknown outcome): only what those cannot explain is lost.
-    let unknown_dequeues = history
-        .ops
-        .iter()
-        .filter(|o| matches!(o.kind, OpKind::Dequeue { .. }) && o.ok.is_none())
-        .count() as u64;
-    let lost = missing.saturating_sub(unknown_dequeues);
-    if lost > 0 || duplicated > 0 || from_nowhere > 0 {
+    // with an unknown outcome, and a survivor frees the slot it held): at most that many values
+    // may be missing. A producer killed mid-enqueue leaves an enqueue of unknown outcome, whose
+    // value may or may not arrive (a tombstone if it never published), so it is never "lost".
+    let unknown = |enqueue: bool| {
+        history
+            .ops
+            .iter()
+            .filter(|o| matches!(o.kind, OpKind::Enqueue { .. }) == enqueue && o.ok.is_none())
+            .count() as u64
+    };
+    let (unknown_enqueues, unknown_dequeues) = (unknown(true), unknown(false));
+    let lost = missing;
+    if lost > unknown_dequeues || duplicated > 0 || from_nowhere > 0 {
         errors.push(format!(
-            "{lost} lost, {duplicated} duplicated, {from_nowhere} dequeued but never enqueued"
+            "{lost} lost (at most {unknown_dequeues} may be: dequeues of unknown outcome), \
+             {duplicated} duplicated, {from_nowhere} dequeued but never enqueued"
         ));
     }
+    let repairs = q.repairs();
     let outcome = Outcome {
         procs,
         seconds,
@@ -393,51 +411,23 @@ pub fn mpmc_run(exe: &WorkerExe, p: &RunParams) -> Result<RunReport, String> {
         ("messages".into(), json!(p.messages)),
         ("capacity".into(), json!(p.capacity)),
         ("killed".into(), json!(killed.len())),
-        ("unknown_outcomes".into(), json!(unknown_dequeues)),
+        (
+            "killed_producers".into(),
+            json!(killed.iter().filter(|&&w| w < producers).count()),
+        ),
+        (
+            "killed_consumers".into(),
+            json!(killed.iter().filter(|&&w| w >= producers).count()),
+        ),
+        (
+            "unknown_outcomes".into(),
+            json!(unknown_enqueues + unknown_dequeues),
+        ),
+        ("unknown_dequeues".into(), json!(unknown_dequeues)),
+        ("tombstones".into(), json!(repairs.tombstones)),
+        ("dropped".into(), json!(repairs.dropped)),
     ]);
     Ok(finish("mpmc", &history, p, outcome, extra))
-}
-
-/// Which consumers to kill (indices among the consumers) and after how many recorded operations
-/// each, drawn from the seed.
-fn pick_victims(consumers: usize, p: &RunParams) -> Vec<(usize, u64)> {
-    use rand::{Rng, SeedableRng};
-    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(p.seed ^ 0x6b11);
-    let expected = (p.messages / consumers as u64).max(2);
-    let mut all: Vec<usize> = (0..consumers).collect();
-    let mut out = Vec::new();
-    for _ in 0..p.kills.min(consumers.saturating_sub(1)) {
-        let c = all.remove(rng.gen_range(0..all.len()));
-        out.push((c, rng.gen_range(1..expected)));
-    }
-    out
-}
-
-/// SIGKILLs each victim consumer once it has recorded `at` operations (polling its history
-/// count every millisecond), until `done`. Returns the consumer indices killed.
-fn kill_when_progressed(
-    buffers: &HistoryBuffers,
-    first_consumer: usize,
-    mut victims: Vec<(usize, u64, std::os::fd::OwnedFd)>,
-    done: &std::sync::atomic::AtomicBool,
-) -> Vec<usize> {
-    let mut killed = Vec::new();
-    // Relaxed: a stop request; the scope's join synchronises the result.
-    while !victims.is_empty() && !done.load(std::sync::atomic::Ordering::Relaxed) {
-        victims.retain(|(c, at, fd)| {
-            let worker = first_consumer + c;
-            if buffers.recorded(worker) >= *at {
-                if super::faults::signal(fd, libc::SIGKILL) {
-                    killed.push(*c);
-                }
-                false
-            } else {
-                true
-            }
-        });
-        std::thread::sleep(Duration::from_millis(1));
-    }
-    killed
 }
 
 /// One producer process and one consumer process over a named `spsc` ring (16-byte records) or

@@ -1,37 +1,69 @@
-//! `mpmc`: Dmitry Vyukov's bounded multi-producer multi-consumer queue of `Pod` records.
+//! `mpmc`: Dmitry Vyukov's bounded multi-producer multi-consumer queue of `Pod` records, with
+//! slots that record who holds them so that survivors can repair a slot a dead process held.
 //!
-//! Each slot carries a sequence number. For position `pos` (a `u64` that never wraps in
-//! practice), slot `pos % capacity` is free for the producer claiming `pos` when
+//! Each slot carries a sequence number. For position `pos` (a `u64`, wrapping arithmetic
+//! throughout), slot `pos % capacity` is free for the producer claiming `pos` when
 //! `seq == pos`, and holds that producer's record for the consumer claiming `pos` when
 //! `seq == pos + 1`; the consumer frees it for the next lap by storing `seq = pos + capacity`.
 //! Positions are claimed with a compare-and-swap on `enqueue_pos` / `dequeue_pos`; the record is
-//! published by the `Release` store of `seq` and read after an `Acquire` load of it.
+//! published by the `Release` store of `seq` and read after an `Acquire` load of it. The
+//! operations are in `ops.rs`.
 //!
-//! **Not strictly lock-free.** A producer preempted (or SIGSTOPped, or killed) between claiming a
-//! position and publishing it blocks the consumer of that position: `try_pop` reports `Empty`
-//! for it even if later slots are full. Blocking operations take deadlines for this reason, and a
-//! dead producer's claimed slot is never published (the run reports it as lost). Symmetrically,
-//! a consumer killed between claiming a position and releasing its slot leaves that slot
-//! unusable for producers of the next lap: `synclab run mpmc --kill` kills consumers only, and
-//! this window (a few instructions) is its one known way to wedge. Repairing a slot after a
-//! consumer's death is not built yet.
+//! **Claimers.** Next to `seq`, on the same cache line, each slot has a `claimer` word: 0 while
+//! nobody holds the slot, else the packed [`ProcessKey`](crate::process::ProcessKey) (pid and
+//! start time) of the process that claimed its position and has not released it yet. A producer
+//! records itself right after winning its position and clears the word just before publishing;
+//! a consumer likewise between winning its position and freeing the slot. Two plain stores on a
+//! line the operation writes anyway: the hot path gains no read-modify-write.
 //!
-//! Untrusted peers: every slot index is `pos % capacity`, so a hostile peer writing garbage
-//! sequence numbers or positions can make operations fail or spin, never touch memory outside
-//! the ring.
+//! **Not strictly lock-free, but repaired.** A producer preempted (or SIGSTOPped) between
+//! claiming a position and publishing it blocks the consumer of that position, and a consumer
+//! stopped between claiming and freeing blocks the producer of the next lap: blocking operations
+//! take deadlines for this reason. When the holder is *dead*, survivors repair the slot
+//! (`repair.rs`): a blocked `push_until`/`pop_until` wakes every `Memory::PEER_CHECK_INTERVAL`
+//! (100 ms on real memory), and a `pop` that finds the queue closed checks at once, whether the
+//! slot it waits on is held by a dead claimer (judged through the handle's `ProcessEnv`, start
+//! time included, so a reused pid is not mistaken for the dead owner; a process `/proc` cannot
+//! judge counts as alive). If so, exactly one repairer (a compare-and-swap on the claimer word,
+//! then one on `seq`) moves the slot on to its next lap:
+//! - a dead *producer*'s slot becomes a **tombstone**: `seq` jumps from `pos` to
+//!   `pos + capacity`. Consumers recognise it (a slot already past the lap of a position that
+//!   `dequeue_pos` still shows, and that `enqueue_pos` says was claimed) and skip the position.
+//!   The dead producer's record was never published: its push never happened.
+//! - a dead *consumer*'s slot is freed (`seq = pos + capacity`): the record it had claimed is
+//!   **lost** (it may or may not have read it before dying). [`Mpmc::repairs`] counts both.
+//!
+//! Not repaired: a process killed in the one-instruction windows between winning its position
+//! and recording itself as claimer (the slot shows no claimer, so nobody can tell a dead holder
+//! from a slow one), and a repairer killed between its two compare-and-swaps. Those slots stay
+//! wedged as before: blocked operations time out at their deadlines.
+//!
+//! **Untrusted peers.** Every slot index is `pos % capacity`, so a hostile peer writing garbage
+//! sequence numbers, positions or claimer words can never make an operation touch memory outside
+//! the ring. Every retry loop is bounded ([`RETRY_BUDGET`], after which the operation reports
+//! `Corrupt`), states no honest peer can produce (a slot ahead of a position nobody claimed, a
+//! `dequeue_pos` ahead of `enqueue_pos`, a sequence number of neither phase of its slot) are
+//! reported as `Corrupt` naming the field and value, and every blocking form honours its
+//! deadline whatever the shared words say.
+
+mod ops;
+mod repair;
+
+pub use ops::CrashPoint;
+pub use repair::MpmcRepairs;
 
 use super::eventcount::{EventCount, Fences};
 use super::line::Line;
 use super::storage::{check_capacity, header_capacity, layout_for, wrap, Storage};
 use super::RingError;
-use crate::mem::{Atomic, Deadline, Memory, Mutant, RealMemory, SlotCell};
+use crate::mem::{Atomic, Deadline, Memory, RealMemory, SlotCell};
 use crate::object::{Builder, RegionObject, SharedObject};
 use crate::process::ProcessEnv;
 use crate::shm::{Region, RegionHeader, RegionKind, RegionLayout, ShmError, TypeFingerprint};
 use bytemuck::Pod;
 use std::marker::PhantomData;
 use std::ptr::NonNull;
-use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release};
+use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed};
 use std::sync::Arc;
 
 /// Largest capacity accepted (slots). The smallest is 2: with one slot, "free for position
@@ -39,6 +71,11 @@ use std::sync::Arc;
 pub const MAX_CAPACITY: usize = 1 << 28;
 /// Capacity of a queue whose builder was not given one (slots).
 pub const DEFAULT_CAPACITY: usize = 1024;
+/// How many times one non-blocking operation retries (another process won the position, or the
+/// position moved) before it gives up with `Corrupt`. Each honest retry means another operation
+/// completed meanwhile, so a million in a row only happens when a hostile peer keeps rewriting
+/// the positions.
+pub const RETRY_BUDGET: u32 = 1 << 20;
 
 /// Creation parameters of an mpmc queue (see [`Mpmc::builder`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -56,6 +93,8 @@ pub(crate) struct MpmcControl<M: Memory> {
     not_full: Line<EventCount<M>>,
     /// [`CLOSED`] and, set at creation, [`ASYMMETRIC`].
     closed: Line<M::U32>,
+    /// Slots repaired after their holder died (see `repair.rs`).
+    repairs: Line<repair::RepairCounts<M>>,
 }
 
 /// Bit of `closed`: `close` was called.
@@ -64,10 +103,12 @@ const CLOSED: u32 = 1;
 /// that opens the queue must join them ([`Memory::join_asymmetric`]).
 const ASYMMETRIC: u32 = 2;
 
-/// One slot: sequence number and record.
+/// One slot: sequence number, claimer and record (see the module docs).
 #[repr(C)]
 pub(crate) struct MpmcSlot<M: Memory, T: Copy + Send + 'static> {
     seq: M::U64,
+    /// 0, or the packed key of the process holding the slot (see the module docs).
+    claimer: M::U64,
     value: M::Cell<T>,
 }
 
@@ -75,6 +116,11 @@ pub(crate) struct MpmcSlot<M: Memory, T: Copy + Send + 'static> {
 /// push and pop.
 pub struct Mpmc<T: Copy + Send + 'static, M: Memory = RealMemory> {
     storage: Storage<MpmcControl<M>, MpmcSlot<M, T>>,
+    /// Who this process is and what `/proc` says (liveness of claimers).
+    env: Arc<dyn ProcessEnv>,
+    /// This process's packed key, written into the slots it claims ([`repair::UNKNOWN`] when
+    /// the environment could not say: such claims are never repaired).
+    me: u64,
     _t: PhantomData<T>,
 }
 
@@ -82,6 +128,8 @@ impl<T: Copy + Send + 'static, M: Memory> Clone for Mpmc<T, M> {
     fn clone(&self) -> Self {
         Mpmc {
             storage: self.storage.clone(),
+            env: Arc::clone(&self.env),
+            me: self.me,
             _t: PhantomData,
         }
     }
@@ -113,9 +161,12 @@ impl<T: Pod + Send, M: Memory> SharedObject for Mpmc<T, M> {
         check(p.capacity)
     }
 
-    fn on_heap(p: &MpmcParams, _env: Arc<dyn ProcessEnv>) -> Result<Self, RingError> {
+    fn on_heap(p: &MpmcParams, env: Arc<dyn ProcessEnv>) -> Result<Self, RingError> {
         let slots = (0..p.capacity).map(new_slot::<M, T>).collect();
-        Ok(Self::from_storage(Storage::boxed(new_control(), slots)))
+        Ok(Self::from_storage(
+            Storage::boxed(new_control(), slots),
+            env,
+        ))
     }
 
     fn shm_error(e: &RingError) -> Option<&ShmError> {
@@ -155,8 +206,8 @@ impl<T: Pod + Send> RegionObject for Mpmc<T, RealMemory> {
         );
     }
 
-    fn attach(region: Region, _env: Arc<dyn ProcessEnv>) -> Result<Self, RingError> {
-        Self::joined(Storage::in_region(region))
+    fn attach(region: Region, env: Arc<dyn ProcessEnv>) -> Result<Self, RingError> {
+        Self::joined(Storage::in_region(region), env)
     }
 }
 
@@ -178,12 +229,14 @@ fn new_control<M: Memory>() -> MpmcControl<M> {
         } else {
             0
         })),
+        repairs: Line(repair::RepairCounts::new()),
     }
 }
 
 fn new_slot<M: Memory, T: Pod + Send>(i: usize) -> MpmcSlot<M, T> {
     MpmcSlot {
         seq: M::U64::new(i as u64),
+        claimer: M::U64::new(0),
         value: M::Cell::new(T::zeroed()),
     }
 }
@@ -214,11 +267,24 @@ impl<T: Pod + Send, M: Memory> Mpmc<T, M> {
         }
     }
 
-    fn from_storage(storage: Storage<MpmcControl<M>, MpmcSlot<M, T>>) -> Self {
+    fn from_storage(
+        storage: Storage<MpmcControl<M>, MpmcSlot<M, T>>,
+        env: Arc<dyn ProcessEnv>,
+    ) -> Self {
+        let me = repair::packed_me(&*env);
         Mpmc {
             storage,
+            env,
+            me,
             _t: PhantomData,
         }
+    }
+
+    /// Another handle on this queue that claims slots as the process `env` describes (for models
+    /// that play several processes in one).
+    #[doc(hidden)]
+    pub fn handle_as(&self, env: Arc<dyn ProcessEnv>) -> Self {
+        Self::from_storage(self.storage.clone(), env)
     }
 
     /// Number of slots.
@@ -236,7 +302,8 @@ impl<T: Pod + Send, M: Memory> Mpmc<T, M> {
     fn fences(&self) -> Fences {
         // Relaxed: the bit is written at creation, before the queue is shared (the region's ready
         // flag or the handle's construction publishes it), and never changes. A hostile peer
-        // that flips it can only cost wakeups (liveness), never memory safety.
+        // that flips it can only cost wakeups (liveness, bounded by the peer-check slices),
+        // never memory safety.
         if self.ctrl().closed.load(Relaxed) & ASYMMETRIC != 0 {
             Fences::Asymmetric
         } else {
@@ -245,8 +312,11 @@ impl<T: Pod + Send, M: Memory> Mpmc<T, M> {
     }
 
     /// An opened queue, after joining asymmetric barriers if it uses them.
-    fn joined(storage: Storage<MpmcControl<M>, MpmcSlot<M, T>>) -> Result<Self, RingError> {
-        let q = Self::from_storage(storage);
+    fn joined(
+        storage: Storage<MpmcControl<M>, MpmcSlot<M, T>>,
+        env: Arc<dyn ProcessEnv>,
+    ) -> Result<Self, RingError> {
+        let q = Self::from_storage(storage, env);
         if q.fences() == Fences::Asymmetric && !M::join_asymmetric() {
             return Err(RingError::Unsupported(
                 "the queue was created to use membarrier(2), which this process cannot use",
@@ -255,126 +325,19 @@ impl<T: Pod + Send, M: Memory> Mpmc<T, M> {
         Ok(q)
     }
 
-    /// Pushes `value` if a slot is free now: `Err(Full)` otherwise, `Err(Closed)` after `close`.
-    pub fn try_push(&self, value: T) -> Result<(), RingError> {
-        let slots = self.storage.slots();
-        let ctrl = self.ctrl();
-        // The `closed` line is written once, so this load hits a shared cache line.
-        if self.is_closed() {
-            return Err(RingError::Closed);
-        }
-        // Relaxed: the position is only a hint of where to try; the slot's `seq` (Acquire)
-        // decides, and the CAS below makes the claim exclusive.
-        let mut pos = ctrl.enqueue_pos.load(Relaxed);
-        loop {
-            let slot = &slots[wrap(pos, slots.len())];
-            // Acquire: pairs with the consumer's Release store that freed this slot, so its read
-            // of the old record happens-before our write.
-            let seq = slot.seq.load(Acquire);
-            let diff = seq.wrapping_sub(pos) as i64;
-            if diff == 0 {
-                if M::mutant(Mutant::MpmcClaimWithoutCas) {
-                    ctrl.enqueue_pos.store(pos + 1, Relaxed);
-                } else if let Err(now) =
-                    // Relaxed: the claim carries no data (see above); failure just retries.
-                    ctrl.enqueue_pos.compare_exchange_weak(
-                        pos,
-                        pos + 1,
-                        Relaxed,
-                        Relaxed,
-                    )
-                {
-                    pos = now;
-                    continue;
-                }
-                // SAFETY: we own position `pos`: `seq == pos` says its consumer of the previous
-                // lap is done with the slot, and the CAS made the claim exclusive among producers.
-                unsafe { slot.value.write(value) };
-                // Release: the record write happens-before the consumer's Acquire load of `seq`.
-                slot.seq
-                    .store(pos + 1, M::order(Mutant::MpmcRelaxedPublish, Release));
-                ctrl.not_empty.notify_all(self.fences());
-                return Ok(());
-            } else if diff < 0 {
-                // The slot still holds the record of the previous lap: full.
-                return Err(RingError::Full);
-            } else {
-                // Another producer took `pos`; start again from the current position. The spin
-                // hint lets that producer's store reach us (under loom: a yield, without which a
-                // stale Relaxed load could be returned forever).
-                M::spin_hint();
-                // Relaxed: a hint of where to try next, as at the top.
-                pos = ctrl.enqueue_pos.load(Relaxed);
-            }
-        }
-    }
-
-    /// Pops a record if one is published at the head: `Err(Empty)` otherwise, `Err(Closed)`
-    /// when empty after `close`.
-    pub fn try_pop(&self) -> Result<T, RingError> {
-        let slots = self.storage.slots();
-        let cap = slots.len() as u64;
-        let ctrl = self.ctrl();
-        // Relaxed: as in `try_push`.
-        let mut pos = ctrl.dequeue_pos.load(Relaxed);
-        let mut rechecked = false;
-        loop {
-            let slot = &slots[wrap(pos, slots.len())];
-            // Acquire: pairs with the producer's Release publish of `seq`.
-            let seq = slot.seq.load(Acquire);
-            let diff = seq.wrapping_sub(pos.wrapping_add(1)) as i64;
-            if diff == 0 {
-                // Relaxed: as in `try_push`.
-                if let Err(now) =
-                    ctrl.dequeue_pos
-                        .compare_exchange_weak(pos, pos + 1, Relaxed, Relaxed)
-                {
-                    pos = now;
-                    continue;
-                }
-                // SAFETY: `seq == pos + 1`: the record is published (Acquire above) and the CAS
-                // made us its only consumer; producers will not touch it until we store `seq`.
-                let value = unsafe { slot.value.read() };
-                // Release: our read happens-before the next lap's producer writes the slot.
-                slot.seq.store(pos.wrapping_add(cap), Release);
-                ctrl.not_full.notify_all(self.fences());
-                return Ok(value);
-            } else if diff < 0 {
-                if !self.is_closed() {
-                    return Err(RingError::Empty);
-                }
-                // Closed. Our `seq` load may predate the last publishes (it came before the
-                // Acquire load of `closed`, which is what synchronises with them): look again
-                // once before reporting `Closed`, or a record pushed before `close` is lost.
-                // (Found by the `mpmc-consumers` loom model.)
-                if rechecked {
-                    return Err(RingError::Closed);
-                }
-                rechecked = true;
-                pos = ctrl.dequeue_pos.load(Relaxed);
-            } else {
-                // Another consumer took `pos`: as in `try_push`.
-                M::spin_hint();
-                // Relaxed: a hint of where to try next, as at the top.
-                pos = ctrl.dequeue_pos.load(Relaxed);
-            }
-        }
-    }
-
-    /// Pushes `value`, spinning then parking while full, at most until `deadline`.
+    /// Pushes `value`, spinning then parking while full, at most until `deadline`. Every
+    /// `Memory::PEER_CHECK_INTERVAL` of waiting it repairs the slot it waits for if that slot's
+    /// holder died (see the module docs).
     pub fn push_until(&self, value: T, deadline: Option<Deadline>) -> Result<(), RingError> {
         loop {
             match self.try_push(value) {
                 Err(RingError::Full) => {}
                 other => return other,
             }
-            if !self.ctrl().not_full.wait_until(
-                self.fences(),
-                || !self.looks_full() || self.is_closed(),
-                deadline,
-            ) {
-                return Err(RingError::TimedOut);
-            }
+            let ready = || !self.looks_full() || self.is_closed();
+            // Relaxed: the position only picks the slot to inspect; `repair_at` validates.
+            let at = || self.ctrl().enqueue_pos.load(Relaxed);
+            self.wait_or_repair(&self.ctrl().not_full, ready, at, deadline)?;
         }
     }
 
@@ -383,26 +346,55 @@ impl<T: Pod + Send, M: Memory> Mpmc<T, M> {
         self.push_until(value, None)
     }
 
-    /// Pops a record, spinning then parking while empty, at most until `deadline`.
+    /// Pops a record, spinning then parking while empty, at most until `deadline`. Every
+    /// `Memory::PEER_CHECK_INTERVAL` of waiting it repairs the slot it waits for if that slot's
+    /// holder died (see the module docs).
     pub fn pop_until(&self, deadline: Option<Deadline>) -> Result<T, RingError> {
         loop {
             match self.try_pop() {
                 Err(RingError::Empty) => {}
                 other => return other,
             }
-            if !self.ctrl().not_empty.wait_until(
-                self.fences(),
-                || !self.looks_empty() || self.is_closed(),
-                deadline,
-            ) {
-                return Err(RingError::TimedOut);
-            }
+            let ready = || !self.looks_empty() || self.is_closed();
+            // Relaxed: as in `push_until`.
+            let at = || self.ctrl().dequeue_pos.load(Relaxed);
+            self.wait_or_repair(&self.ctrl().not_empty, ready, at, deadline)?;
         }
     }
 
     /// Pops a record, waiting while empty.
     pub fn pop(&self) -> Result<T, RingError> {
         self.pop_until(None)
+    }
+
+    /// One round of a blocking form's wait: `Ok` when `ready()` (or a repair) says to try again,
+    /// `TimedOut` at `deadline`. Waits in slices of `M::PEER_CHECK_INTERVAL`; after a slice with
+    /// no change, repairs the slot of position `at()` if its holder died.
+    fn wait_or_repair(
+        &self,
+        ec: &EventCount<M>,
+        ready: impl FnMut() -> bool,
+        at: impl Fn() -> u64,
+        deadline: Option<Deadline>,
+    ) -> Result<(), RingError> {
+        // Checked before waiting: a hostile peer can make `ready` true while the operation keeps
+        // failing, and this loop must still end at the deadline.
+        if deadline.is_some_and(M::expired) {
+            return Err(RingError::TimedOut);
+        }
+        let slice = M::PEER_CHECK_INTERVAL.map(Deadline::after);
+        let until = match (slice, deadline) {
+            (Some(s), Some(d)) => Some(s.min(d)),
+            (s, d) => s.or(d),
+        };
+        if ec.wait_until(self.fences(), ready, until) {
+            return Ok(());
+        }
+        if deadline.is_some_and(M::expired) || slice.is_none() {
+            return Err(RingError::TimedOut);
+        }
+        self.repair_at(at())?;
+        Ok(())
     }
 
     /// Whether the slot at the current enqueue position still holds last lap's record.
@@ -444,12 +436,13 @@ impl<T: Pod + Send, M: Memory> Mpmc<T, M> {
         self.ctrl().closed.load(Acquire) & CLOSED != 0
     }
 
-    /// Approximate number of records (exact when quiescent).
+    /// Approximate number of records (exact when quiescent and no slot was repaired).
     pub fn len(&self) -> usize {
-        // Relaxed: an estimate by definition.
+        // Relaxed: an estimate by definition. Wrapping, then clamped: garbage positions from a
+        // hostile peer give some number in `0..=capacity`, never a panic.
         let enq = self.ctrl().enqueue_pos.load(Relaxed);
         let deq = self.ctrl().dequeue_pos.load(Relaxed);
-        enq.saturating_sub(deq).min(self.capacity() as u64) as usize
+        (enq.wrapping_sub(deq) as i64).clamp(0, self.capacity() as i64) as usize
     }
 
     /// Whether the queue looks empty (exact when quiescent).
