@@ -195,7 +195,10 @@ fn consumer_dies<M: Memory>(o: &ModelOptions, crash: CrashPoint) -> Explored {
         );
         let r = repairs.repairs();
         // The dead consumer's slot is freed only once someone waits on it: at most once.
-        assert!(r.tombstones == 0 && r.dropped <= 1, "one slot freed at most: {r:?}");
+        assert!(
+            r.tombstones == 0 && r.dropped <= 1,
+            "one slot freed at most: {r:?}"
+        );
     })
 }
 
