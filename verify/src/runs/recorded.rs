@@ -368,8 +368,12 @@ pub fn mpmc_run(exe: &WorkerExe, p: &RunParams) -> Result<RunReport, String> {
     let seconds = start.elapsed().as_secs_f64();
 
     let mut errors = Vec::new();
-    let mut workers = worker_errors(&producer_exits, &killed, &mut errors);
-    workers.extend(worker_errors(&consumer_exits, &killed, &mut errors));
+    // Exits are indexed within their role; `killed` holds worker numbers (producers first).
+    let (killed_p, killed_c): (Vec<usize>, Vec<usize>) =
+        killed.iter().partition(|&&w| w < producers);
+    let killed_c: Vec<usize> = killed_c.iter().map(|w| w - producers).collect();
+    let mut workers = worker_errors(&producer_exits, &killed_p, &mut errors);
+    workers.extend(worker_errors(&consumer_exits, &killed_c, &mut errors));
     // Checked against an unbounded FIFO: the workers use blocking enqueues, which never report
     // "full", so the bound shows in no recorded outcome; the unbounded model checks order, loss
     // and duplication exactly and lets the O(n log n) checker decide (a bounded model that could

@@ -455,3 +455,6 @@ fn check(capacity: usize) -> Result<(), RingError> {
     check_capacity(capacity, 2, MAX_CAPACITY)
         .map_err(|reason| RingError::BadCapacity { capacity, reason })
 }
+
+#[cfg(test)]
+mod tests;
