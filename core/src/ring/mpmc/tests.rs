@@ -41,7 +41,11 @@ fn a_dead_producers_slot_becomes_a_tombstone_that_consumers_skip() {
     let dead = q.handle_as(Arc::new(As(dead_key())));
     dead.try_push_crashing(7, CrashPoint::AfterData).unwrap();
     q.try_push(8).unwrap();
-    assert_eq!(q.try_pop(), Err(RingError::Empty), "wedged behind the dead claim");
+    assert_eq!(
+        q.try_pop(),
+        Err(RingError::Empty),
+        "wedged behind the dead claim"
+    );
     assert_eq!(q.pop_until(soon()), Ok(8));
     assert_eq!(q.repairs().tombstones, 1);
     assert_eq!(q.try_pop(), Err(RingError::Empty));
