@@ -85,6 +85,14 @@ pub enum Mutant {
     /// rings: the role claim does not ask whether the current owner is alive, so a new process
     /// takes the role of a live owner (two producers, or two consumers, at once).
     RoleTakeoverOfLiveOwner = 23,
+    /// semaphore ledger: an operation changes the count without opening a window in its ledger
+    /// entry, so a recoverer's cut can catch a live holder between its count CAS and its record
+    /// and hand that holder's permits out again.
+    SemCrashNoIntent = 50,
+    /// semaphore ledger: recovery returns what dead entries *recorded* (the old two-step design)
+    /// instead of deciding from a consistent cut, so a holder killed between its count CAS and
+    /// its record leaks its permits.
+    SemCrashTrustsDeadEntry = 51,
 }
 
 impl Mutant {
@@ -125,6 +133,8 @@ impl Mutant {
             Mutant::SemLedgerRelaxedOwnerLoad => "sem-ledger-relaxed-owner-load",
             Mutant::RoleTakeoverWithoutCas => "role-takeover-without-cas",
             Mutant::RoleTakeoverOfLiveOwner => "role-takeover-of-live-owner",
+            Mutant::SemCrashNoIntent => "sem-crash-no-intent",
+            Mutant::SemCrashTrustsDeadEntry => "sem-crash-trusts-dead-entry",
         }
     }
 
@@ -154,5 +164,7 @@ impl Mutant {
         Mutant::SemLedgerRelaxedOwnerLoad,
         Mutant::RoleTakeoverWithoutCas,
         Mutant::RoleTakeoverOfLiveOwner,
+        Mutant::SemCrashNoIntent,
+        Mutant::SemCrashTrustsDeadEntry,
     ];
 }
