@@ -104,7 +104,9 @@ impl<M: Memory> LedgerView<M> {
                     attempt += 1;
                     let out = match until {
                         Some(d) => M::expired(d),
-                        None => attempt >= 2, // loom: the model explores the interleavings
+                        // Loom: one attempt (the model explores the interleavings; a retry
+                        // loop would only multiply them).
+                        None => attempt >= 1,
                     };
                     if out {
                         return Err(SemError::InFlight { pid });

@@ -261,16 +261,20 @@ impl<M: Memory> Semaphore<M> {
             (a, b) => a.or(b),
         };
         let out = M::wait64_low(self.state(), low_of(s), until);
-        if deadline.is_some_and(M::expired) {
-            return Ok(true);
-        }
-        if out == WaitOutcome::TimedOut && self.ledger.is_some() {
-            match self.recover() {
-                Ok(_) | Err(SemError::InFlight { .. }) => {}
-                Err(e) => return Err(e),
+        let deadline_passed = deadline.is_some_and(M::expired);
+        let timed_out = out == WaitOutcome::TimedOut;
+        if timed_out && !deadline_passed && slice.is_some() {
+            // The slice ended, not the wait: recover (ledger mode) and re-check.
+            if self.ledger.is_some() {
+                match self.recover() {
+                    Ok(_) | Err(SemError::InFlight { .. }) => {}
+                    Err(e) => return Err(e),
+                }
             }
+            return Ok(false);
         }
-        Ok(false)
+        // (Without slices, as under loom, a timed-out wait is the deadline's.)
+        Ok(timed_out && (deadline_passed || slice.is_none()) || deadline_passed)
     }
 
     /// Ledger mode: claims the token's owner word for this process (before the bit is set);
