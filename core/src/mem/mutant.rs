@@ -98,6 +98,14 @@ pub enum Mutant {
     /// spsc chunks: a read chunk that wraps gets a second slice one record longer than what is
     /// published, so the consumer reads (and releases) a slot the producer has not filled.
     SpscChunkSecondSliceOffByOne = 61,
+    /// semaphore ledger: an operation changes the count without opening a window in its ledger
+    /// entry, so a recoverer's cut can catch a live holder between its count CAS and its record
+    /// and hand that holder's permits out again.
+    SemCrashNoIntent = 50,
+    /// semaphore ledger: recovery returns what dead entries *recorded* (the old two-step design)
+    /// instead of deciding from a consistent cut, so a holder killed between its count CAS and
+    /// its record leaks its permits.
+    SemCrashTrustsDeadEntry = 51,
 }
 
 impl Mutant {
@@ -142,6 +150,8 @@ impl Mutant {
             Mutant::MpmcRepairLiveClaimer => "mpmc-repair-live-claimer",
             Mutant::SpscChunkPublishBeforeCopy => "spsc-chunk-publish-before-copy",
             Mutant::SpscChunkSecondSliceOffByOne => "spsc-chunk-second-slice-off-by-one",
+            Mutant::SemCrashNoIntent => "sem-crash-no-intent",
+            Mutant::SemCrashTrustsDeadEntry => "sem-crash-trusts-dead-entry",
         }
     }
 
@@ -175,5 +185,7 @@ impl Mutant {
         Mutant::MpmcRepairLiveClaimer,
         Mutant::SpscChunkPublishBeforeCopy,
         Mutant::SpscChunkSecondSliceOffByOne,
+        Mutant::SemCrashNoIntent,
+        Mutant::SemCrashTrustsDeadEntry,
     ];
 }

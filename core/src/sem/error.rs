@@ -58,6 +58,15 @@ pub enum SemError {
         /// The rule it breaks.
         rule: &'static str,
     },
+    /// Ledger mode: `recover` could not decide the count because a live process (`pid`) stayed
+    /// inside an operation's window (between announcing a count change in its ledger entry and
+    /// recording it) for a whole `PEER_CHECK_INTERVAL`, e.g. because it is stopped. Nothing was
+    /// changed; try again later.
+    #[error("process {pid} is inside a semaphore operation; recovery deferred, try again")]
+    InFlight {
+        /// The process found inside its window.
+        pid: u32,
+    },
     /// Creating, opening or validating the region failed.
     #[error(transparent)]
     Shm(#[from] ShmError),

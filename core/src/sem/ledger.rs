@@ -1,29 +1,68 @@
 //! The holder ledger: which process holds how many permits, so the permits of dead processes can
-//! be recovered without kernel help.
+//! be recovered without kernel help, and **without a crash window**: a holder SIGKILLed at any
+//! instruction of `acquire` or `release` leaks nothing once `recover()` has run.
 //!
-//! Each slot is two words: `owner` (0 = free, else a packed [`ProcessKey`], with
-//! [`RECOVERING`] set while a recoverer, whose key is in the other bits, empties it) and
-//! `permits` (held by that process).
+//! Each slot is two words: `owner` (0 = free, else a packed [`ProcessKey`]) and `entry`, which
+//! packs three fields so that one atomic read-modify-write updates them together:
 //!
-//! # Invariants
+//! ```text
+//!  63            44 43        32 31                          0
+//! ┌────────────────┬────────────┬─────────────────────────────┐
+//! │ version (20)   │ busy (12)  │ held: permits of the owner  │
+//! └────────────────┴────────────┴─────────────────────────────┘
+//! ```
+//!
+//! `busy` counts the owner's threads that are inside an operation's *window*: between announcing
+//! that they are about to change the semaphore's count and recording the result. `version` is
+//! bumped by every change of the entry, so a recoverer that reads the same entry twice knows no
+//! window opened or closed in between (a 2^20 wrap inside one recoverer's read would be needed to
+//! fool it).
+//!
+//! # Why no crash window remains
+//!
+//! In ledger mode permits are conserved: at every instant when no live process is inside a
+//! window, `value + Σ held over live owners + Σ (permits taken and not returned by dead owners)
+//! = permits` (the initial count; a ledger semaphore cannot `release` what it does not hold).
+//! Every change of the count by a holder is bracketed by its entry:
+//!
+//! - `acquire`: `busy += 1` (AcqRel RMW) → the count CAS (AcqRel) → one RMW `held += n,
+//!   busy -= 1` (or `busy -= 1` if the CAS failed);
+//! - `release`: one CAS `held -= n, busy += 1` → the count CAS → `busy -= 1` (or undo).
+//!
+//! A recoverer does not try to reconstruct what a dead owner was doing. It takes a consistent
+//! cut instead: it reads every entry, then the count, then every entry again; if every live
+//! owner's entry is identical in both reads and not busy, no live owner changed the count while
+//! it was read (a count CAS sits inside a busy bracket, and the Release/Acquire pairs make the
+//! second read see a bracket whose CAS the count read saw), so
+//! `dead = permits − value − Σ held(live)` is exactly what the dead took and never gave back —
+//! wherever they were killed: before their CAS (nothing taken; not counted), after it and before
+//! the record (taken, counted as dead), after an un-record and before the release CAS (still
+//! missing from the count: counted). Dead owners' entries are never read for their count, so a
+//! torn or hostile dead entry cannot mislead it. Recoverers are serialised by a lock word (whose
+//! holder's death is judged like any owner's), so `dead` is returned once; a recoverer killed
+//! after returning it but before freeing the dead slots leaves slots that the next recoverer
+//! frees, computing `dead = 0` because the count already holds those permits.
+//!
+//! A live owner stopped inside its window (SIGSTOP) makes the cut impossible: `recover` retries
+//! for one `PEER_CHECK_INTERVAL` and then returns [`SemError::InFlight`] naming it (retry later).
+//!
+//! # Other invariants
 //!
 //! - **One slot per process.** A process claims a free slot with a CAS `0 → key` before its
 //!   first acquire and keeps it for its lifetime; all its threads and handles share it. Claims
 //!   are serialised per process ([`ProcessEnv::claim_locked`]), so two threads' first acquires
 //!   cannot claim two slots. Only recovery frees a slot.
-//! - **Never more recorded than held.** `acquire` takes permits and then records them;
-//!   `release` un-records and then returns them; so a process killed in between leaks, it never
-//!   creates, permits. The count plus every entry's permits never exceeds the maximum.
-//! - **Each dead entry is emptied once.** A recoverer judges the owner dead, then claims the
-//!   entry with a CAS `owner: dead key → its key | RECOVERING` (a dead key is never written
-//!   again, so the CAS cannot succeed on a slot that was freed and reclaimed meanwhile), swaps
-//!   `permits` to 0, returns what it took, and frees the slot with a `Release` store, so the
-//!   slot's next owner (whose claim is an `Acquire` CAS) starts from the emptied entry.
+//! - **A freed slot starts empty.** The recoverer zeroes the entry and then frees the owner word
+//!   with a `Release` store; the next owner's claim is an `Acquire` CAS.
 //! - **Live entries are never touched** by a recoverer: liveness compares start times (a reused
 //!   pid is a different process) and counts a process it cannot judge as alive ([`is_alive`]).
+//! - **Everything read is validated**: a live entry above the maximum, or live entries that add
+//!   up to more than the permits not free, is [`SemError::Corrupt`] naming the field; a hostile
+//!   owner word names a process that is judged like any other (usually dead: freed).
 //!
 //! The algorithm is generic over [`Memory`] and asks about processes through [`ProcessEnv`], so
-//! the loom models in `synclab-verify` (`models::sem_ledger`) run this very code.
+//! the loom models in `synclab-verify` (`models::sem_ledger`, `models::sem_crash`) run this very
+//! code.
 
 use super::SemError;
 use crate::mem::{Atomic, Memory, Mutant};
@@ -33,15 +72,24 @@ use std::ptr::NonNull;
 use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release};
 use std::sync::{Arc, OnceLock};
 
-/// Set in a slot's owner word while a recoverer (whose key is in the other bits) empties it.
-/// Pids are below 2^22 on Linux, so bit 31 is free (keys with it set are refused).
-const RECOVERING: u64 = 1 << 31;
+const HELD_MASK: u64 = (1 << 32) - 1;
+const BUSY_SHIFT: u32 = 32;
+const BUSY_ONE: u64 = 1 << BUSY_SHIFT;
+const BUSY_MASK: u64 = ((1 << 12) - 1) << BUSY_SHIFT;
+const VER_ONE: u64 = 1 << 44;
+
+pub(super) fn held_of(entry: u64) -> u64 {
+    entry & HELD_MASK
+}
+pub(super) fn busy_of(entry: u64) -> u64 {
+    (entry & BUSY_MASK) >> BUSY_SHIFT
+}
 
 /// One ledger slot in the region.
 #[repr(C)]
 pub(crate) struct LedgerSlot<M: Memory> {
     pub(super) owner: M::U64,
-    pub(super) permits: M::U64,
+    pub(super) entry: M::U64,
 }
 
 impl<M: Memory> LedgerSlot<M> {
@@ -49,7 +97,7 @@ impl<M: Memory> LedgerSlot<M> {
     pub(super) fn free() -> Self {
         LedgerSlot {
             owner: M::U64::new(0),
-            permits: M::U64::new(0),
+            entry: M::U64::new(0),
         }
     }
 }
@@ -59,10 +107,10 @@ impl ProcessKey {
         (u64::from(self.start) << 32) | u64::from(self.pid)
     }
 
-    /// The key packed in a token-owner or ledger-owner word (the RECOVERING flag ignored).
+    /// The key packed in a token-owner, lock or ledger-owner word.
     pub(crate) fn from_word(word: u64) -> Self {
         ProcessKey {
-            pid: (word as u32) & !(RECOVERING as u32),
+            pid: word as u32,
             start: (word >> 32) as u32,
         }
     }
@@ -70,11 +118,13 @@ impl ProcessKey {
 
 /// A process's view of the ledger in a region.
 pub(crate) struct LedgerView<M: Memory> {
-    slots: NonNull<LedgerSlot<M>>,
-    len: u32,
-    max: u32,
-    env: Arc<dyn ProcessEnv>,
-    key: ProcessKey,
+    pub(super) slots: NonNull<LedgerSlot<M>>,
+    pub(super) len: u32,
+    pub(super) max: u32,
+    /// The semaphore's permits (its initial count): conserved in ledger mode.
+    pub(super) total: u32,
+    pub(super) env: Arc<dyn ProcessEnv>,
+    pub(super) key: ProcessKey,
     mine: OnceLock<usize>,
 }
 
@@ -84,11 +134,11 @@ impl<M: Memory> LedgerView<M> {
     pub(crate) fn attach(
         slots: NonNull<LedgerSlot<M>>,
         len: u32,
-        max: u32,
+        (max, total): (u32, u32),
         env: Arc<dyn ProcessEnv>,
     ) -> Result<Self, SemError> {
         let key = env.me()?;
-        if key.pid == 0 || u64::from(key.pid) & RECOVERING != 0 {
+        if key.pid == 0 || key.pid >= 1 << 31 {
             return Err(SemError::InvalidArgument(format!(
                 "process key {key:?}: the pid must be in 1..2^31"
             )));
@@ -97,6 +147,7 @@ impl<M: Memory> LedgerView<M> {
             slots,
             len,
             max,
+            total,
             env,
             key,
             mine: OnceLock::new(),
@@ -105,7 +156,7 @@ impl<M: Memory> LedgerView<M> {
 
     /// A view of the same slots for the process `env` describes (another handle).
     pub(crate) fn attach_again(&self, env: Arc<dyn ProcessEnv>) -> Result<Self, SemError> {
-        Self::attach(self.slots, self.len, self.max, env)
+        Self::attach(self.slots, self.len, (self.max, self.total), env)
     }
 
     /// This process's key, packed.
@@ -127,8 +178,7 @@ impl<M: Memory> LedgerView<M> {
     }
 
     /// This process's slot, claiming a free one on first use (recovering dead ones if full).
-    /// `LedgerFull` if every slot is owned by a live process or being emptied by a live
-    /// recoverer.
+    /// `LedgerFull` if every slot is owned by a live process.
     pub(crate) fn my_slot(
         &self,
         recover: impl Fn() -> Result<u32, SemError>,
@@ -141,7 +191,10 @@ impl<M: Memory> LedgerView<M> {
                 return Ok(*self.mine.get_or_init(|| i));
             }
             if attempt == 0 {
-                recover()?;
+                match recover() {
+                    Ok(_) | Err(SemError::InFlight { .. }) => {}
+                    Err(e) => return Err(e),
+                }
             }
         }
         Err(SemError::LedgerFull { slots: self.len })
@@ -165,8 +218,8 @@ impl<M: Memory> LedgerView<M> {
     fn find_owned(&self) -> Option<usize> {
         let key = self.key.pack();
         // Acquire: pairs with the AcqRel claim CAS of the thread or handle of this process that
-        // claimed the slot, which acquired the freeing recoverer's emptying (see `claim_free`):
-        // so this process's reads of `permits` see the entry emptied, not a dead holder's count.
+        // claimed the slot, which acquired the freeing recoverer's zeroing (see `claim_free`):
+        // so this process's reads of the entry see it emptied, not a dead holder's count.
         (0..self.len as usize).find(|&i| self.slot(i).owner.load(Acquire) == key)
     }
 
@@ -175,7 +228,7 @@ impl<M: Memory> LedgerView<M> {
         let key = self.key.pack();
         (0..self.len as usize).find(|&i| {
             // AcqRel: Acquire pairs with the Release store of the recoverer that freed the slot,
-            // so its zeroing of `permits` happens-before this process's records and reads;
+            // so its zeroing of the entry happens-before this process's records and reads;
             // Release passes that on to this process's other handles (`find_owned`).
             self.slot(i)
                 .owner
@@ -193,56 +246,83 @@ impl<M: Memory> LedgerView<M> {
         Some(*self.mine.get_or_init(|| i))
     }
 
-    pub(crate) fn record_acquire(&self, n: u32) {
+    /// Adds `delta` (wrapping: fields never carry into each other for a valid entry) to this
+    /// process's entry. AcqRel: the Release half orders a window's opening before the count CAS
+    /// a recoverer may see, and the record after it; the Acquire half keeps the process's own
+    /// entry updates in order (see the module docs).
+    fn bump(&self, delta: u64) {
         if let Some(&i) = self.mine.get() {
-            // Relaxed: every access to `permits` that must agree on its value is a read-modify-
-            // write (this add, `record_release`'s CAS, the recoverer's swap), and RMWs read the
-            // latest value in the word's modification order, so none is lost. The entry's hand-
-            // over between owners is ordered by the owner word (see `claim_free`), and a dead
-            // holder's last add precedes its recoverer's swap because death is observed through
-            // the kernel (the process exited before `/proc` says so).
-            self.slot(i).permits.fetch_add(u64::from(n), Relaxed);
+            self.slot(i).entry.fetch_add(delta, AcqRel);
         }
     }
 
-    pub(crate) fn record_release(&self, n: u32) -> Result<(), SemError> {
-        let held = self.held_by_me()?;
+    /// Opens a window: this process is about to take permits.
+    pub(crate) fn open_window(&self) {
+        if !M::mutant(Mutant::SemCrashNoIntent) {
+            self.bump(BUSY_ONE.wrapping_add(VER_ONE));
+        }
+    }
+
+    /// Closes the window opened by [`open_window`](Self::open_window), recording `taken`
+    /// permits (0 if the CAS failed or took nothing).
+    pub(crate) fn close_window(&self, taken: u32) {
+        self.close_window_raw(u64::from(taken));
+    }
+
+    /// Un-records `n` permits and opens a release window, in one CAS (`NotHeld` if this process
+    /// holds fewer than `n`).
+    pub(crate) fn open_release(&self, n: u32) -> Result<(), SemError> {
         let Some(i) = self.find_mine() else {
-            return Err(SemError::NotHeld { held, requested: n });
+            return Err(SemError::NotHeld {
+                held: 0,
+                requested: n,
+            });
         };
         let slot = self.slot(i);
-        let mut cur = held;
+        // Acquire: see `bump`.
+        let mut cur = slot.entry.load(Acquire);
         loop {
-            if cur < u64::from(n) {
-                return Err(SemError::NotHeld {
-                    held: cur,
-                    requested: n,
-                });
+            let held = self.check_held(cur)?;
+            if held < u64::from(n) {
+                return Err(SemError::NotHeld { held, requested: n });
             }
+            let busy = if M::mutant(Mutant::SemCrashNoIntent) {
+                0
+            } else {
+                BUSY_ONE
+            };
+            let new = (cur - u64::from(n))
+                .wrapping_add(busy)
+                .wrapping_add(VER_ONE);
             if M::mutant(Mutant::SemLedgerReleaseWithoutCas) {
-                slot.permits.store(cur - u64::from(n), Relaxed);
+                slot.entry.store(new, Release);
                 return Ok(());
             }
-            // Relaxed: see `record_acquire`.
-            match slot
-                .permits
-                .compare_exchange(cur, cur - u64::from(n), Relaxed, Relaxed)
-            {
+            // AcqRel: see `bump`.
+            match slot.entry.compare_exchange(cur, new, AcqRel, Acquire) {
                 Ok(_) => return Ok(()),
                 Err(actual) => cur = actual,
             }
         }
     }
 
-    pub(crate) fn held_by_me(&self) -> Result<u64, SemError> {
-        let Some(i) = self.find_mine() else {
-            return Ok(0);
+    /// Closes a release window: `returned` says whether the count CAS returned the permits (if
+    /// not, they are recorded again).
+    pub(crate) fn close_release(&self, n: u32, returned: bool) {
+        self.close_window_raw(if returned { 0 } else { u64::from(n) });
+    }
+
+    fn close_window_raw(&self, add: u64) {
+        let busy = if M::mutant(Mutant::SemCrashNoIntent) {
+            0
+        } else {
+            BUSY_ONE
         };
-        // Relaxed: this process's own counter. Its own records come before this load in program
-        // order or through whatever handed permits between its threads, and the entry's
-        // emptying by the recoverer that freed the slot came before this process's claim (see
-        // `claim_free`), so the load cannot return an older value than those.
-        let held = self.slot(i).permits.load(Relaxed);
+        self.bump(add.wrapping_add(VER_ONE).wrapping_sub(busy));
+    }
+
+    pub(super) fn check_held(&self, entry: u64) -> Result<u64, SemError> {
+        let held = held_of(entry);
         if held > u64::from(self.max) {
             return Err(SemError::Corrupt {
                 what: "ledger permits",
@@ -253,81 +333,12 @@ impl<M: Memory> LedgerView<M> {
         Ok(held)
     }
 
-    /// Returns the permits of dead owners through `give_back` (the raw release). Each entry is
-    /// won by exactly one recoverer: the CAS `owner: dead key → my key | RECOVERING`.
-    pub(crate) fn recover(
-        &self,
-        give_back: impl Fn(u32) -> Result<(), SemError>,
-    ) -> Result<u32, SemError> {
-        let me = self.key.pack();
-        let mut total: u32 = 0;
-        for i in 0..self.len as usize {
-            let slot = self.slot(i);
-            // Acquire: pairs with the owner's claim CAS (Release), so we judge the owner's
-            // liveness after it started: the pid table cannot show us the pid's previous
-            // process, whose start time would make a live owner look dead (pid reuse). The claim
-            // CAS below re-reads the word, so this value is otherwise only a candidate.
-            let owner = slot
-                .owner
-                .load(M::order(Mutant::SemLedgerRelaxedOwnerLoad, Acquire));
-            if owner == 0 || owner == me || owner == me | RECOVERING {
-                continue;
-            }
-            // An entry being recovered is judged by its recoverer's liveness: if that one died
-            // mid-recovery, the entry is taken over (its `permits` were swapped to 0 before any
-            // were given back, so nothing is returned twice).
-            if self.judges_alive(ProcessKey::from_word(owner)) {
-                continue;
-            }
-            let claimed = if M::mutant(Mutant::SemLedgerClaimWithoutCas) {
-                slot.owner.store(me | RECOVERING, Release);
-                true
-            } else {
-                // AcqRel: the CAS's atomicity is what makes one recoverer win; Acquire also
-                // orders the previous owner's claim (and a dead recoverer's) before our
-                // emptying, Release our claim before the slot's later owners.
-                slot.owner
-                    .compare_exchange(owner, me | RECOVERING, AcqRel, Relaxed)
-                    .is_ok()
-            };
-            if !claimed {
-                continue; // another recoverer won, or the slot changed
-            }
-            // Zero first, give back second, so a crash here leaks, never doubles. AcqRel is more
-            // than needed: the swap reads the latest count whatever its ordering (an RMW), and
-            // the freeing store's Release below publishes the zeroing to the next owner.
-            let permits = slot.permits.swap(0, AcqRel);
-            // Release: a claimer's AcqRel CAS 0 → key acquires the zeroed permits (without it,
-            // the next owner may read, or in C++ terms even add to, the dead holder's count).
-            let free = |slot: &LedgerSlot<M>| {
-                slot.owner
-                    .store(0, M::order(Mutant::SemLedgerRelaxedFree, Release))
-            };
-            if permits > u64::from(self.max) {
-                free(slot);
-                return Err(SemError::Corrupt {
-                    what: "ledger permits",
-                    found: permits,
-                    rule: "above the semaphore's maximum",
-                });
-            }
-            let p = permits as u32;
-            if p > 0 {
-                if let Err(e) = give_back(p) {
-                    free(slot);
-                    return Err(match e {
-                        SemError::Overflow { .. } => SemError::Corrupt {
-                            what: "ledger permits",
-                            found: permits,
-                            rule: "more than the permits missing from the count",
-                        },
-                        e => e,
-                    });
-                }
-            }
-            free(slot);
-            total = total.saturating_add(p);
-        }
-        Ok(total)
+    pub(crate) fn held_by_me(&self) -> Result<u64, SemError> {
+        let Some(i) = self.find_mine() else {
+            return Ok(0);
+        };
+        // Acquire: see `bump` (this process's own records, and the zeroing by the recoverer that
+        // freed the slot before this process claimed it).
+        self.check_held(self.slot(i).entry.load(Acquire))
     }
 }

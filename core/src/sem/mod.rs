@@ -98,72 +98,26 @@
 
 mod error;
 mod ledger;
+mod recover;
+mod region;
+mod state;
 #[cfg(test)]
 mod tests;
+mod wait;
 
 pub use error::SemError;
+pub use state::{SemCore, MAX_LEDGER_SLOTS, MAX_PERMITS};
 
-use crate::mem::{Atomic, Deadline, Memory, Mutant, RealMemory, WaitOutcome};
-use crate::object::{Builder, RegionObject, SharedObject};
-use crate::process::{ProcessEnv, ProcessKey};
-use crate::shm::{Region, RegionHeader, RegionKind, RegionLayout, ShmError, TypeFingerprint};
+use crate::mem::{Atomic, Deadline, Memory, Mutant, RealMemory};
+use crate::object::Builder;
+use crate::process::ProcessEnv;
+use crate::shm::Region;
 use ledger::{LedgerSlot, LedgerView};
-use std::os::fd::BorrowedFd;
+use state::{corrupt_count, spin_limit, value_of, waiters_of, CLOSED, PRIO};
 use std::ptr::NonNull;
-use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release};
+use std::sync::atomic::Ordering::{Relaxed, Release};
 use std::sync::Arc;
 use std::time::Duration;
-
-/// The largest `max` a semaphore may declare: the value field has 30 bits.
-pub const MAX_PERMITS: u32 = (1 << 30) - 1;
-/// The most ledger slots a region may have.
-pub const MAX_LEDGER_SLOTS: u32 = 4096;
-
-const VALUE_MASK: u64 = MAX_PERMITS as u64;
-const PRIO: u64 = 1 << 30;
-const CLOSED: u64 = 1 << 31;
-const WAITER_ONE: u64 = 1 << 32;
-const WAITERS_SHIFT: u32 = 32;
-
-/// The most `acquire` spins before registering and parking: the memory's spin limit (about
-/// 1000 `pause`s on real memory; 1 under loom, so loom explores the spin). Each handle adapts its
-/// own spin length below this (adaptive spinning, as glibc's adaptive mutexes do): doubled when a
-/// spin ends in an acquire, cut by an eighth (down to 1) when it ends in parking.
-///
-/// Measured with `sem_bench` on this 2-vCPU VM (one-way cross-process wake latency, ping-pong):
-/// a fixed ~1000-`pause` spin gave 0.32 µs when the two processes were pinned to different CPUs
-/// but 28 µs unpinned (the kernel wakes the peer onto the spinner's CPU, and the spin delays it);
-/// a fixed ~128 gave 2.5-9 µs pinned, 8.5-11 µs unpinned; adaptive gives 0.04-1 µs pinned and
-/// 0.6-5 µs unpinned (glibc, which never spins: 53-72 µs pinned, 2.2-4.4 µs unpinned; the VM is
-/// shared, so runs vary). When
-/// processes outnumber CPUs, spins stop paying off and shrink, so waiters stop stealing CPU from
-/// holders.
-#[inline(always)]
-fn spin_limit<M: Memory>() -> u32 {
-    M::SPIN_LIMIT.max(1)
-}
-
-#[cold]
-fn corrupt_count(s: u64) -> SemError {
-    SemError::Corrupt {
-        what: "semaphore count",
-        found: u64::from(value_of(s)),
-        rule: "above the declared maximum",
-    }
-}
-
-#[inline(always)]
-fn value_of(s: u64) -> u32 {
-    (s & VALUE_MASK) as u32
-}
-#[inline(always)]
-fn waiters_of(s: u64) -> u32 {
-    (s >> WAITERS_SHIFT) as u32
-}
-#[inline(always)]
-fn low_of(s: u64) -> u32 {
-    s as u32
-}
 
 /// Creation parameters of a semaphore (see [`Semaphore::builder`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -180,26 +134,6 @@ pub struct SemParams {
 impl SemParams {
     fn initial(&self) -> u32 {
         self.permits.unwrap_or(self.max)
-    }
-}
-
-/// The control block: placement-initialised at the start of a region body (real memory) or
-/// boxed (loom). `#[repr(C)]`; the state word has a 128-byte line to itself.
-#[repr(C, align(128))]
-pub struct SemCore<M: Memory> {
-    state: M::U64,
-    /// Ledger mode: the packed [`ProcessKey`] of the priority-token holder while it holds the
-    /// token (set after taking it, cleared before dropping it), so `recover` can clear the token
-    /// of a holder that died while waiting. 0 = unknown.
-    token_owner: M::U64,
-}
-
-impl<M: Memory> SemCore<M> {
-    fn new(permits: u32) -> Self {
-        SemCore {
-            state: M::U64::new(u64::from(permits)),
-            token_owner: M::U64::new(0),
-        }
     }
 }
 
@@ -236,6 +170,8 @@ pub struct Semaphore<M: Memory = RealMemory> {
     /// Adaptive spin length (process-local, per handle): doubled when a spin acquires, cut by an
     /// eighth when it ends in parking. See [`spin_limit`].
     spin_budget: std::sync::atomic::AtomicU32,
+    /// Models only: steps left before this handle "crashes" (see `handle_crashing`).
+    crash_at: Option<std::sync::atomic::AtomicU32>,
     backing: Backing<M>,
 }
 
@@ -261,6 +197,12 @@ impl<M: Memory> std::fmt::Debug for Semaphore<M> {
             .finish()
     }
 }
+
+/// The panic payload of a handle made by [`Semaphore::handle_crashing`] when it reaches its
+/// crash step.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct Crashed;
 
 /// An acquired set of permits, released when dropped.
 #[must_use = "dropping a Permit releases it at once"]
@@ -356,7 +298,30 @@ impl<M: Memory> Semaphore<M> {
             max,
             ledger,
             spin_budget: std::sync::atomic::AtomicU32::new(spin_limit::<M>()),
+            crash_at: None,
             backing,
+        }
+    }
+
+    /// A handle like [`handle_as`](Self::handle_as) that "crashes" (panics with [`Crashed`])
+    /// at its `steps`-th step boundary: models use it to stop a process between any two of the
+    /// atomic steps of acquire and release (catching the unwind, then marking the process dead).
+    #[doc(hidden)]
+    pub fn handle_crashing(&self, env: Arc<dyn ProcessEnv>, steps: u32) -> Result<Self, SemError> {
+        let mut h = self.handle_as(env)?;
+        h.crash_at = Some(std::sync::atomic::AtomicU32::new(steps));
+        Ok(h)
+    }
+
+    /// A step boundary (see [`handle_crashing`](Self::handle_crashing)); nothing on a normal
+    /// handle.
+    #[inline(always)]
+    fn step(&self) {
+        if let Some(left) = &self.crash_at {
+            // Relaxed: a process-local countdown, never shared memory.
+            if left.fetch_sub(1, Relaxed) == 1 {
+                std::panic::panic_any(Crashed);
+            }
         }
     }
 
@@ -482,292 +447,17 @@ impl<M: Memory> Semaphore<M> {
         self.check_n(n)?;
         if let Some(ledger) = &self.ledger {
             // Claim this process's ledger slot before taking anything, so the permits can
-            // always be recorded.
+            // always be recorded (the CAS that takes them sits in a ledger window: `wait.rs`).
             ledger.my_slot(|| self.recover())?;
+            self.step();
         }
-        self.acquire_core(n, deadline, block)?;
-        if let Some(ledger) = &self.ledger {
-            ledger.record_acquire(n);
-        }
-        Ok(())
-    }
-
-    /// The CAS that takes `n` permits from `s` (and deregisters / clears the token as asked).
-    /// `Acquire` on success: pairs with the `Release` CAS of every `release`, so the new holder's
-    /// critical section comes after the previous holders'. `Relaxed` on failure: the loop only
-    /// retries with the fresh value.
-    #[inline(always)]
-    fn try_take(&self, s: u64, new: u64) -> Result<u64, u64> {
-        self.state().compare_exchange(
-            s,
-            new,
-            M::order(Mutant::SemRelaxedAcquire, Acquire),
-            Relaxed,
-        )
-    }
-
-    #[inline]
-    fn acquire_core(
-        &self,
-        n: u32,
-        deadline: Option<Deadline>,
-        block: bool,
-    ) -> Result<(), SemError> {
-        // Relaxed: only a first guess for the CAS, which re-validates it.
-        let mut s = self.state().load(Relaxed);
-        let mut spins = 0;
-        // Relaxed: a process-local heuristic, never shared memory, orders nothing.
-        let limit = self.spin_budget.load(Relaxed).clamp(1, spin_limit::<M>());
-        loop {
-            self.corrupt_check(s)?;
-            if s & CLOSED != 0 {
-                return Err(SemError::Closed);
-            }
-            if s & PRIO == 0 && value_of(s) >= n {
-                match self.try_take(s, s - u64::from(n)) {
-                    Ok(_) => {
-                        if spins > 0 {
-                            // Spinning paid off: allow longer spins (up to the limit).
-                            let grown = limit.saturating_mul(2).min(spin_limit::<M>());
-                            self.spin_budget.store(grown, Relaxed);
-                        }
-                        return Ok(());
-                    }
-                    Err(actual) => {
-                        s = actual;
-                        continue;
-                    }
-                }
-            }
-            if !block {
-                return Err(SemError::WouldBlock);
-            }
-            if spins >= limit {
-                // Spinning did not pay off: spin an eighth less next time (down to 1).
-                self.spin_budget
-                    .store((limit - (limit / 8).max(1)).max(1), Relaxed);
-                break;
-            }
-            spins += 1;
-            M::spin_hint();
-            // Relaxed: as above.
-            s = self.state().load(Relaxed);
-        }
-        self.acquire_slow(n, deadline, s)
-    }
-
-    /// Registers as a waiter and sleeps until `n` permits can be taken, the deadline passes or
-    /// the semaphore closes.
-    fn acquire_slow(&self, n: u32, deadline: Option<Deadline>, mut s: u64) -> Result<(), SemError> {
-        // Whether this waiter is counted in `waiters` / holds the priority token.
-        let mut registered = false;
-        let mut holder = false;
-        loop {
-            self.corrupt_check(s)?;
-            let prio_ok = s & PRIO == 0 || holder;
-            if s & CLOSED != 0 || (prio_ok && value_of(s) >= n) {
-                // Leave: take the permits (unless closed), deregister, drop the token.
-                let closed = s & CLOSED != 0;
-                let mut new = s;
-                if !closed {
-                    new -= u64::from(n);
-                }
-                if registered {
-                    new = self.deregister(new)?;
-                }
-                if holder {
-                    new &= !PRIO;
-                    // Cleared before the token is dropped, so a non-zero owner always holds it.
-                    self.note_token_owner(false);
-                }
-                // Acquire on success (see `try_take`), also when leaving on close: harmless.
-                match self.try_take(s, new) {
-                    Ok(_) => {
-                        if holder && waiters_of(new) > 0 {
-                            // The token held the others back: let them re-check.
-                            M::wake64_low(self.state(), u32::MAX);
-                        }
-                        return if closed {
-                            Err(SemError::Closed)
-                        } else {
-                            Ok(())
-                        };
-                    }
-                    Err(actual) => {
-                        s = actual;
-                        continue;
-                    }
-                }
-            }
-            // Must wait: register and/or take the token first, in one CAS that also confirms the
-            // low half we will sleep on.
-            let take_token = n > 1 && !holder && s & PRIO == 0;
-            if !registered || take_token {
-                let mut new = s;
-                if !registered {
-                    if waiters_of(s) == u32::MAX {
-                        return Err(SemError::Corrupt {
-                            what: "waiter count",
-                            found: u64::from(u32::MAX),
-                            rule: "would wrap",
-                        });
-                    }
-                    new += WAITER_ONE;
-                }
-                if take_token {
-                    new |= PRIO;
-                }
-                // Relaxed: registering publishes nothing but the word itself; a releaser's CAS
-                // on the same word reads it (RMWs read the latest value in modification order).
-                match self.state().compare_exchange(s, new, Relaxed, Relaxed) {
-                    Ok(_) => {
-                        registered = true;
-                        holder |= take_token;
-                        s = new;
-                    }
-                    Err(actual) => {
-                        s = actual;
-                        continue;
-                    }
-                }
-            }
-            if holder {
-                // (Again after a failed attempt to leave, which cleared it.)
-                self.note_token_owner(true);
-            }
-            // Ledger mode: wake every PEER_CHECK_INTERVAL to return the permits of holders that
-            // died meanwhile (a blocked acquire is not stuck behind a dead holder).
-            let slice = match (&self.ledger, M::PEER_CHECK_INTERVAL) {
-                (Some(_), Some(every)) => Some(Deadline::after(every)),
-                _ => None,
-            };
-            let until = match (slice, deadline) {
-                (Some(a), Some(b)) => Some(a.min(b)),
-                (a, b) => a.or(b),
-            };
-            let timed_out = match deadline {
-                Some(d) if M::expired(d) => true,
-                _ => M::wait64_low(self.state(), low_of(s), until) == WaitOutcome::TimedOut,
-            };
-            let deadline_passed = deadline.is_some_and(M::expired);
-            if timed_out && !deadline_passed && slice.is_some() {
-                self.recover()?;
-            }
-            // Woken, ValueChanged, Interrupted (EINTR) or spurious: re-read and loop; the absolute
-            // deadline does not stretch.
-            // Relaxed: a guess for the next CAS.
-            s = self.state().load(Relaxed);
-            if timed_out && (deadline_passed || slice.is_none()) {
-                return self.timeout_exit(n, holder, s);
-            }
-        }
-    }
-
-    /// Ledger mode: records (or clears) this process as the priority-token holder.
-    #[inline]
-    fn note_token_owner(&self, holding: bool) {
-        if let Some(ledger) = &self.ledger {
-            let word = if holding { ledger.key_word() } else { 0 };
-            // Release: pairs with `recover_token`'s Acquire load (a recoverer that sees our key
-            // sees the state word with our token set).
-            self.core().token_owner.store(word, Release);
-        }
-    }
-
-    /// Clears the priority token of a holder that died while waiting (and its registration),
-    /// then wakes everyone. Exactly one caller wins, by a CAS on `token_owner`.
-    fn recover_token(&self) -> Result<bool, SemError> {
-        let Some(ledger) = &self.ledger else {
-            return Ok(false);
-        };
-        // Acquire: see `note_token_owner`.
-        let owner = self.core().token_owner.load(Acquire);
-        if owner == 0 || ledger.judges_alive(ProcessKey::from_word(owner)) {
-            return Ok(false);
-        }
-        // AcqRel: one recoverer wins; a dead owner never writes its key again.
-        if self
-            .core()
-            .token_owner
-            .compare_exchange(owner, 0, AcqRel, Relaxed)
-            .is_err()
-        {
-            return Ok(false);
-        }
-        // Relaxed: a guess for the CAS.
-        let mut s = self.state().load(Relaxed);
-        loop {
-            if s & PRIO == 0 {
-                return Err(SemError::Corrupt {
-                    what: "priority token",
-                    found: s & PRIO,
-                    rule: "a recorded token holder must hold the token",
-                });
-            }
-            let new = self.deregister(s & !PRIO)?;
-            // Release: like `release`, the freed token hands permits to the next acquirer.
-            match self.state().compare_exchange(s, new, Release, Relaxed) {
-                Ok(_) => break,
-                Err(actual) => s = actual,
-            }
-        }
-        M::wake64_low(self.state(), u32::MAX);
-        Ok(true)
+        self.acquire_core(n, deadline, block)
     }
 
     /// Whether a multi-permit waiter holds the priority token now (a snapshot, diagnostics).
     pub fn priority_held(&self) -> bool {
         // Relaxed: a snapshot.
         self.state().load(Relaxed) & PRIO != 0
-    }
-
-    fn deregister(&self, s: u64) -> Result<u64, SemError> {
-        if waiters_of(s) == 0 {
-            return Err(SemError::Corrupt {
-                what: "waiter count",
-                found: 0,
-                rule: "a registered waiter is leaving, so it cannot be 0",
-            });
-        }
-        Ok(s - WAITER_ONE)
-    }
-
-    /// The deadline passed: leave, unless permits became free meanwhile (a release that raced the
-    /// timeout wins, so no wakeup meant for this waiter is lost).
-    fn timeout_exit(&self, n: u32, holder: bool, mut s: u64) -> Result<(), SemError> {
-        if holder {
-            self.note_token_owner(false);
-        }
-        loop {
-            self.corrupt_check(s)?;
-            let closed = s & CLOSED != 0;
-            let can_take = !closed && (s & PRIO == 0 || holder) && value_of(s) >= n;
-            let mut new = self.deregister(s)?;
-            if can_take {
-                new -= u64::from(n);
-            }
-            if holder {
-                new &= !PRIO;
-            }
-            match self.try_take(s, new) {
-                Ok(_) => {
-                    // A token holder that leaves must pass on the wakeups it absorbed: while it
-                    // held the token, released permits were reserved for it and the others went
-                    // back to sleep.
-                    if holder && waiters_of(new) > 0 && !M::mutant(Mutant::SemTimeoutSwallowsWake) {
-                        M::wake64_low(self.state(), u32::MAX);
-                    }
-                    return if can_take {
-                        Ok(())
-                    } else if closed {
-                        Err(SemError::Closed)
-                    } else {
-                        Err(SemError::TimedOut)
-                    };
-                }
-                Err(actual) => s = actual,
-            }
-        }
     }
 
     /// Returns `n` permits. Fails with [`SemError::Overflow`], changing nothing, if that would
@@ -786,14 +476,14 @@ impl<M: Memory> Semaphore<M> {
             });
         }
         if let Some(ledger) = &self.ledger {
-            // Ledger first: a crash between the two steps leaks permits rather than creating
-            // them (see `recover`).
-            ledger.record_release(n)?;
-            if let Err(e) = self.release_core(n) {
-                ledger.record_acquire(n);
-                return Err(e);
-            }
-            return Ok(());
+            // Un-record and open a window, return the permits, close the window: a crash
+            // anywhere in between is resolved by `recover` (see `ledger.rs`).
+            ledger.open_release(n)?;
+            self.step();
+            let r = self.release_core(n);
+            self.step();
+            ledger.close_release(n, r.is_ok());
+            return r;
         }
         self.release_core(n)
     }
@@ -854,33 +544,6 @@ impl<M: Memory> Semaphore<M> {
         self.ledger.as_ref().ok_or(SemError::NoLedger)?.held_by_me()
     }
 
-    /// Ledger mode: returns the permits of every dead process that held some, and frees its
-    /// ledger entry. Returns how many permits were returned. Safe to call from any number of
-    /// processes at once: each dead entry is recovered by exactly one of them (a CAS on its owner
-    /// word decides).
-    ///
-    /// A process counts as dead when `/proc/PID/stat` is gone, shows a zombie, or shows another
-    /// start time (the pid was reused). Crash windows: `acquire` takes the permits and then
-    /// records them, `release` un-records and then returns them, and a recoverer zeroes the
-    /// entry and then returns its permits; so a process killed between the two steps leaks at
-    /// most the permits of that one call, and a recovery never returns permits twice or returns
-    /// permits nobody held. (SEM_UNDO avoids the window with the kernel's help; we have none.)
-    ///
-    /// An entry that a live recoverer is emptying stays taken until it is done: a process that
-    /// needs a slot meanwhile, with every other slot taken, gets [`SemError::LedgerFull`].
-    ///
-    /// It also clears the priority token of a multi-permit waiter that died while holding it
-    /// (otherwise single acquirers would wait forever), and that waiter's registration. The
-    /// token's owner is recorded just after the token is taken and cleared just before it is
-    /// dropped, so a waiter killed inside those few instructions leaves a token nobody can
-    /// clear (closing the semaphore still wakes everyone).
-    pub fn recover(&self) -> Result<u32, SemError> {
-        let ledger = self.ledger.as_ref().ok_or(SemError::NoLedger)?;
-        let permits = ledger.recover(|n| self.release_core(n))?;
-        self.recover_token()?;
-        Ok(permits)
-    }
-
     /// Closes the semaphore: wakes every waiter; their acquires, and all later ones, return
     /// [`SemError::Closed`]. Idempotent. `release` still works.
     pub fn close(&self) {
@@ -890,235 +553,4 @@ impl<M: Memory> Semaphore<M> {
             .fetch_or(CLOSED, std::sync::atomic::Ordering::AcqRel);
         M::wake64_low(self.state(), u32::MAX);
     }
-}
-
-/// Region parameters: `params[0]` = initial permits, `[1]` = flags, `[2]` = ledger slots.
-const FLAG_LEDGER: u64 = 1;
-const CORE_LEN: usize = std::mem::size_of::<SemCore<RealMemory>>();
-
-fn check_slots(slots: u32) -> Result<(), SemError> {
-    if slots > MAX_LEDGER_SLOTS {
-        return Err(SemError::InvalidArgument(format!(
-            "ledger slots must be in 1..={MAX_LEDGER_SLOTS} (0 for no ledger), not {slots}"
-        )));
-    }
-    Ok(())
-}
-
-impl<M: Memory> SharedObject for Semaphore<M> {
-    type Params = SemParams;
-    type Error = SemError;
-
-    fn default_params() -> SemParams {
-        SemParams {
-            max: 1,
-            permits: None,
-            ledger_slots: 0,
-        }
-    }
-
-    fn check(p: &SemParams) -> Result<(), SemError> {
-        check_params(p.initial(), p.max)?;
-        check_slots(p.ledger_slots)
-    }
-
-    fn on_heap(p: &SemParams, env: Arc<dyn ProcessEnv>) -> Result<Self, SemError> {
-        let slots = p.ledger_slots;
-        let block = Arc::new(LocalBlock {
-            core: SemCore::<M>::new(p.initial()),
-            slots: (0..slots).map(|_| LedgerSlot::free()).collect(),
-        });
-        let ledger = if slots > 0 {
-            Some(LedgerView::attach(
-                NonNull::from(&*block.slots).cast::<LedgerSlot<M>>(),
-                slots,
-                p.max,
-                env,
-            )?)
-        } else {
-            None
-        };
-        Ok(Self::with_backing(Backing::Local(block), p.max, ledger))
-    }
-
-    fn shm_error(e: &SemError) -> Option<&ShmError> {
-        match e {
-            SemError::Shm(e) => Some(e),
-            _ => None,
-        }
-    }
-}
-
-/// Semaphores hold no records: the type check is opted out of.
-impl RegionObject for Semaphore<RealMemory> {
-    const KIND: RegionKind = RegionKind::Semaphore;
-
-    fn record() -> TypeFingerprint {
-        TypeFingerprint::NONE
-    }
-
-    fn layout(p: &SemParams) -> RegionLayout {
-        let slot = std::mem::size_of::<LedgerSlot<RealMemory>>();
-        RegionLayout {
-            kind: Self::KIND,
-            capacity: u64::from(p.max),
-            elem_size: slot as u32,
-            elem_align: std::mem::align_of::<LedgerSlot<RealMemory>>() as u32,
-            params: [
-                u64::from(p.initial()),
-                if p.ledger_slots > 0 { FLAG_LEDGER } else { 0 },
-                u64::from(p.ledger_slots),
-                0,
-            ],
-            body_len: (CORE_LEN + p.ledger_slots as usize * slot) as u64,
-        }
-    }
-
-    fn params_of(h: &RegionHeader) -> Result<SemParams, ShmError> {
-        let bad = |field: &'static str, found: u64, expected: &str| ShmError::LayoutMismatch {
-            field,
-            found,
-            expected: expected.to_string(),
-        };
-        let max = u32::try_from(h.capacity)
-            .ok()
-            .filter(|m| (1..=MAX_PERMITS).contains(m))
-            .ok_or_else(|| bad("capacity", h.capacity, "a maximum in 1..=2^30-1"))?;
-        let permits = u32::try_from(h.params[0])
-            .ok()
-            .filter(|&p| p <= max)
-            .ok_or_else(|| bad("params[0]", h.params[0], "initial permits <= max"))?;
-        if h.params[1] & !FLAG_LEDGER != 0 {
-            return Err(bad("params[1]", h.params[1], "known flags only"));
-        }
-        let ledger = h.params[1] & FLAG_LEDGER != 0;
-        let slots = u32::try_from(h.params[2])
-            .ok()
-            .filter(|&s| {
-                if ledger {
-                    (1..=MAX_LEDGER_SLOTS).contains(&s)
-                } else {
-                    s == 0
-                }
-            })
-            .ok_or_else(|| {
-                bad(
-                    "params[2]",
-                    h.params[2],
-                    "ledger slots in 1..=4096 (0 without ledger)",
-                )
-            })?;
-        Ok(SemParams {
-            max,
-            permits: Some(permits),
-            ledger_slots: slots,
-        })
-    }
-
-    fn init(p: &SemParams, body: NonNull<u8>, body_len: usize) {
-        init_body(body, body_len, p.initial());
-    }
-
-    fn attach(region: Region, env: Arc<dyn ProcessEnv>) -> Result<Self, SemError> {
-        let layout = *region.layout();
-        // Re-validate (create paths computed it; open paths validated it against the mapping).
-        let need =
-            CORE_LEN + layout.params[2] as usize * std::mem::size_of::<LedgerSlot<RealMemory>>();
-        if region.body_len() < need
-            || layout.capacity == 0
-            || layout.capacity > u64::from(MAX_PERMITS)
-        {
-            return Err(ShmError::TooSmall {
-                len: region.len(),
-                need,
-                what: "the semaphore control block and ledger",
-            }
-            .into());
-        }
-        let max = layout.capacity as u32;
-        let body = region.body();
-        let ledger = if layout.params[1] & FLAG_LEDGER != 0 {
-            // SAFETY: the body is at least CORE_LEN + slots * size_of::<LedgerSlot>() bytes
-            // (checked above), 128-aligned, and the slots follow the control block.
-            let slots = unsafe { body.add(CORE_LEN) }.cast::<LedgerSlot<RealMemory>>();
-            Some(LedgerView::attach(
-                slots,
-                layout.params[2] as u32,
-                max,
-                env,
-            )?)
-        } else {
-            None
-        };
-        Ok(Self::with_backing(
-            Backing::Region(Arc::new(region)),
-            max,
-            ledger,
-        ))
-    }
-}
-
-impl<M: Memory> Builder<Semaphore<M>> {
-    /// The most permits that can be free at once, `1..=MAX_PERMITS` (default 1).
-    pub fn max(self, max: u32) -> Self {
-        self.with(|p| p.max = max)
-    }
-
-    /// Free permits at creation, `<= max` (default: `max`).
-    pub fn permits(self, permits: u32) -> Self {
-        self.with(|p| p.permits = Some(permits))
-    }
-
-    /// Keeps a holder ledger of `slots` entries (processes that may hold permits at once,
-    /// `1..=MAX_LEDGER_SLOTS`), so [`Semaphore::recover`] can return the permits of dead
-    /// processes. 0 (the default): no ledger.
-    pub fn ledger(self, slots: u32) -> Self {
-        self.with(|p| p.ledger_slots = slots)
-    }
-}
-
-impl Semaphore<RealMemory> {
-    /// The region's fd (named or memfd), to hand to a child process.
-    pub fn fd(&self) -> Option<BorrowedFd<'_>> {
-        match &self.backing {
-            Backing::Region(r) => r.fd(),
-            Backing::Local(_) => None,
-        }
-    }
-
-    /// The region's name, for named semaphores.
-    pub fn name(&self) -> Option<&crate::shm::ShmName> {
-        match &self.backing {
-            Backing::Region(r) => r.name(),
-            Backing::Local(_) => None,
-        }
-    }
-
-    /// The region the semaphore lives in (`None` on the heap).
-    pub fn region(&self) -> Option<&Region> {
-        match &self.backing {
-            Backing::Region(r) => Some(r),
-            Backing::Local(_) => None,
-        }
-    }
-
-    /// Keeps a named semaphore's name after this process's handles drop (see
-    /// [`Region::persist`]).
-    pub fn persist(&self) {
-        if let Some(r) = self.region() {
-            r.persist();
-        }
-    }
-}
-
-fn init_body(body: NonNull<u8>, len: usize, permits: u32) {
-    assert!(len >= CORE_LEN, "layout_for sized the body");
-    // SAFETY: the body is 128-aligned (page-aligned base + 128-byte header), at least CORE_LEN
-    // bytes, freshly created and not yet visible to anyone; the ledger slots after it are zero
-    // (ftruncate / alloc_zeroed), which is their valid "free" state.
-    unsafe {
-        body.cast::<SemCore<RealMemory>>()
-            .as_ptr()
-            .write(SemCore::new(permits))
-    };
 }

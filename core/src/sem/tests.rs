@@ -2,8 +2,9 @@
 //! multi-process tests live in the `tests` package, the loom models in `verify`).
 
 use super::*;
+use crate::object::RegionObject;
 use crate::process::{ProcFs, ProcessKey};
-use crate::shm::ShmName;
+use crate::shm::{RegionHeader, ShmError, ShmName};
 use proptest::prelude::*;
 use proptest::test_runner::RngSeed;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering::SeqCst};
@@ -283,30 +284,46 @@ fn process_key_detects_pid_reuse() {
     assert!(!ProcessKey { pid: 0, start: 0 }.is_alive());
 }
 
+/// A dead process that took all 3 permits, killed before it recorded them (its entry even holds
+/// garbage): recovery decides from the count and the live entries, not from the dead entry.
 #[test]
-fn ledger_entry_of_dead_key_is_recovered_once() {
+fn dead_holder_killed_before_its_record_is_recovered_once() {
     let sem = Semaphore::builder()
-        .permits(0)
+        .permits(3)
         .max(3)
         .ledger(64)
         .heap_region()
         .unwrap();
     let ledger = sem.ledger.as_ref().unwrap();
-    // Forge an entry of a dead process (a pid with a wrong start time) holding 3 permits.
     let me = ProcessKey::current().unwrap();
     let dead = ProcessKey {
         start: me.start.wrapping_add(1),
         ..me
     };
+    // The dead process's count CAS landed; its entry says 99 and "in a window".
+    sem.core().state.store(0, SeqCst);
     ledger.slot(0).owner.store(dead.pack(), SeqCst);
-    ledger.slot(0).permits.store(3, SeqCst);
+    ledger.slot(0).entry.store(99 | (1 << 32), SeqCst);
     assert_eq!(sem.recover().unwrap(), 3);
     assert_eq!(sem.value().unwrap(), 3);
+    assert_eq!(
+        ledger.slot(0).owner.load(SeqCst),
+        0,
+        "the dead slot is freed"
+    );
     assert_eq!(sem.recover().unwrap(), 0);
-    // A corrupt entry is a typed error, not a bogus release.
-    ledger.slot(1).owner.store(dead.pack(), SeqCst);
-    ledger.slot(1).permits.store(99, SeqCst);
-    assert!(matches!(sem.recover(), Err(SemError::Corrupt { .. })));
+    // A live entry above the maximum is a typed error naming the field, not a bogus release.
+    let p = sem.acquire().unwrap();
+    let mine = (0..64)
+        .find(|&i| ledger.slot(i).owner.load(SeqCst) == me.pack())
+        .unwrap();
+    let saved = ledger.slot(mine).entry.swap(99, SeqCst);
+    match sem.recover() {
+        Err(SemError::Corrupt { what, .. }) => assert_eq!(what, "ledger permits"),
+        other => panic!("{other:?}"),
+    }
+    ledger.slot(mine).entry.store(saved, SeqCst);
+    drop(p);
     assert_eq!(sem.value().unwrap(), 3);
 }
 

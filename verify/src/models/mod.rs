@@ -13,6 +13,7 @@ pub mod loom_process;
 pub mod mpmc;
 pub mod mpmc_repair;
 pub mod sem;
+pub mod sem_crash;
 pub mod sem_ledger;
 pub mod spsc;
 pub mod spsc_chunk;
@@ -45,6 +46,7 @@ pub static MODELS: &[&ModelSpec] = &[
     &sem_ledger::SEMAPHORE_LEDGER_RECOVER,
     &sem_ledger::SEMAPHORE_LEDGER_REUSE,
     &sem_ledger::SEMAPHORE_LEDGER_PROCESS,
+    &sem_crash::SEMAPHORE_CRASH,
 ];
 
 /// The model called `name`.
