@@ -46,7 +46,7 @@ pub fn scan(root: &Path) -> std::io::Result<Vec<StaticSite>> {
             .expect("under root")
             .to_string_lossy()
             .replace('\\', "/");
-        if rel.starts_with("core/src/mem/") || rel.ends_with("/tests.rs") {
+        if rel.starts_with("core/src/mem/") || rel.ends_with("tests.rs") {
             continue;
         }
         let text = std::fs::read_to_string(&path)?;
@@ -176,13 +176,17 @@ mod tests {
     #[test]
     fn the_core_source_has_sites_in_every_algorithm() {
         let sites = scan(&workspace_root()).expect("core/src is readable in the workspace");
-        for file in [
-            "core/src/ring/spsc.rs",
-            "core/src/ring/mpmc.rs",
-            "core/src/ring/eventcount.rs",
-            "core/src/sem/mod.rs",
+        for algorithm in [
+            "core/src/ring/spsc",
+            "core/src/ring/mpmc",
+            "core/src/ring/frames",
+            "core/src/ring/eventcount",
+            "core/src/sem/",
         ] {
-            assert!(sites.iter().any(|s| s.file == file), "no site in {file}");
+            assert!(
+                sites.iter().any(|s| s.file.starts_with(algorithm)),
+                "no site under {algorithm}"
+            );
         }
     }
 }
