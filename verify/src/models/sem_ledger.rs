@@ -284,7 +284,6 @@ pub static SEMAPHORE_LEDGER_REUSE: ModelSpec = ModelSpec {
         Mutant::SemLedgerClaimWithoutCas,
         Mutant::SemLedgerPidOnly,
         Mutant::SemLedgerRelaxedFree,
-        Mutant::SemLedgerRelaxedOwnerLoad,
     ],
     run: run_reuse,
 };
