@@ -50,6 +50,8 @@
 //! Everything read from the region is untrusted (another process may write anything there). A
 //! count above the maximum, a waiter count that would wrap or a ledger entry above the maximum is
 //! reported as [`SemError::Corrupt`]; no index read from the region is ever used unchecked.
+//! Every wait is sliced by `PEER_CHECK_INTERVAL`, so no hostile value (a zeroed waiter count, a
+//! swallowed wake) can keep a waiter past its deadline.
 //!
 //! `release` beyond the maximum returns [`SemError::Overflow`] and changes nothing. [`close`]
 //! wakes every waiter; their acquires (and all later ones) return [`SemError::Closed`].
@@ -60,12 +62,22 @@
 //! Created with a ledger ([`Builder::ledger`](crate::object::Builder)), the region holds a table of (process, permits held)
 //! entries keyed by pid plus the process's start time (field 22 of `/proc/PID/stat`), so a
 //! reused pid is not mistaken for the dead holder. [`Semaphore::recover`] returns the permits of
-//! dead processes (zombies count as dead); exactly one recoverer wins each entry by a CAS on its
-//! owner word. [`Semaphore::recover`] documents the crash windows; `ledger.rs` states the
-//! ledger's invariants. The ledger asks about processes through a `ProcessEnv` (`ProcFs` for
-//! real processes), so its loom models (`synclab-verify`'s `models::sem_ledger`, with a heap
-//! semaphore built for a model process and `Semaphore::handle_as`) decide who is dead and run
-//! this very code; they find all seven `sem-ledger-*` mutants.
+//! dead processes (zombies count as dead) with **no crash window**: every count change by a
+//! holder is bracketed by a window in its ledger entry, and a recoverer (one at a time, by a lock
+//! word) decides what the dead took from a consistent cut (`permits − value − Σ live held`), so a
+//! holder killed at any instruction leaks nothing; `ledger.rs` argues it and states the
+//! invariants, `recover.rs` implements it. The ledger asks about processes through a
+//! `ProcessEnv` (`ProcFs` for real processes), so its loom models (`synclab-verify`'s
+//! `models::sem_ledger` and `models::sem_crash`, with a heap semaphore built for a model
+//! process and `Semaphore::handle_as` / `handle_crashing`) decide who is dead, stop a holder
+//! between any two of its steps, and run this very code; they find every `sem-ledger-*` and
+//! `sem-crash-*` mutant.
+//!
+//! # Files
+//!
+//! `state.rs` (the word and control block), `wait.rs` (acquire: fast path, spin, slow path),
+//! `ledger.rs` (slots and windows), `recover.rs` (dead holders, dead token owners),
+//! `region.rs` (layout, header parameters, builder), `error.rs`.
 //!
 //! # glibc bug 12674
 //!

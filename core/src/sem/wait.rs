@@ -274,7 +274,7 @@ impl<M: Memory> Semaphore<M> {
             return Ok(false);
         }
         // (Without slices, as under loom, a timed-out wait is the deadline's.)
-        Ok(timed_out && (deadline_passed || slice.is_none()) || deadline_passed)
+        Ok(deadline_passed || (timed_out && slice.is_none()))
     }
 
     /// Ledger mode: claims the token's owner word for this process (before the bit is set);
