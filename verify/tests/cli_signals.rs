@@ -118,3 +118,35 @@ fn sigkill_of_the_parent_kills_its_workers() {
         let _ = std::fs::remove_file(format!("/dev/shm/{name}"));
     }
 }
+
+/// `synclab bench` stopped by SIGINT stops after the measurement under way (whose workers are
+/// killed and reaped at once), removes its regions and exits 130, like `synclab run`.
+#[test]
+fn sigint_stops_bench_cleans_up_and_exits_130() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_synclab"))
+        .args(["bench", "--smoke", "--rounds", "1000"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start synclab bench");
+    let pid = child.id();
+    let mut lines = BufReader::new(child.stderr.take().expect("stderr piped")).lines();
+    loop {
+        match lines.next() {
+            Some(Ok(line)) if line.contains("measuring") => break,
+            Some(Ok(_)) => {}
+            other => panic!("synclab bench ended before measuring: {other:?}"),
+        }
+    }
+    // SAFETY: kill(2) on our own child, which has not been reaped yet (no pid reuse).
+    assert_eq!(unsafe { libc::kill(pid as i32, libc::SIGINT) }, 0);
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    let status = child.wait().expect("wait");
+    assert_eq!(status.code(), Some(130), "stderr after the signal: {rest:?}");
+    assert!(
+        rest.iter().any(|l| l.contains("interrupted by SIGINT")),
+        "{rest:?}"
+    );
+    assert_eq!(regions_of(pid), Vec::<String>::new(), "regions left behind");
+    assert_eq!(workers_of(pid), Vec::<u32>::new(), "workers left behind");
+}

@@ -114,6 +114,11 @@ pub fn run_all(
     let mut samples = vec![Vec::new(); benches.len()];
     for round in 0..rounds.max(1) {
         for (i, b) in benches.iter_mut().enumerate() {
+            if let Some(signal) = crate::procs::signals::received() {
+                // Stop between measurements: every earlier one has reaped its workers and
+                // dropped (unlinked) its regions; the caller reports the signal.
+                return Err(format!("interrupted by {}", crate::procs::signals::name(signal)));
+            }
             progress(round * samples.len() + i, total, &b.name);
             samples[i].push((b.sample)()?);
         }

@@ -32,6 +32,11 @@ pub struct BenchArgs {
 
 /// Runs the benchmarks.
 pub fn run(args: BenchArgs) -> Exit {
+    // SIGINT/SIGTERM: stop after the current measurement (whose workers `reap_all` kills and
+    // reaps at once), remove its regions, exit 130/143, as `synclab run` does.
+    if let Err(e) = crate::procs::signals::install() {
+        return environment_failure(args.json, format!("cannot install signal handlers: {e}"));
+    }
     let exe = match WorkerExe::current_synclab() {
         Ok(e) => e,
         Err(e) => return environment_failure(args.json, format!("cannot find own binary: {e}")),
@@ -66,6 +71,9 @@ pub fn run(args: BenchArgs) -> Exit {
     let figures = bench::run_all(&exe, scale, args.rounds.into(), progress);
     if let Some(bar) = bar {
         bar.finish_and_clear();
+    }
+    if let Some(signal) = crate::procs::signals::received() {
+        return super::output::interrupted(args.json, signal);
     }
     let figures = match figures {
         Ok(f) => f,
