@@ -593,3 +593,22 @@ fn two_handles_acquiring_at_once_share_one_slot() {
         assert_eq!(h1.held_by_me().unwrap(), 0);
     }
 }
+
+/// The byte offsets `core/tests/hostile_sem.rs` restates (it cannot name these `pub(super)`
+/// fields): state 0, token owner 8, recoverer 16, ledger slots (owner, entry) of 16 bytes from 128.
+#[test]
+fn layout_offsets_match_the_hostile_peer_test() {
+    use crate::mem::RealMemory;
+    use ledger::LedgerSlot;
+    use state::SemCore;
+    use std::mem::{offset_of, size_of};
+    type C = SemCore<RealMemory>;
+    type S = LedgerSlot<RealMemory>;
+    assert_eq!(offset_of!(C, state), 0);
+    assert_eq!(offset_of!(C, token_owner), 8);
+    assert_eq!(offset_of!(C, recoverer), 16);
+    assert_eq!(size_of::<C>(), 128);
+    assert_eq!(offset_of!(S, owner), 0);
+    assert_eq!(offset_of!(S, entry), 8);
+    assert_eq!(size_of::<S>(), 16);
+}
