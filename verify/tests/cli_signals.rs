@@ -142,7 +142,11 @@ fn sigint_stops_bench_cleans_up_and_exits_130() {
     assert_eq!(unsafe { libc::kill(pid as i32, libc::SIGINT) }, 0);
     let rest: Vec<String> = lines.map_while(Result::ok).collect();
     let status = child.wait().expect("wait");
-    assert_eq!(status.code(), Some(130), "stderr after the signal: {rest:?}");
+    assert_eq!(
+        status.code(),
+        Some(130),
+        "stderr after the signal: {rest:?}"
+    );
     assert!(
         rest.iter().any(|l| l.contains("interrupted by SIGINT")),
         "{rest:?}"

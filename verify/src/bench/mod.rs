@@ -117,7 +117,10 @@ pub fn run_all(
             if let Some(signal) = crate::procs::signals::received() {
                 // Stop between measurements: every earlier one has reaped its workers and
                 // dropped (unlinked) its regions; the caller reports the signal.
-                return Err(format!("interrupted by {}", crate::procs::signals::name(signal)));
+                return Err(format!(
+                    "interrupted by {}",
+                    crate::procs::signals::name(signal)
+                ));
             }
             progress(round * samples.len() + i, total, &b.name);
             samples[i].push((b.sample)()?);
