@@ -124,7 +124,7 @@ fn sigkill_of_the_parent_kills_its_workers() {
 #[test]
 fn sigint_stops_bench_cleans_up_and_exits_130() {
     let mut child = Command::new(env!("CARGO_BIN_EXE_synclab"))
-        .args(["bench", "--smoke", "--rounds", "1000"])
+        .args(["bench", "--smoke", "--rounds", "100"])
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()

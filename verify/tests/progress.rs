@@ -335,9 +335,10 @@ fn progress_mpmc_producer_stalled_between_claim_and_publish_blocks_the_consumer(
         .position(|s| s.starts_with("compare_exchange"))
         .expect("the claim is a compare-and-swap")
         + 1;
+    // The publish is the last Release store (before it: the claimer word's record and clear).
     let publish = steps
         .iter()
-        .position(|s| s == "store(Release)")
+        .rposition(|s| s == "store(Release)")
         .expect("the publish is a Release store")
         + 1;
     assert!(claim < publish);
