@@ -34,6 +34,7 @@
 
 use crate::mem::{Atomic, Deadline, Memory, Mutant, WaitOutcome};
 use std::sync::atomic::Ordering::{Acquire, Relaxed, Release, SeqCst};
+use std::time::Duration;
 
 /// Which fences pair up in the handshake (see the module docs). Every process using one
 /// eventcount must use the same kind.
@@ -132,6 +133,37 @@ impl<M: Memory> EventCount<M> {
         }
     }
 
+    /// [`EventCount::spin_until`] for a wait that also ends `slice` after it stops spinning (a
+    /// blocked operation's peer check): the clock is read only once the first `M::SPIN_LIMIT`
+    /// checks fail, so a wait that ends while spinning costs no clock read. False at the
+    /// deadline or at the slice's end: the caller tells them apart.
+    pub fn spin_sliced(
+        mut ready: impl FnMut() -> bool,
+        deadline: Option<Deadline>,
+        slice: Option<Duration>,
+    ) -> bool {
+        match slice {
+            // No slice (as under loom): exactly `spin_until`, no extra check to explore.
+            None => Self::spin_until(ready, deadline),
+            Some(_) => {
+                spin(&mut ready, M::SPIN_LIMIT.max(1), M::spin_hint)
+                    || Self::spin_until(ready, sliced(deadline, slice))
+            }
+        }
+    }
+
+    /// [`EventCount::wait_until`] with [`EventCount::spin_sliced`]'s slice.
+    pub fn wait_sliced(
+        &self,
+        fences: Fences,
+        mut ready: impl FnMut() -> bool,
+        deadline: Option<Deadline>,
+        slice: Option<Duration>,
+    ) -> bool {
+        spin(&mut ready, M::SPIN_LIMIT, M::spin_hint)
+            || self.park_until(fences, ready, sliced(deadline, slice))
+    }
+
     /// Returns once `ready()` is true (true), or when `deadline` passes first (false). Spins
     /// `M::SPIN_LIMIT` times, then parks on the futex. `ready` must only read shared state.
     pub fn wait_until(
@@ -140,12 +172,16 @@ impl<M: Memory> EventCount<M> {
         mut ready: impl FnMut() -> bool,
         deadline: Option<Deadline>,
     ) -> bool {
-        for _ in 0..M::SPIN_LIMIT {
-            if ready() {
-                return true;
-            }
-            M::spin_hint();
-        }
+        spin(&mut ready, M::SPIN_LIMIT, M::spin_hint) || self.park_until(fences, ready, deadline)
+    }
+
+    /// The parking half of [`EventCount::wait_until`] (the handshake of the module docs).
+    fn park_until(
+        &self,
+        fences: Fences,
+        mut ready: impl FnMut() -> bool,
+        deadline: Option<Deadline>,
+    ) -> bool {
         loop {
             if ready() {
                 return true;
@@ -200,5 +236,24 @@ impl<M: Memory> EventCount<M> {
                 return ready();
             }
         }
+    }
+}
+
+/// Calls `ready()` up to `times` times, `hint` between calls; whether it returned true.
+fn spin(ready: &mut impl FnMut() -> bool, times: u32, hint: fn()) -> bool {
+    for _ in 0..times {
+        if ready() {
+            return true;
+        }
+        hint();
+    }
+    false
+}
+
+/// The earlier of `deadline` and `slice` from now (the clock is read only when `slice` is set).
+fn sliced(deadline: Option<Deadline>, slice: Option<Duration>) -> Option<Deadline> {
+    match (slice.map(Deadline::after), deadline) {
+        (Some(s), Some(d)) => Some(s.min(d)),
+        (s, d) => s.or(d),
     }
 }

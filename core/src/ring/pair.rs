@@ -252,20 +252,16 @@ impl<M: Memory> PairControl<M> {
         mut ready: impl FnMut() -> bool,
         deadline: Option<Deadline>,
     ) -> Result<(), RingError> {
+        let slice = M::PEER_CHECK_INTERVAL;
         loop {
-            let slice = M::PEER_CHECK_INTERVAL.map(Deadline::after);
-            let until = match (slice, deadline) {
-                (Some(s), Some(d)) => Some(s.min(d)),
-                (s, d) => s.or(d),
-            };
             let ok = match (waiting, waiter) {
-                (None, _) => EventCount::<M>::spin_until(&mut ready, until),
-                (Some(fences), Side::Consumer) => {
-                    self.not_empty.wait_until(fences, &mut ready, until)
-                }
-                (Some(fences), Side::Producer) => {
-                    self.not_full.wait_until(fences, &mut ready, until)
-                }
+                (None, _) => EventCount::<M>::spin_sliced(&mut ready, deadline, slice),
+                (Some(fences), Side::Consumer) => self
+                    .not_empty
+                    .wait_sliced(fences, &mut ready, deadline, slice),
+                (Some(fences), Side::Producer) => self
+                    .not_full
+                    .wait_sliced(fences, &mut ready, deadline, slice),
             };
             if ok {
                 return Ok(());

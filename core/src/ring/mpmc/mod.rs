@@ -382,12 +382,8 @@ impl<T: Pod + Send, M: Memory> Mpmc<T, M> {
         if deadline.is_some_and(M::expired) {
             return Err(RingError::TimedOut);
         }
-        let slice = M::PEER_CHECK_INTERVAL.map(Deadline::after);
-        let until = match (slice, deadline) {
-            (Some(s), Some(d)) => Some(s.min(d)),
-            (s, d) => s.or(d),
-        };
-        if ec.wait_until(self.fences(), ready, until) {
+        let slice = M::PEER_CHECK_INTERVAL;
+        if ec.wait_sliced(self.fences(), ready, deadline, slice) {
             return Ok(());
         }
         if deadline.is_some_and(M::expired) || slice.is_none() {

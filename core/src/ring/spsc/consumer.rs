@@ -128,20 +128,23 @@ impl<T: Pod + Send, M: Memory> Consumer<T, M> {
     /// Pops one record, waiting at most until `deadline`.
     #[inline]
     pub fn pop_until(&mut self, deadline: Option<Deadline>) -> Result<T, RingError> {
-        match self.try_pop() {
-            Err(RingError::Empty) => self.pop_slow(deadline),
-            other => other,
+        if self.cached_len() == 0 {
+            // Out of line: the fast path below stays as small as `try_pop`'s.
+            return self.pop_slow(deadline);
         }
+        // SAFETY: as in `try_pop` (`head` is below the validated `cached_tail`).
+        let value = unsafe { self.ring.cell(self.head).read() };
+        self.release(1);
+        Ok(value)
     }
 
-    /// `pop_until` once the ring was found empty.
+    /// `pop_until` once the cached `tail` said empty: reloads it, then waits while empty.
     #[cold]
     #[inline(never)]
     fn pop_slow(&mut self, deadline: Option<Deadline>) -> Result<T, RingError> {
         loop {
-            self.wait_readable(deadline)?;
             match self.try_pop() {
-                Err(RingError::Empty) => {}
+                Err(RingError::Empty) => self.wait_readable(deadline)?,
                 other => return other,
             }
         }

@@ -147,10 +147,14 @@ impl<T: Pod + Send, M: Memory> Producer<T, M> {
     /// Pushes `value`, waiting at most until `deadline`.
     #[inline]
     pub fn push_until(&mut self, value: T, deadline: Option<Deadline>) -> Result<(), RingError> {
-        match self.try_push(value) {
-            Err(RingError::Full) => self.push_slow(value, deadline),
-            other => other,
+        if self.full(self.used()) {
+            // Out of line: the fast path below stays as small as `try_push`'s.
+            return self.push_slow(value, deadline);
         }
+        // SAFETY: as in `try_push` (`used < capacity` by the cache, which only under-counts).
+        unsafe { self.ring.cell(self.tail).write(value) };
+        self.publish(1);
+        Ok(())
     }
 
     /// `push_until` once the ring was found full.
@@ -158,9 +162,8 @@ impl<T: Pod + Send, M: Memory> Producer<T, M> {
     #[inline(never)]
     fn push_slow(&mut self, value: T, deadline: Option<Deadline>) -> Result<(), RingError> {
         loop {
-            self.wait_room(deadline)?;
             match self.try_push(value) {
-                Err(RingError::Full) => {}
+                Err(RingError::Full) => self.wait_room(deadline)?,
                 other => return other,
             }
         }
