@@ -108,6 +108,12 @@ pub trait Memory: Sized + Send + Sync + 'static {
     /// A spin-loop hint (`pause`); under loom, a yield so the model can make progress.
     fn spin_hint();
 
+    /// A hint that the cache line of `_p` will be read soon (a prefetch instruction on real
+    /// memory). Not a memory access: it cannot fault, race or be observed, so it may name memory
+    /// a peer is writing. Nothing by default (models, Miri).
+    #[inline(always)]
+    fn prefetch<T>(_p: *const T) {}
+
     /// A memory fence.
     fn fence(order: Ordering);
 

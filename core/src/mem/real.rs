@@ -59,11 +59,42 @@ impl<T: Copy + Send> SlotCell<T> for RealCell<T> {
     unsafe fn read_run(cells: &[Self], dst: &mut [T]) {
         assert!(dst.len() <= cells.len());
         let src = UnsafeCell::raw_get(cells.as_ptr().cast::<UnsafeCell<T>>());
-        for (i, d) in dst.iter_mut().enumerate() {
-            // SAFETY: in bounds (asserted); volatile for the reason given in `read`: a hostile
-            // peer may write these cells while we copy, so the compiler must not assume they
-            // are stable, and any bit pattern of a `Pod` record is valid.
-            *d = unsafe { std::ptr::read_volatile(src.add(i)) };
+        // SAFETY: `dst.len()` cells from `src` are in bounds (asserted) and do not overlap
+        // `dst` (a `&mut` the caller holds); any bit pattern of the payload types used here
+        // (`Pod`, `u8`) is valid, so the byte-wise copy makes valid `T`s (see `read`).
+        unsafe {
+            volatile_copy(
+                src.cast::<u8>(),
+                dst.as_mut_ptr().cast::<u8>(),
+                std::mem::size_of_val(dst),
+            )
+        };
+    }
+}
+
+/// Copies `n` bytes from `src` (memory a hostile peer may write at the same time) to `dst` with
+/// volatile reads, 8 bytes at a time where `src` is 8-aligned: the compiler must not assume
+/// the source is stable (no re-reads, no fused checks), and a torn word is only garbage.
+///
+/// # Safety
+/// `src..src+n` readable, `dst..dst+n` writable, not overlapping.
+#[inline]
+unsafe fn volatile_copy(src: *const u8, dst: *mut u8, n: usize) {
+    let head = src.align_offset(8).min(n);
+    let words = (n - head) / 8;
+    // SAFETY (all three loops): every offset is below `n` (the caller's ranges); the word loop
+    // reads from `src + head`, which is 8-aligned, and writes unaligned.
+    unsafe {
+        for i in 0..head {
+            dst.add(i).write(src.add(i).read_volatile());
+        }
+        for w in 0..words {
+            let at = head + 8 * w;
+            let v = src.add(at).cast::<u64>().read_volatile();
+            dst.add(at).cast::<u64>().write_unaligned(v);
+        }
+        for i in head + 8 * words..n {
+            dst.add(i).write(src.add(i).read_volatile());
         }
     }
 }
@@ -86,6 +117,18 @@ impl Memory for RealMemory {
     #[inline(always)]
     fn spin_hint() {
         std::hint::spin_loop();
+    }
+
+    #[inline(always)]
+    fn prefetch<T>(p: *const T) {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: `prefetcht0` is a hint: it never faults and is not a memory access in the
+        // language's model, whatever `p` points to; SSE is part of the x86_64 baseline.
+        unsafe {
+            std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(p.cast::<i8>());
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        let _ = p;
     }
 
     #[inline(always)]

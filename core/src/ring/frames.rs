@@ -429,23 +429,25 @@ impl<M: Memory> FrameProducer<M> {
     }
 }
 
-/// Copies `bytes` into `cells` (equal lengths) with one volatile write per byte: safe whatever
-/// the peer does to them at the same time (it only spoils its own data).
+/// Copies `bytes` into `cells` (equal lengths) in one run (`SlotCell::write_run`: a plain copy
+/// on real memory): safe whatever the peer does to them at the same time (it only spoils its
+/// own data, and nothing here depends on what it reads).
 fn copy_in<M: Memory>(cells: &[M::Cell<u8>], bytes: &[u8]) {
-    for (cell, b) in cells.iter().zip(bytes) {
-        // SAFETY: the cells are space the caller reserved and has not published: a protocol-
-        // abiding consumer does not access them; a hostile one racing with this write only gets
-        // garbage (`RealCell::write` is volatile and `u8` has no invalid values).
-        unsafe { cell.write(*b) };
-    }
+    // SAFETY: the cells are space the caller reserved and has not published: a protocol-
+    // abiding consumer does not access them; a hostile one racing with this write only gets
+    // garbage (`u8` has no invalid values).
+    unsafe { <M::Cell<u8> as SlotCell<u8>>::write_run(cells, bytes) };
 }
 
-/// Appends the bytes of `cells` to `out` with one volatile read per byte (see [`copy_in`]).
+/// Makes `out` a copy of the bytes of `cells`, in one run of volatile reads (`SlotCell::read_run`:
+/// 8 bytes at a time on real memory), see [`copy_in`].
 fn copy_out<M: Memory>(cells: &[M::Cell<u8>], out: &mut Vec<u8>) {
-    out.reserve(cells.len());
+    // Replaces `out`'s contents, reusing its allocation and its initialised bytes (only growth
+    // is zero-filled first: a reused buffer of the same size costs one copy, no memset).
+    out.resize(cells.len(), 0);
     // SAFETY: the cells are published and not released: a protocol-abiding producer does not
-    // write them; a hostile one racing with the volatile read only gives us garbage bytes.
-    out.extend(cells.iter().map(|c| unsafe { c.read() }));
+    // write them; a hostile one racing with the volatile reads only gives us garbage bytes.
+    unsafe { <M::Cell<u8> as SlotCell<u8>>::read_run(cells, out) };
 }
 
 impl<M: Memory> Grant<'_, M> {
@@ -678,7 +680,6 @@ impl<M: Memory> FrameConsumer<M> {
     /// published, and returns its length. Untrusted mode: see the module docs.
     pub fn try_recv_into(&mut self, buf: &mut Vec<u8>) -> Result<usize, RingError> {
         let at = self.locate()?;
-        buf.clear();
         copy_out::<M>(&self.ring.cells()[at.at..at.at + at.len], buf);
         self.consume(at.total);
         Ok(at.len)

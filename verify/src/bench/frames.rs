@@ -9,7 +9,9 @@
 //! (`bench-frames-consume NAME SIZE COUNT`) copies each frame out (one copy, as a user taking a
 //! message would) and checks length, sequence and check word with [`SequenceCheck`]. So a frame
 //! costs two copies of its bytes; `memcpy` is one. Both use the ring's trusted (zero-copy) mode,
-//! since both peers are this program; the untrusted default adds a per-byte volatile copy.
+//! since both peers are this program. With `--copying` they use the default (untrusted) API
+//! instead: `Grant::copy_from_slice` in, `FrameConsumer::recv_into` out (volatile reads, 8
+//! bytes at a time); still two copies of each byte.
 
 use crate::procs::{reap_all, WorkerExe};
 use crate::record::{Record, SequenceCheck};
@@ -66,7 +68,7 @@ pub fn memcpy(size: usize, count: u64) -> f64 {
 }
 
 /// Bytes per second through a frames ring between two processes, `count` messages of `size`.
-pub fn processes(exe: &WorkerExe, size: usize, count: u64) -> Result<f64, String> {
+pub fn processes(exe: &WorkerExe, size: usize, count: u64, copying: bool) -> Result<f64, String> {
     let name = ShmName::unique("bframes");
     let ring = Frames::builder()
         .capacity(RING_BYTES)
@@ -79,12 +81,16 @@ pub fn processes(exe: &WorkerExe, size: usize, count: u64) -> Result<f64, String
         ));
     }
     let args = |role: &str| {
-        vec![
+        let mut v = vec![
             role.to_string(),
             name.to_string(),
             size.to_string(),
             count.to_string(),
-        ]
+        ];
+        if copying {
+            v.push("--copying".into());
+        }
+        v
     };
     let consumer = exe
         .spawn(&args("bench-frames-consume"))
@@ -126,28 +132,34 @@ fn open(name: &str) -> Result<Frames, String> {
         .map_err(|e| e.to_string())
 }
 
-/// Worker side: send `count` frames of `size` bytes.
-pub fn produce(name: &str, size: usize, count: u64) -> Result<(), String> {
+/// Worker side: send `count` frames of `size` bytes (`copying`: with the default API).
+pub fn produce(name: &str, size: usize, count: u64, copying: bool) -> Result<(), String> {
     let ring = open(name)?;
     let mut p = ring.producer().map_err(|e| e.to_string())?;
-    let src: Vec<u8> = (0..size).map(|i| (i as u8) ^ 0xa5).collect();
+    let mut src: Vec<u8> = (0..size).map(|i| (i as u8) ^ 0xa5).collect();
     let deadline = Deadline::after(WORKER_DEADLINE);
     for seq in 0..count {
         let mut g = p
             .reserve(size, Some(deadline))
             .map_err(|e| format!("reserve of frame {seq}: {e}"))?;
-        // SAFETY: trusted mode (zero-copy): the consumer is this bench's own worker, which
-        // follows the protocol.
-        let frame = unsafe { g.as_mut_trusted() };
-        frame.copy_from_slice(&src);
-        stamp(frame, seq);
+        if copying {
+            stamp(&mut src, seq);
+            g.copy_from_slice(&src);
+        } else {
+            // SAFETY: trusted mode (zero-copy): the consumer is this bench's own worker, which
+            // follows the protocol.
+            let frame = unsafe { g.as_mut_trusted() };
+            frame.copy_from_slice(&src);
+            stamp(frame, seq);
+        }
         g.commit();
     }
     Ok(())
 }
 
-/// Worker side: receive `count` frames of `size` bytes, copy each out and check it.
-pub fn consume(name: &str, size: usize, count: u64) -> Result<Value, String> {
+/// Worker side: receive `count` frames of `size` bytes, copy each out and check it
+/// (`copying`: with the default API).
+pub fn consume(name: &str, size: usize, count: u64, copying: bool) -> Result<Value, String> {
     let ring = open(name)?;
     let mut c = ring.consumer().map_err(|e| e.to_string())?;
     let mut dst = vec![0u8; size];
@@ -156,15 +168,19 @@ pub fn consume(name: &str, size: usize, count: u64) -> Result<Value, String> {
     let mut bytes = 0u64;
     let mut start = None;
     for _ in 0..count {
-        // SAFETY: trusted mode (zero-copy): the producer is this bench's own worker, which
-        // follows the protocol.
-        let got = unsafe {
-            c.read_trusted(Some(deadline), |b| {
-                if b.len() == size {
-                    dst.copy_from_slice(b);
-                }
-                b.len()
-            })
+        let got = if copying {
+            c.recv_into(&mut dst, Some(deadline))
+        } else {
+            // SAFETY: trusted mode (zero-copy): the producer is this bench's own worker, which
+            // follows the protocol.
+            unsafe {
+                c.read_trusted(Some(deadline), |b| {
+                    if b.len() == size {
+                        dst.copy_from_slice(b);
+                    }
+                    b.len()
+                })
+            }
         };
         let len = got.map_err(|e| format!("read: {e}; the consumer saw {}", check.json(count)))?;
         start.get_or_insert_with(Instant::now);

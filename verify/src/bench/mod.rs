@@ -107,9 +107,13 @@ pub fn run_all(
     exe: &WorkerExe,
     scale: Scale,
     rounds: usize,
+    only: Option<&[String]>,
     mut progress: impl FnMut(usize, usize, &str),
 ) -> Result<Vec<Figure>, String> {
     let mut benches = benches(exe, scale);
+    if let Some(names) = only {
+        benches.retain(|b| names.contains(&b.name));
+    }
     let total = benches.len() * rounds.max(1);
     let mut samples = vec![Vec::new(); benches.len()];
     for round in 0..rounds.max(1) {
@@ -295,8 +299,15 @@ fn add_peers<'a>(l: &mut List<'a>, exe: &'a WorkerExe, scale: Scale, n: u64, tri
         l.add(
             names::frames(size),
             GBS,
-            Box::new(move || frames::processes(exe, size, count).map(|b| b / 1e9)),
+            Box::new(move || frames::processes(exe, size, count, false).map(|b| b / 1e9)),
         );
+        if size == frames::SIZES[2] {
+            l.add(
+                names::frames_copying(size),
+                GBS,
+                Box::new(move || frames::processes(exe, size, count, true).map(|b| b / 1e9)),
+            );
+        }
         l.add(
             names::memcpy(size),
             GBS,
@@ -387,6 +398,14 @@ pub mod names {
     pub fn frames(size: usize) -> String {
         format!(
             "synclab frames, 2 processes, {} messages (copied in and out)",
+            super::frames::size_label(size)
+        )
+    }
+
+    /// Our frames of `size` bytes between processes through the default (untrusted) API.
+    pub fn frames_copying(size: usize) -> String {
+        format!(
+            "synclab frames, 2 processes, {} messages (default API: copy_from_slice, recv_into)",
             super::frames::size_label(size)
         )
     }

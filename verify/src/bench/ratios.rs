@@ -164,6 +164,13 @@ pub fn definitions() -> Vec<RatioDef> {
         ));
     }
     v.push(def(
+        "frames_64k_copying_vs_memcpy",
+        names::frames_copying(64 * 1024),
+        &names::memcpy(64 * 1024),
+        Higher,
+        None,
+    ));
+    v.push(def(
         "spsc_vs_pipe",
         single.clone(),
         super::pipe::THROUGHPUT,
@@ -183,6 +190,33 @@ pub fn definitions() -> Vec<RatioDef> {
 /// Computes every built ratio from `figures`, round by round. An error names a missing figure
 /// or a round count that differs between the two figures.
 pub fn compute(figures: &[Figure]) -> Result<Vec<Ratio>, String> {
+    compute_selected(figures, None)
+}
+
+/// The figures that the ratios named `keys` need, or an error naming the first key that is not
+/// a built ratio (with the keys that are).
+pub fn figures_for(keys: &[String]) -> Result<Vec<String>, String> {
+    let defs: Vec<RatioDef> = definitions().into_iter().filter(|d| d.built).collect();
+    let mut names = Vec::new();
+    for key in keys {
+        let Some(d) = defs.iter().find(|d| d.key == key.as_str()) else {
+            let known: Vec<&str> = defs.iter().map(|d| d.key).collect();
+            return Err(format!(
+                "no ratio named {key:?} in this build; the ratios are: {}",
+                known.join(", ")
+            ));
+        };
+        for name in [&d.numerator, &d.denominator] {
+            if !names.contains(name) {
+                names.push(name.clone());
+            }
+        }
+    }
+    Ok(names)
+}
+
+/// [`compute`] for the ratios named `keys` only (all of them for `None`).
+pub fn compute_selected(figures: &[Figure], keys: Option<&[String]>) -> Result<Vec<Ratio>, String> {
     let find = |name: &str| {
         figures
             .iter()
@@ -190,7 +224,8 @@ pub fn compute(figures: &[Figure]) -> Result<Vec<Ratio>, String> {
             .ok_or_else(|| format!("no figure named {name:?}"))
     };
     let mut out = Vec::new();
-    for d in definitions().into_iter().filter(|d| d.built) {
+    let chosen = |d: &RatioDef| keys.is_none_or(|k| k.iter().any(|k| k.as_str() == d.key));
+    for d in definitions().into_iter().filter(|d| d.built && chosen(d)) {
         let (num, den) = (find(&d.numerator)?, find(&d.denominator)?);
         if num.samples.len() != den.samples.len() {
             return Err(format!("{}: rounds differ", d.key));

@@ -85,6 +85,10 @@ enum BenchRole {
         size: u64,
         /// Frames to send.
         count: u64,
+        /// Use the default (untrusted) API: `Grant::copy_from_slice` and
+        /// `FrameConsumer::recv_into`, instead of the trusted zero-copy views.
+        #[arg(long)]
+        copying: bool,
     },
     /// Receive COUNT frames of SIZE bytes from the named frames ring, copying each out and
     /// checking it.
@@ -96,6 +100,10 @@ enum BenchRole {
         size: u64,
         /// Frames to receive.
         count: u64,
+        /// Use the default (untrusted) API: `Grant::copy_from_slice` and
+        /// `FrameConsumer::recv_into`, instead of the trusted zero-copy views.
+        #[arg(long)]
+        copying: bool,
     },
     /// iceoryx2: publish COUNT records on SERVICE, iceoryx2 files under ROOT.
     #[cfg(feature = "iceoryx2")]
@@ -160,12 +168,19 @@ pub fn run(args: Vec<String>) -> ExitCode {
             count,
         } => super::mpmc::produce(&name, &gate, id, count).map(|()| serde_json::json!({})),
         BenchRole::BenchMpmcConsume { name, gate } => super::mpmc::consume(&name, &gate),
-        BenchRole::BenchFramesProduce { name, size, count } => {
-            super::frames::produce(&name, size as usize, count).map(|()| serde_json::json!({}))
-        }
-        BenchRole::BenchFramesConsume { name, size, count } => {
-            super::frames::consume(&name, size as usize, count)
-        }
+        BenchRole::BenchFramesProduce {
+            name,
+            size,
+            count,
+            copying,
+        } => super::frames::produce(&name, size as usize, count, copying)
+            .map(|()| serde_json::json!({})),
+        BenchRole::BenchFramesConsume {
+            name,
+            size,
+            count,
+            copying,
+        } => super::frames::consume(&name, size as usize, count, copying),
         #[cfg(feature = "iceoryx2")]
         BenchRole::Iceoryx2Publish {
             root,

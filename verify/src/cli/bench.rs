@@ -28,6 +28,10 @@ pub struct BenchArgs {
     /// Also write an SVG chart of the ratios to this file.
     #[arg(long, value_name = "FILE")]
     pub svg: Option<std::path::PathBuf>,
+    /// Measure only what this ratio needs (repeatable; a `--json` ratio key such as
+    /// `rtt_vs_cacheline`). Default: every ratio.
+    #[arg(long, value_name = "RATIO")]
+    pub only: Vec<String>,
 }
 
 /// Runs the benchmarks.
@@ -40,6 +44,21 @@ pub fn run(args: BenchArgs) -> Exit {
     let exe = match WorkerExe::current_synclab() {
         Ok(e) => e,
         Err(e) => return environment_failure(args.json, format!("cannot find own binary: {e}")),
+    };
+    let only = if args.only.is_empty() {
+        None
+    } else {
+        match bench::ratios::figures_for(&args.only) {
+            Ok(names) => Some(names),
+            Err(e) => {
+                return Outcome {
+                    json: json!({"ok": false, "error": e}),
+                    text: format!("synclab bench: {e}\n"),
+                    exit: Exit::BadInput,
+                }
+                .emit(args.json)
+            }
+        }
     };
     let scale = match (args.quick, args.smoke) {
         (_, true) => bench::Scale::Smoke,
@@ -68,7 +87,7 @@ pub fn run(args: BenchArgs) -> Exit {
             bar.set_message(name.to_string());
         }
     };
-    let figures = bench::run_all(&exe, scale, args.rounds.into(), progress);
+    let figures = bench::run_all(&exe, scale, args.rounds.into(), only.as_deref(), progress);
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
@@ -86,7 +105,8 @@ pub fn run(args: BenchArgs) -> Exit {
             .emit(args.json)
         }
     };
-    let ratios = match bench::ratios::compute(&figures) {
+    let keys = (!args.only.is_empty()).then_some(args.only.as_slice());
+    let ratios = match bench::ratios::compute_selected(&figures, keys) {
         Ok(r) => r,
         Err(e) => {
             return Outcome {
