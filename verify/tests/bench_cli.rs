@@ -41,6 +41,7 @@ fn bench_reports_every_ratio_and_writes_the_chart() {
         "frames_64b_vs_memcpy",
         "frames_1k_vs_memcpy",
         "frames_64k_vs_memcpy",
+        "frames_64k_copying_vs_memcpy",
         "spsc_vs_pipe",
         "spsc_vs_unix_socket",
     ];
@@ -93,4 +94,41 @@ fn bench_worker_roles_reject_bad_arguments_with_exit_2() {
     ] {
         assert_eq!(synclab(args).status.code(), Some(2), "{args:?}");
     }
+}
+
+#[test]
+fn bench_only_measures_what_the_named_ratio_needs() {
+    let out = synclab(&[
+        "bench",
+        "--smoke",
+        "--rounds",
+        "1",
+        "--json",
+        "--only",
+        "sem_vs_glibc",
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    let v: serde_json::Value = serde_json::from_str(stdout.trim()).expect("one JSON object");
+    let ratios = v["ratios"].as_object().expect("ratios");
+    assert_eq!(ratios.keys().collect::<Vec<_>>(), ["sem_vs_glibc"]);
+    let names: Vec<&str> = v["figures"]
+        .as_array()
+        .expect("figures")
+        .iter()
+        .map(|f| f["name"].as_str().expect("name"))
+        .collect();
+    assert_eq!(names.len(), 2, "{names:?}");
+    assert!(names.iter().any(|n| n.contains("glibc")), "{names:?}");
+}
+
+#[test]
+fn bench_only_rejects_an_unknown_ratio_with_exit_2() {
+    let out = synclab(&["bench", "--smoke", "--only", "spsc_vs_everything"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(2), "{stdout}");
+    assert!(
+        stdout.contains("\"spsc_vs_everything\"") && stdout.contains("sem_vs_glibc"),
+        "{stdout}"
+    );
 }

@@ -60,6 +60,11 @@ pub fn run(args: BenchArgs) -> Exit {
             }
         }
     };
+    let load_at_start = load_average();
+    let busy = busy_warning(load_at_start);
+    if let Some(w) = &busy {
+        eprintln!("synclab bench: warning: {w}");
+    }
     let scale = match (args.quick, args.smoke) {
         (_, true) => bench::Scale::Smoke,
         (true, false) => bench::Scale::Quick,
@@ -136,6 +141,7 @@ pub fn run(args: BenchArgs) -> Exit {
     }
     let not_built: serde_json::Map<String, serde_json::Value> = bench::ratios::not_built()
         .into_iter()
+        .filter(|(k, _)| args.only.is_empty() || args.only.iter().any(|o| o == k))
         .map(|(k, why)| (k.to_string(), json!(why)))
         .collect();
     let mut text = figures_text(&figures);
@@ -156,6 +162,9 @@ pub fn run(args: BenchArgs) -> Exit {
         machine["kernel"].as_str().unwrap_or("?"),
         machine["loadavg"].as_str().unwrap_or("?")
     );
+    if let Some(w) = &busy {
+        let _ = writeln!(text, "warning: {w}");
+    }
     let ratio_map: serde_json::Map<String, serde_json::Value> = ratios
         .iter()
         .map(|r| (r.key.to_string(), json!(r)))
@@ -163,7 +172,8 @@ pub fn run(args: BenchArgs) -> Exit {
     Outcome {
         json: json!({"ok": true, "rounds": args.rounds, "quick": args.quick,
                      "figures": figures, "ratios": ratio_map, "not_built": not_built,
-                     "machine": machine}),
+                     "machine": machine, "load_at_start": load_at_start,
+                     "busy_warning": busy}),
         text,
         exit: Exit::Ok,
     }
@@ -217,5 +227,30 @@ fn machine() -> serde_json::Value {
         "cpu": cpu,
         "kernel": read("/proc/sys/kernel/osrelease").trim(),
         "loadavg": read("/proc/loadavg").split_whitespace().take(3).collect::<Vec<_>>().join(" "),
+    })
+}
+
+/// The 1-minute load average (`/proc/loadavg`), if readable.
+fn load_average() -> Option<f64> {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
+/// A warning when other work was running as the benchmarks started (a 1-minute load average
+/// above half the cores): the two sides of every pair here spin on their own core, so a busy
+/// machine deschedules them and the figures (and ratios) mean little.
+fn busy_warning(load: Option<f64>) -> Option<String> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
+    let load = load?;
+    (load > cores / 2.0).then(|| {
+        format!(
+            "the machine was busy as the benchmarks started (load average {load:.2} on \
+             {cores} cores): spinning peers get descheduled, so these figures are not \
+             comparable with a quiet run"
+        )
     })
 }
