@@ -31,6 +31,8 @@ fn bench_reports_every_ratio_and_writes_the_chart() {
         "spsc_threads_single_vs_rtrb_single",
         "spsc_batch_vs_rtrb_chunk",
         "rtt_vs_cacheline",
+        "rtt_vs_two_lines",
+        "two_lines_vs_cacheline",
         "sem_vs_glibc",
         "sem_ledger_vs_glibc",
         "sem_try_vs_glibc",

@@ -233,6 +233,11 @@ fn benches(exe: &WorkerExe, scale: Scale) -> Vec<Bench<'_>> {
         Box::new(move || pingpong::round_trip(exe, pingpong::Kind::CacheLine, trips)),
     );
     l.add(
+        names::RTT_TWO_LINES.into(),
+        NS_TRIP,
+        Box::new(move || pingpong::round_trip(exe, pingpong::Kind::TwoLines, trips)),
+    );
+    l.add(
         unix_socket::ROUND_TRIP.into(),
         NS_TRIP,
         Box::new(move || pingpong::round_trip(exe, pingpong::Kind::UnixSocket, trips)),
@@ -367,6 +372,8 @@ pub mod names {
     pub const RTT_RINGS: &str = "synclab spsc round trip, 2 processes (Wakeups::Spin)";
     /// The cache-line ping-pong.
     pub const RTT_LINE: &str = "bare cache-line ping-pong, 2 processes";
+    /// The two-line ping-pong (data and flag on their own lines, as a ring's record and index).
+    pub const RTT_TWO_LINES: &str = "bare two-line ping-pong (data line + flag line), 2 processes";
 
     /// Our spsc single push/pop (default `Futex` wakeups) between processes.
     pub fn spsc_single() -> String {

@@ -123,6 +123,20 @@ pub fn definitions() -> Vec<RatioDef> {
         Lower,
         Some(1.05),
     ));
+    v.push(def(
+        "rtt_vs_two_lines",
+        names::RTT_RINGS.into(),
+        names::RTT_TWO_LINES,
+        Lower,
+        None,
+    ));
+    v.push(def(
+        "two_lines_vs_cacheline",
+        names::RTT_TWO_LINES.into(),
+        names::RTT_LINE,
+        Lower,
+        None,
+    ));
     for (key, what, ledger) in [
         ("sem_vs_glibc", "acquire", false),
         ("sem_ledger_vs_glibc", "acquire", true),

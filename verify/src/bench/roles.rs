@@ -35,6 +35,9 @@ enum BenchRole {
         name: String,
         /// Round trips.
         trips: u64,
+        /// The two-line ping-pong (data and flag on separate lines).
+        #[arg(long)]
+        two_lines: bool,
     },
     /// Connect to the Unix socket at PATH and write records `0..COUNT`, one `write` each.
     SocketProduce {
@@ -149,9 +152,11 @@ pub fn run(args: Vec<String>) -> ExitCode {
         BenchRole::EchoRings { req, resp, trips } => {
             super::pingpong::echo_rings(&req, &resp, trips).map(|()| serde_json::json!({}))
         }
-        BenchRole::EchoLine { name, trips } => {
-            super::pingpong::echo_line(&name, trips).map(|()| serde_json::json!({}))
-        }
+        BenchRole::EchoLine {
+            name,
+            trips,
+            two_lines,
+        } => super::pingpong::echo_line(&name, trips, two_lines).map(|()| serde_json::json!({})),
         BenchRole::SocketProduce { path, count } => {
             super::unix_socket::produce(&path, count).map(|()| serde_json::json!({}))
         }
