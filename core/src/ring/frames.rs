@@ -20,8 +20,11 @@
 //!   [`FrameProducer::send`], or [`Grant::copy_from_slice`] / [`Grant::write_at`] on a
 //!   reservation); the consumer copies out ([`FrameConsumer::try_recv`], [`FrameConsumer::recv`],
 //!   [`FrameConsumer::recv_into`] into a reused buffer, or [`FrameConsumer::read`], which hands a
-//!   closure this handle's own copy). Every byte is moved with a volatile cell access, so a
-//!   concurrent write by the peer yields garbage bytes, never UB.
+//!   closure this handle's own copy). Copies out are volatile reads (8 bytes at a time), so a
+//!   concurrent write by the peer yields garbage bytes, never UB and never a value the compiler
+//!   assumed stable; a copy in is one plain copy into space only this side owns until it
+//!   publishes (nothing here reads those bytes back, so a peer writing them can only spoil its
+//!   own data).
 //! - **Trusted, zero-copy (`unsafe`).** [`Grant::as_mut_trusted`] and
 //!   [`FrameConsumer::read_trusted`] / [`FrameConsumer::try_read_trusted`] give references into
 //!   the ring itself. The caller promises the peer process follows the protocol (does not touch
