@@ -61,8 +61,8 @@ fn main() {
             }
         }
     });
-    let mut bad = 0u64;
-    for i in 0..n {
+    let mut check = synclab_verify::record::SequenceCheck::default();
+    for _ in 0..n {
         let r = if try_mode && !try_push_only {
             loop {
                 match c.try_pop() {
@@ -74,10 +74,10 @@ fn main() {
         } else {
             c.pop().expect("pop")
         };
-        bad += u64::from(r.seq != i || !r.intact());
+        check.see(r.seq, r.intact());
     }
     t.join().expect("producer");
-    assert_eq!(bad, 0, "records lost, reordered or torn");
+    assert!(check.ok(n), "records lost, reordered or torn: {}", check.json(n));
     let secs = start.elapsed().as_secs_f64();
     println!("{mode} {n}: {:.1} M msgs/s", n as f64 / secs / 1e6);
 }
