@@ -69,13 +69,14 @@ fn model_semaphore_ledger_is_listed_passes_and_catches_its_mutants() {
     assert_eq!(mutants.len(), 7, "{mutants:?}");
     assert!(mutants.contains(&Value::from("sem-ledger-claim-without-cas")));
     for name in [
-        "semaphore-ledger-recover",
+        "semaphore-ledger-recover-race",
+        "semaphore-ledger-recover-live",
         "semaphore-ledger-reuse",
         "semaphore-ledger-process",
     ] {
         assert!(models.iter().any(|m| m["name"] == name), "{name} missing");
     }
-    // The cheapest scenario (the combined spec's correct run explores ~1.2 M interleavings).
+    // One scenario, then the combined spec with a mutant.
     let (code, v, _) = synclab(&["model", "semaphore-ledger-process", "--json"]);
     assert_eq!(code, 0, "{v}");
     assert_eq!(v["ok"], true);
