@@ -67,7 +67,10 @@ pub fn me_key() -> u64 {
 /// `base..base + len` is a live mapping that outlives the call, and `offset` is 8-aligned
 /// (`wide`) or 4-aligned from an 8-aligned `base`.
 pub unsafe fn store(base: *mut u8, len: usize, offset: usize, value: u64, wide: bool) {
-    assert!(offset + if wide { 8 } else { 4 } <= len, "{offset} outside {len}");
+    assert!(
+        offset + if wide { 8 } else { 4 } <= len,
+        "{offset} outside {len}"
+    );
     // SAFETY: in bounds (asserted) and aligned (the caller's contract); the atomics have the
     // integers' layout, and the other mapping accesses these words atomically too.
     unsafe {
