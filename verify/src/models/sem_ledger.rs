@@ -43,7 +43,7 @@
 
 use super::harness::{explore, in_turn, Explored, ModelOptions, ModelSpec};
 use super::loom_process::PidTable;
-use crate::mutant_dispatch;
+use crate::model_runners;
 use loom::thread;
 use std::sync::Arc;
 use synclab_core::model::{Memory, Mutant};
@@ -256,37 +256,21 @@ fn process_model<M: Memory>(opts: &ModelOptions) -> Explored {
     })
 }
 
-macro_rules! dispatch {
-    ($m:expr, $opts:expr, $model:ident) => {
-        mutant_dispatch!(
-            $m,
-            $opts,
-            $model,
-            [
-                SemLedgerClaimWithoutCas,
-                SemLedgerPidOnly,
-                SemLedgerRelaxedFree,
-                SemLedgerReleaseWithoutCas,
-                SemLedgerClaimUnlocked,
-                SemLedgerUnknownIsDead,
-                SemLedgerRelaxedOwnerLoad
-            ]
-        )
-    };
-}
-
-fn run_recover_race(m: Mutant, opts: &ModelOptions) -> Explored {
-    dispatch!(m, opts, recover_race_model)
-}
-fn run_recover_live(m: Mutant, opts: &ModelOptions) -> Explored {
-    dispatch!(m, opts, recover_live_model)
-}
-fn run_reuse(m: Mutant, opts: &ModelOptions) -> Explored {
-    dispatch!(m, opts, reuse_model)
-}
-fn run_process(m: Mutant, opts: &ModelOptions) -> Explored {
-    dispatch!(m, opts, process_model)
-}
+model_runners!(
+    mutants = [
+        SemLedgerClaimWithoutCas,
+        SemLedgerPidOnly,
+        SemLedgerRelaxedFree,
+        SemLedgerReleaseWithoutCas,
+        SemLedgerClaimUnlocked,
+        SemLedgerUnknownIsDead,
+        SemLedgerRelaxedOwnerLoad
+    ],
+    run_recover_race => recover_race_model,
+    run_recover_live => recover_live_model,
+    run_reuse => reuse_model,
+    run_process => process_model,
+);
 
 fn run_all(m: Mutant, opts: &ModelOptions) -> Explored {
     in_turn(
