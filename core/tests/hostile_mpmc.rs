@@ -9,7 +9,7 @@
 
 mod hostile;
 
-use hostile::{dead_key, me_key, store, timed};
+use hostile::{dead_key, edge_values, me_key, store, timed};
 use proptest::prelude::*;
 use proptest::test_runner::RngSeed;
 use std::time::Duration;
@@ -40,19 +40,9 @@ enum Step {
     Len,
 }
 
-/// Values that hit edges: 0, all ones, the sign bit, small numbers (positions, phases, flags),
-/// "just below zero", a dead process's key, this process's key, and anything.
+/// Values that hit edges (`hostile::edge_values`: positions, phases, flags, keys).
 fn value(dead: u64, me: u64) -> impl Strategy<Value = u64> {
-    prop_oneof![
-        Just(0u64),
-        Just(u64::MAX),
-        Just(1u64 << 63),
-        0u64..20,
-        (0u64..20).prop_map(|d| u64::MAX - d),
-        Just(dead),
-        Just(me),
-        any::<u64>(),
-    ]
+    edge_values(dead, me, Vec::new())
 }
 
 fn steps(dead: u64, me: u64) -> impl Strategy<Value = Vec<Step>> {

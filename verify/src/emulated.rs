@@ -45,6 +45,15 @@ pub fn unchanged(_access: Access, order: Ordering) -> Ordering {
 /// `#[track_caller]`, so a `#[track_caller]` hook sees the algorithm's line.
 #[macro_export]
 macro_rules! hooked_atomic {
+    (@rmw $v:ty, $field:tt, $hook:path, $($rmw:ident),+) => {
+        $(
+            #[track_caller]
+            fn $rmw(&self, v: $v, o: std::sync::atomic::Ordering) -> $v {
+                let o = $hook($crate::emulated::Access::Rmw(stringify!($rmw)), o);
+                self.$field.$rmw(v, o)
+            }
+        )+
+    };
     ($word:ty, $v:ty, field = $field:tt, new($nv:ident) = $new:expr, hook = $hook:path) => {
         impl synclab_core::model::Atomic<$v> for $word {
             fn new($nv: $v) -> Self {
@@ -60,26 +69,7 @@ macro_rules! hooked_atomic {
                 let o = $hook($crate::emulated::Access::Store, o);
                 self.$field.store(v, o)
             }
-            #[track_caller]
-            fn swap(&self, v: $v, o: std::sync::atomic::Ordering) -> $v {
-                let o = $hook($crate::emulated::Access::Rmw("swap"), o);
-                self.$field.swap(v, o)
-            }
-            #[track_caller]
-            fn fetch_add(&self, v: $v, o: std::sync::atomic::Ordering) -> $v {
-                let o = $hook($crate::emulated::Access::Rmw("fetch_add"), o);
-                self.$field.fetch_add(v, o)
-            }
-            #[track_caller]
-            fn fetch_sub(&self, v: $v, o: std::sync::atomic::Ordering) -> $v {
-                let o = $hook($crate::emulated::Access::Rmw("fetch_sub"), o);
-                self.$field.fetch_sub(v, o)
-            }
-            #[track_caller]
-            fn fetch_or(&self, v: $v, o: std::sync::atomic::Ordering) -> $v {
-                let o = $hook($crate::emulated::Access::Rmw("fetch_or"), o);
-                self.$field.fetch_or(v, o)
-            }
+            $crate::hooked_atomic!(@rmw $v, $field, $hook, swap, fetch_add, fetch_sub, fetch_or);
             #[track_caller]
             fn compare_exchange(
                 &self,

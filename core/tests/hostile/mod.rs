@@ -60,6 +60,26 @@ pub fn me_key() -> u64 {
     (u64::from(k.start) << 32) | u64::from(k.pid)
 }
 
+/// Words a hostile peer writes, each arm as likely: 0, all ones, the sign bit, small numbers
+/// (positions, phases, counts, flags), "just below zero", then `extra` (the object's own bit
+/// patterns), a dead process's key, this process's key, and anything.
+pub fn edge_values(
+    dead: u64,
+    me: u64,
+    extra: Vec<BoxedStrategy<u64>>,
+) -> impl Strategy<Value = u64> {
+    let mut arms = vec![
+        Just(0u64).boxed(),
+        Just(u64::MAX).boxed(),
+        Just(1u64 << 63).boxed(),
+        (0u64..20).boxed(),
+        (0u64..20).prop_map(|d| u64::MAX - d).boxed(),
+    ];
+    arms.extend(extra);
+    arms.extend([Just(dead).boxed(), Just(me).boxed(), any::<u64>().boxed()]);
+    proptest::strategy::Union::new(arms)
+}
+
 /// Stores `value` (its low half unless `wide`) at byte `offset` of the mapping at `base`,
 /// `len` bytes long, atomically as another process would.
 ///
