@@ -1,7 +1,7 @@
 //! What the emulated memories (`models::loom_memory` on loom, `shuttle::memory` on shuttle) share:
 //! the [`Atomic`](synclab_core::model::Atomic) impl of a wrapped atomic with a hook on every
 //! ordering ([`hooked_atomic!`](crate::hooked_atomic)), the futex word (an atomic with a
-//! `Mutex` + `Condvar`, [`futex_word!`](crate::emulated::futex_word)), and the byte views of
+//! `Mutex` + `Condvar`, `futex_word!`), and the byte views of
 //! payload cells ([`CellBytes`], [`CellBytesMut`]).
 
 use std::ops::{Deref, DerefMut};
