@@ -54,6 +54,22 @@ macro_rules! hooked_atomic {
             }
         )+
     };
+    (@cas $v:ty, $field:tt, $hook:path, $($cas:ident),+) => {
+        $(
+            #[track_caller]
+            fn $cas(
+                &self,
+                c: $v,
+                n: $v,
+                s: std::sync::atomic::Ordering,
+                f: std::sync::atomic::Ordering,
+            ) -> Result<$v, $v> {
+                let s = $hook($crate::emulated::Access::Cas(stringify!($cas)), s);
+                let f = $hook($crate::emulated::Access::CasFailure(stringify!($cas)), f);
+                self.$field.$cas(c, n, s, f)
+            }
+        )+
+    };
     ($word:ty, $v:ty, field = $field:tt, new($nv:ident) = $new:expr, hook = $hook:path) => {
         impl synclab_core::model::Atomic<$v> for $word {
             fn new($nv: $v) -> Self {
@@ -70,33 +86,7 @@ macro_rules! hooked_atomic {
                 self.$field.store(v, o)
             }
             $crate::hooked_atomic!(@rmw $v, $field, $hook, swap, fetch_add, fetch_sub, fetch_or);
-            #[track_caller]
-            fn compare_exchange(
-                &self,
-                c: $v,
-                n: $v,
-                s: std::sync::atomic::Ordering,
-                f: std::sync::atomic::Ordering,
-            ) -> Result<$v, $v> {
-                let s = $hook($crate::emulated::Access::Cas("compare_exchange"), s);
-                let f = $hook($crate::emulated::Access::CasFailure("compare_exchange"), f);
-                self.$field.compare_exchange(c, n, s, f)
-            }
-            #[track_caller]
-            fn compare_exchange_weak(
-                &self,
-                c: $v,
-                n: $v,
-                s: std::sync::atomic::Ordering,
-                f: std::sync::atomic::Ordering,
-            ) -> Result<$v, $v> {
-                let s = $hook($crate::emulated::Access::Cas("compare_exchange_weak"), s);
-                let f = $hook(
-                    $crate::emulated::Access::CasFailure("compare_exchange_weak"),
-                    f,
-                );
-                self.$field.compare_exchange_weak(c, n, s, f)
-            }
+            $crate::hooked_atomic!(@cas $v, $field, $hook, compare_exchange, compare_exchange_weak);
         }
     };
 }
