@@ -7,19 +7,18 @@
 //!
 //! Case count: 256 cases (fixed seed) of up to 48 steps each, on capacities 2, 4 and 8.
 
+mod hostile;
+
+use hostile::{dead_key, edge_values, me_key, store, timed};
 use proptest::prelude::*;
 use proptest::test_runner::RngSeed;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering::Relaxed};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use synclab_core::model::Deadline;
 use synclab_core::shm::ShmName;
 use synclab_core::{Mpmc, RingError};
 
-/// How long a blocking call may wait.
+/// How long a blocking call may wait (and return by `hostile::BOUND` after).
 const WAIT: Duration = Duration::from_millis(5);
-/// How far past its deadline (or, for a non-blocking call, past its start) a call may return:
-/// the retry budget's worst case on a loaded 2-core machine, with room.
-const BOUND: Duration = Duration::from_secs(2);
 
 #[derive(Clone, Debug)]
 enum Step {
@@ -41,19 +40,9 @@ enum Step {
     Len,
 }
 
-/// Values that hit edges: 0, all ones, the sign bit, small numbers (positions, phases, flags),
-/// "just below zero", a dead process's key, this process's key, and anything.
+/// Values that hit edges (`hostile::edge_values`: positions, phases, flags, keys).
 fn value(dead: u64, me: u64) -> impl Strategy<Value = u64> {
-    prop_oneof![
-        Just(0u64),
-        Just(u64::MAX),
-        Just(1u64 << 63),
-        0u64..20,
-        (0u64..20).prop_map(|d| u64::MAX - d),
-        Just(dead),
-        Just(me),
-        any::<u64>(),
-    ]
+    edge_values(dead, me, Vec::new())
 }
 
 fn steps(dead: u64, me: u64) -> impl Strategy<Value = Vec<Step>> {
@@ -70,31 +59,6 @@ fn steps(dead: u64, me: u64) -> impl Strategy<Value = Vec<Step>> {
         ],
         0..48,
     )
-}
-
-/// The packed key of a process that has exited (pid and start time, as the claimer word holds
-/// them): a claimer a repairer judges dead.
-fn dead_key() -> u64 {
-    let mut child = std::process::Command::new("true").spawn().unwrap();
-    let pid = child.id();
-    child.wait().unwrap();
-    (1u64 << 32) | u64::from(pid)
-}
-
-fn me_key() -> u64 {
-    let k = synclab_core::ProcessKey::current().unwrap();
-    (u64::from(k.start) << 32) | u64::from(k.pid)
-}
-
-/// Runs `f` and checks it came back in time: by `BOUND` after `deadline` if it has one, else by
-/// `BOUND` after it started.
-fn timed<R>(what: &str, wait: Option<Duration>, f: impl FnOnce() -> R) -> R {
-    let start = Instant::now();
-    let r = f();
-    let took = start.elapsed();
-    let limit = wait.unwrap_or(Duration::ZERO) + BOUND;
-    assert!(took <= limit, "{what} took {took:?}, more than {limit:?}");
-    r
 }
 
 /// A typed result: data, or one of the errors the operations document.
@@ -135,22 +99,17 @@ proptest! {
         // The hostile peer: a second mapping of the same region.
         let peer = Mpmc::<u64>::builder().open(&name).unwrap();
         let region = peer.region().unwrap();
-        let body = region.body().as_ptr();
-        let words64 = region.body_len() / 8;
+        let (body, len) = (region.body().as_ptr(), region.body_len());
         for step in steps {
             match step {
-                Step::Write64 { word, value } => {
-                    // SAFETY: in bounds (modulo the body's length in words), 8-aligned (the body
-                    // is 128-aligned), and mapped for as long as `peer` lives; written atomically
-                    // as a peer process would.
-                    let w = unsafe { AtomicU64::from_ptr(body.cast::<u64>().add(word % words64)) };
-                    w.store(value, Relaxed);
-                }
-                Step::Write32 { word, value } => {
-                    // SAFETY: as above, for 4-byte words.
-                    let w = unsafe { AtomicU32::from_ptr(body.cast::<u32>().add(word % (2 * words64))) };
-                    w.store(value, Relaxed);
-                }
+                // SAFETY (both): the body is mapped for as long as `peer` lives and 128-aligned,
+                // and each offset is a whole word's (modulo the body's length in words).
+                Step::Write64 { word, value } => unsafe {
+                    store(body, len, 8 * (word % (len / 8)), value, true)
+                },
+                Step::Write32 { word, value } => unsafe {
+                    store(body, len, 4 * (word % (len / 4)), u64::from(value), false)
+                },
                 Step::TryPush(v) => typed(&timed("try_push", None, || q.try_push(v))),
                 Step::TryPop => typed(&timed("try_pop", None, || q.try_pop())),
                 Step::PushUntil(v) => typed(&timed("push_until", Some(WAIT), || {

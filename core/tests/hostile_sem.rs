@@ -19,19 +19,17 @@
 //! Case count: 256 cases (fixed seed) of up to 48 steps each, plain and ledger (1-4 slots), max
 //! 1-8; plus 256 cases attacking the header before a second handle opens it.
 
+mod hostile;
+
+use hostile::{dead_key, edge_values, me_key, store, timed};
 use proptest::prelude::*;
 use proptest::test_runner::RngSeed;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering::Relaxed};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use synclab_core::shm::HEADER_LEN;
 use synclab_core::{SemError, Semaphore};
 
-/// How long a blocking call may wait.
+/// How long a blocking call may wait (and return by `hostile::BOUND` after).
 const WAIT: Duration = Duration::from_millis(5);
-/// How far past its deadline (or, for a non-blocking call, past its start) a call may return:
-/// waits are sliced by `PEER_CHECK_INTERVAL` (100 ms) and `recover` may wait one interval for a
-/// peer inside a window; 2 s leaves room on a loaded 2-core machine.
-const BOUND: Duration = Duration::from_secs(2);
 
 /// Byte offsets in the body (restating `SemCore` and `LedgerSlot`, see the module docs).
 const STATE: usize = 0;
@@ -74,23 +72,19 @@ enum Step {
     Reopen,
 }
 
-/// Values that hit edges: 0, all ones, the sign bit, small counts, the PRIO, CLOSED and waiter
-/// bits, a dead process's key, this process's key, and anything.
+/// Values that hit edges (`hostile::edge_values`), with the PRIO, CLOSED and waiter bits and
+/// small (waiters, value) pairs.
 fn value(dead: u64, me: u64) -> impl Strategy<Value = u64> {
-    prop_oneof![
-        Just(0u64),
-        Just(u64::MAX),
-        Just(1u64 << 63),
-        0u64..20,
-        (0u64..20).prop_map(|d| u64::MAX - d),
-        Just(1u64 << 30),
-        Just(1u64 << 31),
-        Just((1u64 << 32) | (1 << 30)),
-        (0u64..4, 0u64..8).prop_map(|(w, v)| (w << 32) | v),
-        Just(dead),
-        Just(me),
-        any::<u64>(),
-    ]
+    edge_values(
+        dead,
+        me,
+        vec![
+            Just(1u64 << 30).boxed(),
+            Just(1u64 << 31).boxed(),
+            Just((1u64 << 32) | (1 << 30)).boxed(),
+            (0u64..4, 0u64..8).prop_map(|(w, v)| (w << 32) | v).boxed(),
+        ],
+    )
 }
 
 fn field() -> impl Strategy<Value = Field> {
@@ -128,30 +122,6 @@ fn steps(dead: u64, me: u64) -> impl Strategy<Value = Vec<Step>> {
         ],
         0..48,
     )
-}
-
-/// The packed key of a process that has exited (start time and pid, as ledger owner words hold
-/// them): an owner `recover` judges dead.
-fn dead_key() -> u64 {
-    let mut child = std::process::Command::new("true").spawn().unwrap();
-    let pid = child.id();
-    child.wait().unwrap();
-    (1u64 << 32) | u64::from(pid)
-}
-
-fn me_key() -> u64 {
-    let k = synclab_core::ProcessKey::current().unwrap();
-    (u64::from(k.start) << 32) | u64::from(k.pid)
-}
-
-/// Runs `f` and checks it came back by `BOUND` after `wait` (0 for non-blocking calls).
-fn timed<R>(what: &str, wait: Option<Duration>, f: impl FnOnce() -> R) -> R {
-    let start = Instant::now();
-    let r = f();
-    let took = start.elapsed();
-    let limit = wait.unwrap_or(Duration::ZERO) + BOUND;
-    assert!(took <= limit, "{what} took {took:?}, more than {limit:?}");
-    r
 }
 
 /// A typed result: data, or an error with a message (every `SemError` variant is typed; the
@@ -192,27 +162,17 @@ impl Peer {
     }
 
     fn write(&self, f: Field, v: u64) {
-        let (p, wide) = match f {
-            // SAFETY: `k < HEADER_LEN / 8`, so the word lies in the header, which precedes the
-            // body in the same mapping (page-aligned base).
-            Field::Header(k) => (unsafe { self.header.add(8 * k) }, true),
+        let (base, len, off, wide) = match f {
+            // The header is the HEADER_LEN bytes right before the body, in the same mapping.
+            Field::Header(k) => (self.header, HEADER_LEN, 8 * k, true),
             _ => {
                 let (off, wide) = self.offset(f);
-                assert!(off + if wide { 8 } else { 4 } <= self.body_len);
-                // SAFETY: in bounds (asserted).
-                (unsafe { self.body.add(off) }, wide)
+                (self.body, self.body_len, off, wide)
             }
         };
-        // SAFETY: `p` is inside the peer's mapping, which outlives this call; 8-aligned for wide
-        // writes and 4-aligned otherwise (every offset above is, from a 128-aligned body);
-        // written atomically as another process would.
-        unsafe {
-            if wide {
-                AtomicU64::from_ptr(p.cast()).store(v, Relaxed);
-            } else {
-                AtomicU32::from_ptr(p.cast()).store(v as u32, Relaxed);
-            }
-        }
+        // SAFETY: the peer's mapping outlives this call; every offset above is 8-aligned for
+        // wide writes and 4-aligned otherwise, from a page-aligned header and a 128-aligned body.
+        unsafe { store(base, len, off, v, wide) }
     }
 }
 

@@ -17,116 +17,110 @@ use std::hint::black_box;
 use synclab_core::{Spsc, Wakeups};
 use synclab_verify::record::Record;
 
-const BURST: u64 = 64;
+const BURST: usize = 64;
 const CHUNK: usize = 256;
 
-fn ours_single(n: u64, wakeups: Wakeups) -> u64 {
-    let ring = Spsc::<Record>::builder()
-        .capacity(1024)
-        .wakeups(wakeups)
-        .heap()
-        .expect("ring");
-    let mut p = ring.producer().expect("producer");
-    let mut c = ring.consumer().expect("consumer");
+/// Moves records `0..n` in bursts of at most `burst`: `burst_of(seq, k)` moves records
+/// `seq..seq + k` through the ring and returns how many it read back wrong.
+fn in_bursts(n: u64, burst: usize, mut burst_of: impl FnMut(u64, usize) -> u64) -> u64 {
     let (mut seq, mut bad) = (0, 0);
     while seq < n {
-        let k = BURST.min(n - seq);
-        for i in 0..k {
-            p.try_push(Record::new(black_box(seq + i))).expect("push");
-        }
-        for i in 0..k {
-            let r = c.try_pop().expect("pop");
-            bad += u64::from(r.seq != seq + i || !r.intact());
-        }
+        let k = (burst as u64).min(n - seq);
+        bad += burst_of(seq, k as usize);
         seq += k;
     }
     bad
+}
+
+/// How many of `records` are not the intact records `seq, seq + 1, …` in order.
+fn wrong(seq: u64, records: impl IntoIterator<Item = Record>) -> u64 {
+    records
+        .into_iter()
+        .enumerate()
+        .map(|(i, r)| u64::from(r.seq != seq + i as u64 || !r.intact()))
+        .sum()
+}
+
+/// The record `seq`, its number hidden from the optimiser.
+fn record(seq: u64) -> Record {
+    Record::new(black_box(seq))
+}
+
+fn ours(capacity: usize, wakeups: Wakeups) -> Spsc<Record> {
+    Spsc::<Record>::builder()
+        .capacity(capacity)
+        .wakeups(wakeups)
+        .heap()
+        .expect("ring")
+}
+
+fn ours_single(n: u64, wakeups: Wakeups) -> u64 {
+    let ring = ours(1024, wakeups);
+    let mut p = ring.producer().expect("producer");
+    let mut c = ring.consumer().expect("consumer");
+    in_bursts(n, BURST, |seq, k| {
+        for s in seq..seq + k as u64 {
+            p.try_push(record(s)).expect("push");
+        }
+        wrong(seq, (0..k).map(|_| c.try_pop().expect("pop")))
+    })
 }
 
 fn rtrb_single(n: u64) -> u64 {
     let (mut p, mut c) = rtrb::RingBuffer::<Record>::new(1024);
-    let (mut seq, mut bad) = (0, 0);
-    while seq < n {
-        let k = BURST.min(n - seq);
-        for i in 0..k {
-            p.push(Record::new(black_box(seq + i))).expect("push");
+    in_bursts(n, BURST, |seq, k| {
+        for s in seq..seq + k as u64 {
+            p.push(record(s)).expect("push");
         }
-        for i in 0..k {
-            let r = c.pop().expect("pop");
-            bad += u64::from(r.seq != seq + i || !r.intact());
-        }
-        seq += k;
-    }
-    bad
+        wrong(seq, (0..k).map(|_| c.pop().expect("pop")))
+    })
 }
 
 fn ours_chunk(n: u64) -> u64 {
-    let ring = Spsc::<Record>::builder()
-        .capacity(4096)
-        .heap()
-        .expect("ring");
+    let ring = ours(4096, Wakeups::default());
     let mut p = ring.producer().expect("producer");
     let mut c = ring.consumer().expect("consumer");
-    let (mut seq, mut bad) = (0, 0);
     let mut buf = vec![Record::new(0); CHUNK];
     let mut out = vec![Record::new(0); CHUNK];
-    while seq < n {
-        let k = (CHUNK as u64).min(n - seq) as usize;
-        for (i, r) in buf[..k].iter_mut().enumerate() {
-            *r = Record::new(black_box(seq + i as u64));
+    in_bursts(n, CHUNK, |seq, k| {
+        for (s, r) in (seq..).zip(&mut buf[..k]) {
+            *r = record(s);
         }
         assert_eq!(p.push_slice(&buf[..k]).expect("push"), k);
         assert_eq!(c.pop_slice(&mut out[..k]).expect("pop"), k);
-        for (i, r) in out[..k].iter().enumerate() {
-            bad += u64::from(r.seq != seq + i as u64 || !r.intact());
-        }
-        seq += k as u64;
-    }
-    bad
+        wrong(seq, out[..k].iter().copied())
+    })
 }
 
 fn ours_zero_copy(n: u64) -> u64 {
-    let ring = Spsc::<Record>::builder()
-        .capacity(4096)
-        .heap()
-        .expect("ring");
+    let ring = ours(4096, Wakeups::default());
     let mut p = ring.producer().expect("producer");
     let mut c = ring.consumer().expect("consumer");
-    let (mut seq, mut bad) = (0, 0);
-    while seq < n {
-        let k = (CHUNK as u64).min(n - seq) as usize;
+    in_bursts(n, CHUNK, |seq, k| {
         let mut chunk = p.write_chunk(k).expect("write chunk");
         let base = black_box(seq);
-        let k = chunk.fill_from_iter((base..).map(Record::new));
+        assert_eq!(chunk.fill_from_iter((base..).map(Record::new)), k);
         chunk.commit(k);
         let chunk = c.read_chunk(k).expect("read chunk");
         let (a, b) = chunk.as_slices();
-        for (i, r) in a.iter().chain(b).enumerate() {
-            bad += u64::from(r.seq != seq + i as u64 || !r.intact());
-        }
+        let bad = wrong(seq, a.iter().chain(b).copied());
         chunk.release_all();
-        seq += k as u64;
-    }
-    bad
+        bad
+    })
 }
 
 fn rtrb_chunk(n: u64) -> u64 {
     let (mut p, mut c) = rtrb::RingBuffer::<Record>::new(4096);
-    let (mut seq, mut bad) = (0, 0);
-    while seq < n {
-        let k = (CHUNK as u64).min(n - seq) as usize;
+    in_bursts(n, CHUNK, |seq, k| {
         let chunk = p.write_chunk_uninit(k).expect("write chunk");
         let base = black_box(seq);
         chunk.fill_from_iter((base..).map(Record::new));
         let chunk = c.read_chunk(k).expect("read chunk");
         let (a, b) = chunk.as_slices();
-        for (i, r) in a.iter().chain(b).enumerate() {
-            bad += u64::from(r.seq != seq + i as u64 || !r.intact());
-        }
+        let bad = wrong(seq, a.iter().chain(b).copied());
         chunk.commit_all();
-        seq += k as u64;
-    }
-    bad
+        bad
+    })
 }
 
 fn main() {

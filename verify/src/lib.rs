@@ -15,6 +15,7 @@
 
 pub mod bench;
 pub mod cli;
+pub mod emulated;
 pub mod harness_sem;
 /// The linearizability checker, the `synclab-lin` crate (re-exported so `crate::lin` paths work).
 pub use synclab_lin as lin;

@@ -69,13 +69,14 @@ fn model_semaphore_ledger_is_listed_passes_and_catches_its_mutants() {
     assert_eq!(mutants.len(), 7, "{mutants:?}");
     assert!(mutants.contains(&Value::from("sem-ledger-claim-without-cas")));
     for name in [
-        "semaphore-ledger-recover",
+        "semaphore-ledger-recover-race",
+        "semaphore-ledger-recover-live",
         "semaphore-ledger-reuse",
         "semaphore-ledger-process",
     ] {
         assert!(models.iter().any(|m| m["name"] == name), "{name} missing");
     }
-    // The cheapest scenario (the combined spec's correct run explores ~1.2 M interleavings).
+    // One scenario, then the combined spec with a mutant.
     let (code, v, _) = synclab(&["model", "semaphore-ledger-process", "--json"]);
     assert_eq!(code, 0, "{v}");
     assert_eq!(v["ok"], true);
@@ -245,6 +246,8 @@ fn run_mpmc_with_a_killed_consumer_is_still_checked() {
         "40000",
         "--kill",
         "1",
+        "--kill-trigger",
+        "time",
         "--seed",
         "3",
         "--timeout",
@@ -261,11 +264,13 @@ fn run_mpmc_with_a_killed_consumer_is_still_checked() {
         "{v}"
     );
     assert_eq!(v["duplicated"], 0);
-    // The victim is killed once it has recorded a seeded number of operations; it may (rarely)
-    // finish first. A kill lands either inside a dequeue (one operation of unknown outcome) or
+    // `--kill-trigger time` (the deterministic default is tested in run_mpmc_kill.rs): the victim
+    // is killed by the parent once it has recorded a seeded number of operations; it may
+    // (rarely) finish first. A kill lands either inside a dequeue (one operation of unknown outcome) or
     // between two (none), so each kill leaves at most one operation of unknown outcome behind.
     let killed = v["killed"].as_u64().unwrap();
     assert!(killed <= 1, "{v}");
+    assert_eq!(v["kill_trigger"], "time", "{v}");
     assert!(v["unknown_outcomes"].as_u64().unwrap() <= killed, "{v}");
 }
 

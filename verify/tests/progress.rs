@@ -21,6 +21,8 @@ use std::cell::RefCell;
 use std::sync::atomic::Ordering::{self, SeqCst};
 use std::sync::Arc;
 use synclab_core::model::{Atomic, Deadline, Memory, Mpmc, Mutant, Semaphore, WaitOutcome};
+use synclab_verify::emulated::Access;
+use synclab_verify::hooked_atomic;
 use synclab_verify::models::harness::{explore, ModelOptions};
 use synclab_verify::models::loom_memory::{
     FutexWord, LoomBytes, LoomBytesMut, LoomCell, LoomMemory,
@@ -68,56 +70,28 @@ fn step(name: &str, order: Ordering) {
 /// An atomic whose victim-side operations count as steps.
 struct Stepped<A>(A);
 
-macro_rules! stepped {
-    ($atomic:ty, $v:ty) => {
-        impl Atomic<$v> for Stepped<FutexWord<$atomic>> {
-            fn new(v: $v) -> Self {
-                Stepped(Atomic::new(v))
-            }
-            fn load(&self, o: Ordering) -> $v {
-                step("load", o);
-                self.0.load(o)
-            }
-            fn store(&self, v: $v, o: Ordering) {
-                step("store", o);
-                self.0.store(v, o)
-            }
-            fn swap(&self, v: $v, o: Ordering) -> $v {
-                step("swap", o);
-                self.0.swap(v, o)
-            }
-            fn fetch_add(&self, v: $v, o: Ordering) -> $v {
-                step("fetch_add", o);
-                self.0.fetch_add(v, o)
-            }
-            fn fetch_sub(&self, v: $v, o: Ordering) -> $v {
-                step("fetch_sub", o);
-                self.0.fetch_sub(v, o)
-            }
-            fn fetch_or(&self, v: $v, o: Ordering) -> $v {
-                step("fetch_or", o);
-                self.0.fetch_or(v, o)
-            }
-            fn compare_exchange(&self, c: $v, n: $v, s: Ordering, f: Ordering) -> Result<$v, $v> {
-                step("compare_exchange", s);
-                self.0.compare_exchange(c, n, s, f)
-            }
-            fn compare_exchange_weak(
-                &self,
-                c: $v,
-                n: $v,
-                s: Ordering,
-                f: Ordering,
-            ) -> Result<$v, $v> {
-                step("compare_exchange_weak", s);
-                self.0.compare_exchange_weak(c, n, s, f)
-            }
-        }
-    };
+/// Counts the victim's access as a step (a compare-and-exchange once, at its success ordering).
+fn step_hook(access: Access, o: Ordering) -> Ordering {
+    if !matches!(access, Access::CasFailure(_)) {
+        step(access.name(), o);
+    }
+    o
 }
 
-stepped!(loom::sync::atomic::AtomicU32, u32);
-stepped!(loom::sync::atomic::AtomicU64, u64);
+hooked_atomic!(
+    Stepped<FutexWord<loom::sync::atomic::AtomicU32>>,
+    u32,
+    field = 0,
+    new(v) = Stepped(Atomic::new(v)),
+    hook = step_hook
+);
+hooked_atomic!(
+    Stepped<FutexWord<loom::sync::atomic::AtomicU64>>,
+    u64,
+    field = 0,
+    new(v) = Stepped(Atomic::new(v)),
+    hook = step_hook
+);
 
 type Inner = LoomMemory<0>;
 

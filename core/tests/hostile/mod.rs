@@ -1,7 +1,11 @@
-//! Shared by the hostile-peer tests: a second mapping of a live region through which the test
-//! plays a corrupt or hostile peer, writing arbitrary values into the fields of the control block
-//! shared by `spsc` and `frames` (`core/src/ring/pair.rs`), the frame headers and the region
-//! header, while a handle on the first mapping drives the API.
+//! Shared by the hostile-peer tests (`hostile_rings`, `hostile_mpmc`, `hostile_sem`): a second
+//! mapping of a live region through which the test plays a corrupt or hostile peer, writing
+//! arbitrary values into its words between the calls a handle on the first mapping makes
+//! ([`store`]), and what every such test checks of a call ([`timed`]: back within its deadline
+//! plus [`BOUND`]), with the process keys a peer may write ([`dead_key`], [`me_key`]). For
+//! `spsc` and `frames`: the fields of their control block (`core/src/ring/pair.rs`), the frame
+//! headers and the region header ([`Attacker`]). Each test uses part of this module.
+#![allow(dead_code)]
 
 use nix::sys::mman::{mmap, munmap, MapFlags, ProtFlags};
 use proptest::prelude::*;
@@ -9,7 +13,7 @@ use std::num::NonZeroUsize;
 use std::os::fd::AsFd;
 use std::ptr::NonNull;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering::SeqCst};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use synclab_core::shm::{Region, HEADER_LEN};
 
 /// Control-block byte offsets in the body (asserted against `offset_of!` in `pair.rs`'s tests).
@@ -25,6 +29,79 @@ pub const SLOTS: usize = 768;
 /// How long a call may run past its deadline before the test calls it a hang: generous, since
 /// the 2-core test machine is shared (a wait itself ends within microseconds of its deadline).
 pub const SLACK: Duration = Duration::from_millis(500);
+
+/// How far past its deadline (or, for a non-blocking call, past its start) a call of the mpmc
+/// and semaphore tests may return: retry budgets, and waits sliced by `PEER_CHECK_INTERVAL`
+/// (100 ms, `recover` may wait one for a peer inside a window), on a loaded 2-core machine.
+pub const BOUND: Duration = Duration::from_secs(2);
+
+/// Runs `f` and checks it came back by [`BOUND`] after `wait` (0 for non-blocking calls).
+pub fn timed<R>(what: &str, wait: Option<Duration>, f: impl FnOnce() -> R) -> R {
+    let start = Instant::now();
+    let r = f();
+    let took = start.elapsed();
+    let limit = wait.unwrap_or(Duration::ZERO) + BOUND;
+    assert!(took <= limit, "{what} took {took:?}, more than {limit:?}");
+    r
+}
+
+/// The packed key (start time << 32 | pid, as claimer and ledger owner words hold them) of a
+/// process that has exited: an owner a repairer or `recover` judges dead.
+pub fn dead_key() -> u64 {
+    let mut child = std::process::Command::new("true").spawn().unwrap();
+    let pid = child.id();
+    child.wait().unwrap();
+    (1u64 << 32) | u64::from(pid)
+}
+
+/// This process's packed key.
+pub fn me_key() -> u64 {
+    let k = synclab_core::ProcessKey::current().unwrap();
+    (u64::from(k.start) << 32) | u64::from(k.pid)
+}
+
+/// Words a hostile peer writes, each arm as likely: 0, all ones, the sign bit, small numbers
+/// (positions, phases, counts, flags), "just below zero", then `extra` (the object's own bit
+/// patterns), a dead process's key, this process's key, and anything.
+pub fn edge_values(
+    dead: u64,
+    me: u64,
+    extra: Vec<BoxedStrategy<u64>>,
+) -> impl Strategy<Value = u64> {
+    let mut arms = vec![
+        Just(0u64).boxed(),
+        Just(u64::MAX).boxed(),
+        Just(1u64 << 63).boxed(),
+        (0u64..20).boxed(),
+        (0u64..20).prop_map(|d| u64::MAX - d).boxed(),
+    ];
+    arms.extend(extra);
+    arms.extend([Just(dead).boxed(), Just(me).boxed(), any::<u64>().boxed()]);
+    proptest::strategy::Union::new(arms)
+}
+
+/// Stores `value` (its low half unless `wide`) at byte `offset` of the mapping at `base`,
+/// `len` bytes long, atomically as another process would.
+///
+/// # Safety
+/// `base..base + len` is a live mapping that outlives the call, and `offset` is 8-aligned
+/// (`wide`) or 4-aligned from an 8-aligned `base`.
+pub unsafe fn store(base: *mut u8, len: usize, offset: usize, value: u64, wide: bool) {
+    assert!(
+        offset + if wide { 8 } else { 4 } <= len,
+        "{offset} outside {len}"
+    );
+    // SAFETY: in bounds (asserted) and aligned (the caller's contract); the atomics have the
+    // integers' layout, and the other mapping accesses these words atomically too.
+    unsafe {
+        let p = base.add(offset);
+        if wide {
+            AtomicU64::from_ptr(p.cast()).store(value, SeqCst);
+        } else {
+            AtomicU32::from_ptr(p.cast()).store(value as u32, SeqCst);
+        }
+    }
+}
 
 /// A field of a live ring region a hostile peer can write.
 #[derive(Clone, Copy, Debug)]

@@ -76,6 +76,7 @@ pub fn run(args: DemoArgs) -> Exit {
         stop_rate: 1000.0,
         seed: args.seed,
         kills: 0,
+        kill_trigger: Default::default(),
         history: None,
         timeout: TIMEOUT,
         check_timeout: Duration::from_secs(60),

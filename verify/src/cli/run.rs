@@ -3,7 +3,7 @@
 use super::input;
 use super::output::{bad_input, environment_failure, interrupted, Exit, Outcome};
 use crate::procs::{signals, WorkerExe};
-use crate::runs::{self, RunParams, RunReport};
+use crate::runs::{self, KillTrigger, RunParams, RunReport};
 use std::fmt::Write as _;
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -66,14 +66,23 @@ pub struct RunArgs {
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
     /// SIGKILL this many workers mid-run, at seeded points. mpmc: producers and consumers
-    /// alternately (at most --procs - 2: one of each role survives), once each has recorded a
-    /// seeded number of operations; an operation cut short is recorded with an unknown outcome,
-    /// and survivors repair the slot it held. semaphore: workers (fewer than --procs), each at a
+    /// alternately (at most --procs - 2: one of each role survives), each inside a seeded
+    /// operation (see --kill-trigger); the operation cut short is recorded with an unknown
+    /// outcome, and survivors repair the slot it held. semaphore: workers (fewer than --procs), each at a
     /// seeded round once it holds every permit and is blocked in one more acquire; the parent
     /// then recover()s the permits (ledger mode) and records that as a release of its own.
     /// Not for spsc/frames (one producer, one consumer: killing either ends the transfer).
     #[arg(long, default_value_t = 0)]
     pub kill: usize,
+    /// mpmc: what sets off each --kill. `op` (default): the victim SIGKILLs itself inside its
+    /// seeded operation at a seeded step (before touching the queue, after claiming and
+    /// recording itself in a slot, after the data, after the whole operation), and the other
+    /// consumers start once the consumer victims reached theirs: the same kills at the same
+    /// operations every run. `time`: the parent SIGKILLs the victim once its history shows the
+    /// seeded number of operations, wherever it is by then (timing-dependent: a victim may
+    /// finish first).
+    #[arg(long, value_enum, default_value_t = KillTrigger::Op)]
+    pub kill_trigger: KillTrigger,
     /// Save the recorded history here (HISTORY.md format).
     #[arg(long)]
     pub history: Option<PathBuf>,
@@ -119,6 +128,7 @@ pub fn run(args: RunArgs) -> Exit {
         stop_rate: args.stop_rate,
         seed: args.seed,
         kills: args.kill,
+        kill_trigger: args.kill_trigger,
         history: args.history.clone(),
         timeout,
         check_timeout: Duration::from_secs(args.check_timeout),

@@ -15,7 +15,7 @@
 //! `LoomMemory::fence_light`), so the symmetric path is the same model.
 
 use super::harness::{explore, Explored, ModelOptions, ModelSpec};
-use crate::mutant_dispatch;
+use crate::model_runners;
 // std `Arc`, not loom's: when loom reports a deadlock it unwinds the blocked threads, and a loom
 // `Arc` dropped during that cleanup panics again and aborts the process.
 use loom::thread;
@@ -32,21 +32,16 @@ const MUTANTS: &[Mutant] = &[
     Mutant::EventcountSleeperWithoutCas,
 ];
 
-macro_rules! dispatch {
-    ($m:expr, $opts:expr, $model:ident) => {
-        mutant_dispatch!(
-            $m,
-            $opts,
-            $model,
-            [
-                EventcountNoRecheck,
-                EventcountNoFence,
-                EventcountNoHeavyFence,
-                EventcountSleeperWithoutCas
-            ]
-        )
-    };
-}
+model_runners!(
+    mutants = [
+        EventcountNoRecheck,
+        EventcountNoFence,
+        EventcountNoHeavyFence,
+        EventcountSleeperWithoutCas
+    ],
+    run_wakeup => wakeup,
+    run_rounds => rounds,
+);
 
 /// Two waiters, one notifier.
 pub static WAKEUP: ModelSpec = ModelSpec {
@@ -54,7 +49,7 @@ pub static WAKEUP: ModelSpec = ModelSpec {
     about: "eventcount: 2 waiters park until a flag is set, 1 notifier sets it and notifies",
     default_preemptions: Some(2),
     mutants: MUTANTS,
-    run: |m, o| dispatch!(m, o, wakeup),
+    run: run_wakeup,
 };
 
 /// One waiter, one notifier, three rounds.
@@ -64,7 +59,7 @@ pub static ROUNDS: ModelSpec = ModelSpec {
         "eventcount: 1 waiter waits for 3 successive counter values, 1 notifier raises it 3 times",
     default_preemptions: Some(3),
     mutants: MUTANTS,
-    run: |m, o| dispatch!(m, o, rounds),
+    run: run_rounds,
 };
 
 const ROUND_COUNT: u32 = 3;

@@ -12,29 +12,30 @@
 
 /// (model name, floor). Measured counts at the default bound in the comments.
 pub const FLOORS: &[(&str, u64)] = &[
-    ("spsc", 5_900),                       // 11,911
-    ("spsc-batch", 85),                    // 171
-    ("spsc-spin", 5_400),                  // 10,802
-    ("spsc-takeover", 46),                 // 92
-    ("mpmc", 41_600),                      // 83,323
-    ("mpmc-consumers", 19_200),            // 38,540
-    ("frames", 7_400),                     // 14,951
-    ("eventcount", 1_300),                 // 2,625
-    ("eventcount-rounds", 980),            // 1,973
-    ("semaphore", 69_000),                 // 138,983
-    ("semaphore-wake", 61_500),            // 123,083
-    ("semaphore-mutex", 33),               // 66
-    ("semaphore-timeout", 8_700),          // 17,479
-    ("semaphore-close", 9_600),            // 19,259
-    ("semaphore-many", 40_900),            // 81,945
-    ("semaphore-token", 45_700),           // 91,491
-    ("semaphore-ledger", 598_000),         // 1,197,219 at bound 1 (crash-free recovery)
-    ("semaphore-ledger-recover", 574_000), // 1,149,034 at bound 1 (crash-free recovery)
-    ("semaphore-ledger-reuse", 2_800),     // 5,789 at bound 2
-    ("semaphore-ledger-process", 23_600),  // 47,312 at bound 1 (crash-free recovery)
-    ("spsc-chunks", 550),                  // 1,105
-    ("mpmc-repair", 45_900),               // 91,802
-    ("semaphore-crash", 5_900),            // 11,824
+    ("spsc", 5_900),                          // 11,911
+    ("spsc-batch", 85),                       // 171
+    ("spsc-spin", 5_400),                     // 10,802
+    ("spsc-takeover", 46),                    // 92
+    ("mpmc", 41_600),                         // 83,323
+    ("mpmc-consumers", 19_200),               // 38,540
+    ("frames", 7_400),                        // 14,951
+    ("eventcount", 1_300),                    // 2,625
+    ("eventcount-rounds", 980),               // 1,973
+    ("semaphore", 69_000),                    // 138,983
+    ("semaphore-wake", 61_500),               // 123,083
+    ("semaphore-mutex", 33),                  // 66
+    ("semaphore-timeout", 8_700),             // 17,479
+    ("semaphore-close", 9_600),               // 19,259
+    ("semaphore-many", 40_900),               // 81,945
+    ("semaphore-token", 45_700),              // 91,491
+    ("semaphore-ledger", 24_400),             // 48,889 at bound 1 (recover split in two halves)
+    ("semaphore-ledger-recover-race", 91),    // 183 unbounded
+    ("semaphore-ledger-recover-live", 6_900), // 13,822 at bound 3
+    ("semaphore-ledger-reuse", 2_800),        // 5,789 at bound 2
+    ("semaphore-ledger-process", 23_600),     // 47,312 at bound 1 (crash-free recovery)
+    ("spsc-chunks", 550),                     // 1,105
+    ("mpmc-repair", 45_900),                  // 91,802
+    ("semaphore-crash", 5_900),               // 11,824
 ];
 
 /// The floor of model `name`, if it has one.

@@ -287,6 +287,24 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
     }
 }
 
+/// Defines, for each `runner => model`, `fn runner(m: Mutant, o: &ModelOptions) -> Explored`
+/// that runs `model::<LoomMemory<N>>(o)` for the runtime mutant `m` through
+/// [`mutant_dispatch!`](crate::mutant_dispatch): `m` must be `None` or one of `mutants`. What
+/// every model file with several scenarios writes for each of them.
+#[macro_export]
+macro_rules! model_runners {
+    (mutants = $mutants:tt, $($runner:ident => $model:ident),+ $(,)?) => {
+        $(
+            fn $runner(
+                m: synclab_core::model::Mutant,
+                o: &$crate::models::harness::ModelOptions,
+            ) -> $crate::models::harness::Explored {
+                $crate::mutant_dispatch!(m, o, $model, $mutants)
+            }
+        )+
+    };
+}
+
 /// Calls `$model::<LoomMemory<N>>($opts)` where `N` is the number of the runtime mutant `$m`,
 /// which must be `None` or one of the listed variants (anything else is a bug in the caller).
 #[macro_export]

@@ -1,11 +1,11 @@
 //! `LoomMemory`: the `Memory` trait on loom's atomics, cells and a futex emulation.
 //!
-//! The futex is a loom `Mutex` + `Condvar` per word: `wait` re-checks the word under the lock and
-//! sleeps on the condvar; `wake` takes the lock before notifying. As with the kernel's futex hash
-//! bucket lock, a waker that changed the word before calling `wake` cannot slip between a
-//! waiter's check and its sleep. A wait with a deadline never sleeps: it returns `TimedOut` at
-//! once if the word still holds the expected value, which lets loom place the timeout at every
-//! point of the interleaving.
+//! The futex is a loom `Mutex` + `Condvar` per word (`crate::emulated::futex_word`, shared with
+//! shuttle): `wait` re-checks the word under the lock and sleeps on the condvar; `wake` takes the
+//! lock before notifying. As with the kernel's futex hash bucket lock, a waker that changed the
+//! word before calling `wake` cannot slip between a waiter's check and its sleep. A wait with a
+//! deadline never sleeps: it returns `TimedOut` at once if the word still holds the expected
+//! value, which lets loom place the timeout at every point of the interleaving.
 //!
 //! Every atomic access, fence, wake and wait is `#[track_caller]` and passes its caller's source
 //! site through [`super::weaken::hooks`], which records it and, during a `--weaken-all` run,
@@ -13,117 +13,35 @@
 //! Outside such a run the hooks return the ordering unchanged.
 
 use super::weaken::hooks::{self, Op};
+use crate::emulated::{futex_word, Access, CellBytes, CellBytesMut};
 use loom::sync::atomic::{AtomicU32, AtomicU64};
 use loom::sync::{Condvar, Mutex};
-use std::ops::{Deref, DerefMut};
 use std::panic::Location;
 use std::sync::atomic::Ordering;
-use synclab_core::model::{Atomic, Deadline, Memory, Mutant, SlotCell, WaitOutcome};
+use synclab_core::model::{Deadline, Memory, Mutant, SlotCell, WaitOutcome};
 
 /// Loom memory with mutant number `MUTANT` switched on (0 = the correct algorithm).
 pub struct LoomMemory<const MUTANT: u32>;
 
-/// A loom atomic that can also be waited on like a futex.
-pub struct FutexWord<A> {
-    value: A,
-    lock: Mutex<()>,
-    cv: Condvar,
-}
+futex_word!(
+    /// A loom atomic that can also be waited on like a futex (see `crate::emulated`).
+    FutexWord,
+    hook = weakened
+);
 
-macro_rules! impl_loom_atomic {
-    ($atomic:ty, $v:ty) => {
-        // `#[track_caller]` on every access: the site that `weaken::hooks` records and may
-        // weaken is the algorithm's line, not this file's.
-        impl Atomic<$v> for FutexWord<$atomic> {
-            fn new(v: $v) -> Self {
-                FutexWord {
-                    value: <$atomic>::new(v),
-                    lock: Mutex::new(()),
-                    cv: Condvar::new(),
-                }
-            }
-            #[track_caller]
-            fn load(&self, o: Ordering) -> $v {
-                self.value
-                    .load(hooks::atomic(Op::Load, o, Location::caller()))
-            }
-            #[track_caller]
-            fn store(&self, v: $v, o: Ordering) {
-                self.value
-                    .store(v, hooks::atomic(Op::Store, o, Location::caller()))
-            }
-            #[track_caller]
-            fn swap(&self, v: $v, o: Ordering) -> $v {
-                self.value
-                    .swap(v, hooks::atomic(Op::Rmw, o, Location::caller()))
-            }
-            #[track_caller]
-            fn fetch_add(&self, v: $v, o: Ordering) -> $v {
-                self.value
-                    .fetch_add(v, hooks::atomic(Op::Rmw, o, Location::caller()))
-            }
-            #[track_caller]
-            fn fetch_sub(&self, v: $v, o: Ordering) -> $v {
-                self.value
-                    .fetch_sub(v, hooks::atomic(Op::Rmw, o, Location::caller()))
-            }
-            #[track_caller]
-            fn fetch_or(&self, v: $v, o: Ordering) -> $v {
-                self.value
-                    .fetch_or(v, hooks::atomic(Op::Rmw, o, Location::caller()))
-            }
-            #[track_caller]
-            fn compare_exchange(&self, c: $v, n: $v, s: Ordering, f: Ordering) -> Result<$v, $v> {
-                let (s, f) = cas_orders(s, f, Location::caller());
-                self.value.compare_exchange(c, n, s, f)
-            }
-            #[track_caller]
-            fn compare_exchange_weak(
-                &self,
-                c: $v,
-                n: $v,
-                s: Ordering,
-                f: Ordering,
-            ) -> Result<$v, $v> {
-                let (s, f) = cas_orders(s, f, Location::caller());
-                self.value.compare_exchange_weak(c, n, s, f)
-            }
-        }
+/// The ordering loom runs an access with: its caller's site is recorded, and weakened during a
+/// `--weaken-all` run (`#[track_caller]`: the site is the algorithm's line, not this file's). A
+/// compare-and-exchange's success and failure orderings are each a site of their own.
+#[track_caller]
+fn weakened(access: Access, o: Ordering) -> Ordering {
+    let op = match access {
+        Access::Load => Op::Load,
+        Access::Store => Op::Store,
+        Access::Rmw(_) => Op::Rmw,
+        Access::Cas(_) => Op::Cas,
+        Access::CasFailure(_) => Op::CasFailure,
     };
-}
-
-/// A compare-and-exchange's success and failure orderings, each a site of its own.
-fn cas_orders(s: Ordering, f: Ordering, loc: &'static Location<'static>) -> (Ordering, Ordering) {
-    (
-        hooks::atomic(Op::Cas, s, loc),
-        hooks::atomic(Op::CasFailure, f, loc),
-    )
-}
-
-impl_loom_atomic!(AtomicU32, u32);
-impl_loom_atomic!(AtomicU64, u64);
-
-impl<A> FutexWord<A> {
-    fn futex_wait(&self, still: impl Fn() -> bool, deadline: Option<Deadline>) -> WaitOutcome {
-        let guard = self.lock.lock().unwrap();
-        if !still() {
-            return WaitOutcome::ValueChanged;
-        }
-        if deadline.is_some() {
-            return WaitOutcome::TimedOut;
-        }
-        drop(self.cv.wait(guard).unwrap());
-        WaitOutcome::Woken
-    }
-
-    fn futex_wake(&self, count: u32) {
-        let _guard = self.lock.lock().unwrap();
-        if count == 1 {
-            self.cv.notify_one();
-        } else {
-            self.cv.notify_all();
-        }
-    }
+    hooks::atomic(op, o, Location::caller())
 }
 
 /// A payload cell whose every access loom tracks for data races.
@@ -148,42 +66,10 @@ impl<T: Copy + Send> SlotCell<T> for LoomCell<T> {
 }
 
 /// Read view of byte cells: a copy, each byte read through its tracked cell.
-pub struct LoomBytes(Vec<u8>);
-
-impl Deref for LoomBytes {
-    type Target = [u8];
-    fn deref(&self) -> &[u8] {
-        &self.0
-    }
-}
+pub type LoomBytes = CellBytes;
 
 /// Write view of byte cells: a scratch buffer written back through the tracked cells on drop.
-pub struct LoomBytesMut<'a> {
-    cells: &'a [LoomCell<u8>],
-    buf: Vec<u8>,
-}
-
-impl Deref for LoomBytesMut<'_> {
-    type Target = [u8];
-    fn deref(&self) -> &[u8] {
-        &self.buf
-    }
-}
-
-impl DerefMut for LoomBytesMut<'_> {
-    fn deref_mut(&mut self) -> &mut [u8] {
-        &mut self.buf
-    }
-}
-
-impl Drop for LoomBytesMut<'_> {
-    fn drop(&mut self) {
-        for (cell, b) in self.cells.iter().zip(&self.buf) {
-            // SAFETY: the creator of this view was granted exclusive access to these cells.
-            unsafe { cell.write(*b) };
-        }
-    }
-}
+pub type LoomBytesMut<'a> = CellBytesMut<'a, LoomCell<u8>>;
 
 impl<const MUTANT: u32> Memory for LoomMemory<MUTANT> {
     type U32 = FutexWord<AtomicU32>;
@@ -268,14 +154,12 @@ impl<const MUTANT: u32> Memory for LoomMemory<MUTANT> {
 
     unsafe fn bytes(cells: &[LoomCell<u8>]) -> LoomBytes {
         // SAFETY: forwarded: the caller guarantees no write is in progress.
-        LoomBytes(cells.iter().map(|c| unsafe { c.read() }).collect())
+        unsafe { CellBytes::read(cells) }
     }
 
     unsafe fn bytes_mut<'a>(cells: &'a [LoomCell<u8>]) -> LoomBytesMut<'a> {
-        LoomBytesMut {
-            cells,
-            buf: vec![0; cells.len()],
-        }
+        // SAFETY: forwarded: the caller has exclusive access to the cells.
+        unsafe { CellBytesMut::new(cells) }
     }
 
     fn mutant(m: Mutant) -> bool {

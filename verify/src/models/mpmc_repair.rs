@@ -25,7 +25,7 @@
 
 use super::harness::{explore, in_turn, Explored, ModelOptions, ModelSpec};
 use super::loom_process::PidTable;
-use crate::mutant_dispatch;
+use crate::model_runners;
 use loom::sync::Mutex;
 use loom::thread;
 use std::sync::Arc;
@@ -202,17 +202,6 @@ fn consumer_dies<M: Memory>(o: &ModelOptions, crash: CrashPoint) -> Explored {
     })
 }
 
-macro_rules! dispatch {
-    ($m:expr, $opts:expr, $model:ident) => {
-        mutant_dispatch!(
-            $m,
-            $opts,
-            $model,
-            [MpmcRepairWithoutCas, MpmcRepairLiveClaimer]
-        )
-    };
-}
-
 fn after_record<M: Memory>(o: &ModelOptions) -> Explored {
     producer_dies::<M>(o, CrashPoint::AfterRecord)
 }
@@ -226,15 +215,10 @@ fn c_after_data<M: Memory>(o: &ModelOptions) -> Explored {
     consumer_dies::<M>(o, CrashPoint::AfterData)
 }
 
-fn producer_dies_after_record(m: Mutant, o: &ModelOptions) -> Explored {
-    dispatch!(m, o, after_record)
-}
-fn producer_dies_after_data(m: Mutant, o: &ModelOptions) -> Explored {
-    dispatch!(m, o, after_data)
-}
-fn producer_completes(m: Mutant, o: &ModelOptions) -> Explored {
-    dispatch!(m, o, completes)
-}
-fn consumer_dies_after_data(m: Mutant, o: &ModelOptions) -> Explored {
-    dispatch!(m, o, c_after_data)
-}
+model_runners!(
+    mutants = [MpmcRepairWithoutCas, MpmcRepairLiveClaimer],
+    producer_dies_after_record => after_record,
+    producer_dies_after_data => after_data,
+    producer_completes => completes,
+    consumer_dies_after_data => c_after_data,
+);

@@ -19,7 +19,7 @@
 
 use super::harness::{explore, in_turn, Explored, ModelOptions, ModelSpec};
 use super::loom_memory::LoomCell;
-use crate::mutant_dispatch;
+use crate::model_runners;
 use loom::sync::atomic::AtomicU32;
 use loom::thread;
 // The occupancy counters are Relaxed on purpose: stronger orderings would synchronize the holders
@@ -207,21 +207,20 @@ fn many_model<M: Memory>(opts: &ModelOptions) -> Explored {
     })
 }
 
-macro_rules! dispatch {
-    ($m:expr, $opts:expr, $model:ident) => {
-        mutant_dispatch!(
-            $m,
-            $opts,
-            $model,
-            [
-                SemWakeOnZeroToPositive,
-                SemSplitWordsRelaxed,
-                SemTimeoutSwallowsWake,
-                SemRelaxedAcquire
-            ]
-        )
-    };
-}
+model_runners!(
+    mutants = [
+        SemWakeOnZeroToPositive,
+        SemSplitWordsRelaxed,
+        SemTimeoutSwallowsWake,
+        SemRelaxedAcquire
+    ],
+    run_wake => wake_model,
+    run_mutex => mutex_model,
+    run_timeout => timeout_model,
+    run_close => close_model,
+    run_many => many_model,
+    run_token => token_model,
+);
 
 fn run_all(m: Mutant, opts: &ModelOptions) -> Explored {
     in_turn(
@@ -236,25 +235,6 @@ fn run_all(m: Mutant, opts: &ModelOptions) -> Explored {
         m,
         opts,
     )
-}
-
-fn run_wake(m: Mutant, opts: &ModelOptions) -> Explored {
-    dispatch!(m, opts, wake_model)
-}
-fn run_mutex(m: Mutant, opts: &ModelOptions) -> Explored {
-    dispatch!(m, opts, mutex_model)
-}
-fn run_timeout(m: Mutant, opts: &ModelOptions) -> Explored {
-    dispatch!(m, opts, timeout_model)
-}
-fn run_close(m: Mutant, opts: &ModelOptions) -> Explored {
-    dispatch!(m, opts, close_model)
-}
-fn run_many(m: Mutant, opts: &ModelOptions) -> Explored {
-    dispatch!(m, opts, many_model)
-}
-fn run_token(m: Mutant, opts: &ModelOptions) -> Explored {
-    dispatch!(m, opts, token_model)
 }
 
 /// All semaphore scenarios in turn (mutex, timeout, wake, close, many: cheapest first, so a

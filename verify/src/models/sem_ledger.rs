@@ -5,12 +5,15 @@
 //! gone (or reused).
 //!
 //! Scenarios (actors in spawned loom threads; main spawns, joins and checks the end state):
-//! - **recover**: max 2, 2 permits, 2 slots. Thread A is process D (pid 1), which takes a
-//!   permit and dies; its pid is reused at once by process L (pid 1, a later start time), which
-//!   then takes a permit and releases it. Threads R1 and R2 (pids 2 and 3) call `recover()`
-//!   meanwhile. At most one of them returns D's permit; with a final `recover()` after the
-//!   joins, exactly one permit was returned in all; L's release succeeds (its entry was never
-//!   recovered) and the count ends at 2.
+//! - **recover-race** (the first half of recovery: one return): max 2, 2 permits, 2 slots.
+//!   Process D (pid 1) took a permit and died, its pid reused at once by process L (a later
+//!   start time), before the actors start. Threads R1 and R2 (pids 2 and 3) call `recover()`
+//!   at once: at most one of them returns D's permit; with a final `recover()` after the joins,
+//!   exactly one permit was returned in all and the count ends at 2.
+//! - **recover-live** (the second half: a live entry is never recovered): the same start, but
+//!   L starts (takes D's pid) in its own thread, then takes a permit and releases it while R
+//!   (pid 2) calls `recover()`: L's release succeeds (its entry was never recovered), D's
+//!   permit is returned exactly once and the count ends at 2.
 //! - **reuse**: max 2, 1 permit, **1 slot**, so the slot must be recovered and reused. Process D
 //!   (pid 1) takes the permit and dies before the others start. Process N starts (with D's pid,
 //!   reused, and a later start time) and needs the slot: `try_acquire_many(2)` claims it
@@ -30,14 +33,17 @@
 //! lock, liveness verdicts) the state space grew sharply: process at preemption bound 1 took
 //! 319,595 interleavings / 69 s (release build, loaded 2-core VM) before the loom retry was cut
 //! to one attempt; reuse at bound 1: 1,710 / 0.6 s. Defaults now: reuse bound 2, process and
-//! recover bound 1, the combined `semaphore-ledger` bound 1 (lower than before: 3/unbounded/3). Recoverers that run while others act
+//! the combined `semaphore-ledger` bound 1 (lower than before: 3/unbounded/3). The recover
+//! scenario was one of 3 threads (L acting while 2 recoverers raced) until it took 1,149,034
+//! interleavings / 83 s at bound 1; its two halves, of 2 threads each, take 183 (unbounded) and
+//! 13,822 (bound 3), and still catch each of its mutants. Recoverers that run while others act
 //! may answer `InFlight` (a live process inside an operation's window), which counts as
 //! returning nothing. Deaths *inside* acquire/release are modelled in `sem_crash.rs`;
 //! `tests/tests/sem_kill_recover.rs` and `sem_random_kill.rs` kill real processes.
 
 use super::harness::{explore, in_turn, Explored, ModelOptions, ModelSpec};
 use super::loom_process::PidTable;
-use crate::mutant_dispatch;
+use crate::model_runners;
 use loom::thread;
 use std::sync::Arc;
 use synclab_core::model::{Memory, Mutant};
@@ -69,28 +75,72 @@ fn key(pid: u32, start: u32) -> ProcessKey {
     ProcessKey { pid, start }
 }
 
-fn recover_model<M: Memory>(opts: &ModelOptions) -> Explored {
+/// What the recover scenarios start from: the semaphore (max 2, 2 permits, 2 slots; the handle
+/// of process `me`) and the pid table, after process D (pid 1) took a permit and stopped, in a
+/// thread joined before the scenario's actors start. With `reuse`, D's pid goes at once to a
+/// new process L (a later start time): D is dead; otherwise the scenario does that.
+fn holder_died<M: Memory>(me: ProcessKey, reuse: bool) -> (Arc<Semaphore<M>>, Arc<PidTable>) {
+    let table = PidTable::new();
+    let d = table.spawn(key(1, 1));
+    let sem = Arc::new(
+        Semaphore::<M>::builder()
+            .permits(2)
+            .max(2)
+            .ledger(2)
+            .process_env(table.spawn(me))
+            .heap()
+            .unwrap(),
+    );
+    let d_sem = sem.handle_as(d).unwrap();
+    let t = Arc::clone(&table);
+    thread::spawn(move || {
+        d_sem.acquire().unwrap().forget();
+        if reuse {
+            t.start(key(1, 2));
+        }
+    })
+    .join()
+    .unwrap();
+    (sem, table)
+}
+
+/// After the scenario's recoverers returned `returned` in all: a last `recover()` returns the
+/// rest of D's one permit (exactly one return in all) and the count is back at 2.
+fn d_returned_once<M: Memory>(sem: &Semaphore<M>, returned: u32) {
+    assert!(returned <= 1, "D's 1 permit returned {returned} times");
+    let last = sem.recover().unwrap();
+    assert_eq!(
+        returned + last,
+        1,
+        "D's permit must be returned exactly once"
+    );
+    assert_eq!(sem.value().unwrap(), 2, "count must be exact");
+}
+
+/// Recover, first half: two recoverers race over dead D's entry (its pid already reused by L,
+/// which does nothing).
+fn recover_race_model<M: Memory>(opts: &ModelOptions) -> Explored {
     explore(opts, || {
-        let table = PidTable::new();
-        let r1 = table.spawn(key(2, 1));
-        let r2 = table.spawn(key(3, 1));
-        let d = table.spawn(key(1, 1));
-        let sem = Arc::new(
-            Semaphore::<M>::builder()
-                .permits(2)
-                .max(2)
-                .ledger(2)
-                .process_env(r1)
-                .heap()
-                .unwrap(),
-        );
-        let d_sem = sem.handle_as(d).unwrap();
-        let t = Arc::clone(&table);
-        let holders = thread::spawn(move || {
-            d_sem.acquire().unwrap().forget();
-            // D dies; its pid goes at once to L, a new process (later start time).
-            let l = t.spawn(key(1, 2));
-            let l_sem = d_sem.handle_as(l).unwrap();
+        let (sem, table) = holder_died::<M>(key(2, 1), true);
+        let s1 = Arc::clone(&sem);
+        let rec1 = thread::spawn(move || concurrent_recover(&s1));
+        let s2 = sem.handle_as(table.spawn(key(3, 1))).unwrap();
+        let rec2 = thread::spawn(move || concurrent_recover(&s2));
+        let (a, b) = (rec1.join().unwrap(), rec2.join().unwrap());
+        assert!(a <= 1 && b <= 1, "D's 1 permit returned {a} + {b} times");
+        d_returned_once(&sem, a + b);
+    })
+}
+
+/// Recover, second half: L starts with dead D's pid (in its own thread), takes a permit and
+/// releases it while one recoverer runs.
+fn recover_live_model<M: Memory>(opts: &ModelOptions) -> Explored {
+    explore(opts, || {
+        let (sem, table) = holder_died::<M>(key(2, 1), false);
+        let (s, t) = (Arc::clone(&sem), Arc::clone(&table));
+        let live = thread::spawn(move || {
+            // D's pid goes to L, a new process (later start time).
+            let l_sem = s.handle_as(t.spawn(key(1, 2))).unwrap();
             l_sem.acquire().unwrap().forget();
             assert_eq!(l_sem.held_by_me().unwrap(), 1, "L holds its permit");
             l_sem
@@ -99,18 +149,9 @@ fn recover_model<M: Memory>(opts: &ModelOptions) -> Explored {
             assert_eq!(l_sem.held_by_me().unwrap(), 0);
         });
         let s1 = Arc::clone(&sem);
-        let rec1 = thread::spawn(move || concurrent_recover(&s1));
-        let s2 = sem.handle_as(r2).unwrap();
-        let rec2 = thread::spawn(move || concurrent_recover(&s2));
-        holders.join().unwrap();
-        let (a, b) = (rec1.join().unwrap(), rec2.join().unwrap());
-        assert!(
-            a <= 1 && b <= 1 && a + b <= 1,
-            "D's 1 permit returned {a} + {b} times"
-        );
-        let last = sem.recover().unwrap();
-        assert_eq!(a + b + last, 1, "D's permit must be returned exactly once");
-        assert_eq!(sem.value().unwrap(), 2, "count must be exact");
+        let rec = thread::spawn(move || concurrent_recover(&s1));
+        live.join().unwrap();
+        d_returned_once(&sem, rec.join().unwrap());
     })
 }
 
@@ -215,62 +256,60 @@ fn process_model<M: Memory>(opts: &ModelOptions) -> Explored {
     })
 }
 
-macro_rules! dispatch {
-    ($m:expr, $opts:expr, $model:ident) => {
-        mutant_dispatch!(
-            $m,
-            $opts,
-            $model,
-            [
-                SemLedgerClaimWithoutCas,
-                SemLedgerPidOnly,
-                SemLedgerRelaxedFree,
-                SemLedgerReleaseWithoutCas,
-                SemLedgerClaimUnlocked,
-                SemLedgerUnknownIsDead,
-                SemLedgerRelaxedOwnerLoad
-            ]
-        )
-    };
-}
-
-fn run_recover(m: Mutant, opts: &ModelOptions) -> Explored {
-    dispatch!(m, opts, recover_model)
-}
-fn run_reuse(m: Mutant, opts: &ModelOptions) -> Explored {
-    dispatch!(m, opts, reuse_model)
-}
-fn run_process(m: Mutant, opts: &ModelOptions) -> Explored {
-    dispatch!(m, opts, process_model)
-}
+model_runners!(
+    mutants = [
+        SemLedgerClaimWithoutCas,
+        SemLedgerPidOnly,
+        SemLedgerRelaxedFree,
+        SemLedgerReleaseWithoutCas,
+        SemLedgerClaimUnlocked,
+        SemLedgerUnknownIsDead,
+        SemLedgerRelaxedOwnerLoad
+    ],
+    run_recover_race => recover_race_model,
+    run_recover_live => recover_live_model,
+    run_reuse => reuse_model,
+    run_process => process_model,
+);
 
 fn run_all(m: Mutant, opts: &ModelOptions) -> Explored {
-    in_turn(&[run_reuse, run_process, run_recover], m, opts)
+    in_turn(
+        &[run_reuse, run_recover_race, run_recover_live, run_process],
+        m,
+        opts,
+    )
 }
 
-/// All ledger scenarios in turn (reuse, process, recover: cheapest first); every ledger mutant.
+/// All ledger scenarios in turn (cheapest first); every ledger mutant.
 pub static SEMAPHORE_LEDGER: ModelSpec = ModelSpec {
     name: "semaphore-ledger",
-    about: "holder ledger + recover(): every ledger scenario below in turn (reuse, process, \
-            recover), all at preemption bound 1",
+    about: "holder ledger + recover(): every ledger scenario below in turn (reuse, \
+            recover-race, recover-live, process), all at preemption bound 1",
     default_preemptions: Some(1),
     mutants: LEDGER_MUTANTS,
     run: run_all,
 };
 
-/// Two recoverers race a dying holder whose pid is reused by a live holder.
-pub static SEMAPHORE_LEDGER_RECOVER: ModelSpec = ModelSpec {
-    name: "semaphore-ledger-recover",
-    about: "max 2, 2 slots: D takes a permit and dies, its pid reused by live L (acquire + \
-            release), while 2 recoverers race: D's permit returned exactly once, L's entry \
-            never recovered, count ends 2; 3 threads, preemption bound 1",
-    default_preemptions: Some(1),
-    mutants: &[
-        Mutant::SemLedgerClaimWithoutCas,
-        Mutant::SemLedgerPidOnly,
-        Mutant::SemLedgerRelaxedOwnerLoad,
-    ],
-    run: run_recover,
+/// Two recoverers race over a dead holder's entry (the first half of recovery: one return).
+pub static SEMAPHORE_LEDGER_RECOVER_RACE: ModelSpec = ModelSpec {
+    name: "semaphore-ledger-recover-race",
+    about: "max 2, 2 slots: D took a permit and died, its pid reused by L; 2 recoverers race: \
+            D's permit returned exactly once, count ends 2; 2 threads, unbounded",
+    default_preemptions: None,
+    mutants: &[Mutant::SemLedgerClaimWithoutCas, Mutant::SemLedgerPidOnly],
+    run: run_recover_race,
+};
+
+/// A live holder with a dead holder's reused pid acts while a recoverer runs (the second half:
+/// a live entry is never recovered).
+pub static SEMAPHORE_LEDGER_RECOVER_LIVE: ModelSpec = ModelSpec {
+    name: "semaphore-ledger-recover-live",
+    about: "max 2, 2 slots: D took a permit and died; L starts with D's pid (acquire + \
+            release) while a recoverer runs: L's entry never recovered, D's permit returned \
+            exactly once, count ends 2; 2 threads, preemption bound 3",
+    default_preemptions: Some(3),
+    mutants: &[Mutant::SemLedgerPidOnly, Mutant::SemLedgerRelaxedOwnerLoad],
+    run: run_recover_live,
 };
 
 /// Slot reuse against a stale recoverer.

@@ -11,14 +11,13 @@
 //! `spsc-chunk-publish-before-copy` (commit before the copy) and
 //! `spsc-chunk-second-slice-off-by-one` (a wrapped read chunk one record too long).
 
-use super::harness::{explore, Explored, Held, ModelOptions, ModelSpec};
+use super::harness::{explore, Explored, ModelOptions, ModelSpec};
+use super::spsc::{one_to_one, push_all, ITEMS};
 use crate::mutant_dispatch;
 use loom::thread;
 use synclab_core::model::Spsc;
 use synclab_core::model::{Memory, Mutant};
 use synclab_core::RingError;
-
-const ITEMS: u32 = 3;
 
 /// The chunk API, non-blocking, with yields when full/empty.
 pub static CHUNKS: ModelSpec = ModelSpec {
@@ -50,40 +49,24 @@ pub static CHUNKS: ModelSpec = ModelSpec {
 fn chunks<M: Memory>(o: &ModelOptions) -> Explored {
     explore(o, || {
         let ring = Spsc::<u32, M>::builder().capacity(2).heap().unwrap();
-        let mut producer = Held::new(ring.producer().unwrap());
-        let mut consumer = Held::new(ring.consumer().unwrap());
-        let p = thread::spawn(move || {
-            let items: Vec<u32> = (0..ITEMS).collect();
-            let mut sent = 0;
-            while sent < items.len() {
-                // Record 0 alone, then the rest in one chunk (which wraps once slot 0 is free).
-                let end = if sent == 0 { 1 } else { items.len() };
-                let n = producer.push_slice(&items[sent..end]).unwrap();
-                sent += n;
-                if n == 0 {
-                    thread::yield_now();
-                }
-            }
-        });
-        let c = thread::spawn(move || {
-            let mut got = Vec::new();
-            while got.len() < ITEMS as usize {
-                match consumer.read_chunk(2) {
-                    Ok(chunk) => {
-                        got.extend((0..chunk.len()).map(|i| chunk.get(i)));
-                        chunk.release_all();
+        one_to_one(
+            ring,
+            // Record 0 alone, then the rest in one chunk (which wraps once slot 0 is free).
+            |producer| push_all(producer, |sent| if sent == 0 { 1 } else { ITEMS as usize }),
+            |consumer| {
+                let mut got = Vec::new();
+                while got.len() < ITEMS as usize {
+                    match consumer.read_chunk(2) {
+                        Ok(chunk) => {
+                            got.extend((0..chunk.len()).map(|i| chunk.get(i)));
+                            chunk.release_all();
+                        }
+                        Err(RingError::Empty) => thread::yield_now(),
+                        Err(e) => panic!("read_chunk: {e}"),
                     }
-                    Err(RingError::Empty) => thread::yield_now(),
-                    Err(e) => panic!("read_chunk: {e}"),
                 }
-            }
-            assert_eq!(
-                got,
-                (0..ITEMS).collect::<Vec<_>>(),
-                "FIFO, no loss, no duplicate"
-            );
-        });
-        p.join().unwrap();
-        c.join().unwrap();
+                got
+            },
+        );
     })
 }

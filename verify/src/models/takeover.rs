@@ -14,7 +14,7 @@
 
 use super::harness::{explore, in_turn, Explored, ModelOptions, ModelSpec};
 use super::loom_process::PidTable;
-use crate::mutant_dispatch;
+use crate::model_runners;
 use loom::sync::atomic::AtomicU32;
 use loom::sync::Mutex;
 use loom::thread;
@@ -142,21 +142,8 @@ fn race<M: Memory>(o: &ModelOptions) -> Explored {
     })
 }
 
-macro_rules! dispatch {
-    ($m:expr, $opts:expr, $model:ident) => {
-        mutant_dispatch!(
-            $m,
-            $opts,
-            $model,
-            [RoleTakeoverWithoutCas, RoleTakeoverOfLiveOwner]
-        )
-    };
-}
-
-fn run_crash(m: Mutant, opts: &ModelOptions) -> Explored {
-    dispatch!(m, opts, crash)
-}
-
-fn run_race(m: Mutant, opts: &ModelOptions) -> Explored {
-    dispatch!(m, opts, race)
-}
+model_runners!(
+    mutants = [RoleTakeoverWithoutCas, RoleTakeoverOfLiveOwner],
+    run_crash => crash,
+    run_race => race,
+);

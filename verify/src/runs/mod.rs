@@ -11,12 +11,13 @@
 
 mod faults;
 pub mod history_buffers;
-mod mpmc_kills;
+pub mod mpmc_kills;
 mod recorded;
 mod sem_kills;
 mod semaphore;
 mod transfer;
 
+pub use mpmc_kills::{DieStep, KillTrigger};
 pub use recorded::{mpmc_run, transfer_run, RunParams, RunReport};
 pub use semaphore::semaphore_run;
 pub use transfer::{

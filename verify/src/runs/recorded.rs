@@ -6,7 +6,7 @@
 
 use super::faults::{pidfd, StopInjector};
 use super::history_buffers::{to_ops, HistoryBuffers};
-use super::mpmc_kills;
+use super::mpmc_kills::{self, KillTrigger};
 use crate::lin::{self, CheckOptions, History, Model, OpKind, Verdict};
 use crate::procs::{reap_all, WorkerExe, WorkerExit};
 use serde::Serialize;
@@ -31,11 +31,14 @@ pub struct RunParams {
     /// Seed of the fault injector (stops, kill victims and kill points).
     pub seed: u64,
     /// mpmc: producer and consumer processes to SIGKILL mid-run (alternately, a producer first,
-    /// leaving at least one of each role), each once it has recorded a seeded random number of
-    /// operations. semaphore: workers to SIGKILL (fewer than
+    /// leaving at least one of each role), each inside a seeded operation (see
+    /// `kill_trigger`). semaphore: workers to SIGKILL (fewer than
     /// the workers), each at a seeded round while it holds every permit, followed by
     /// `recover()` (see `semaphore.rs`). spsc/frames: must be 0.
     pub kills: usize,
+    /// mpmc: what sets off each kill (`mpmc_kills.rs`): the victim itself inside its seeded
+    /// operation (deterministic), or the parent once the victim's history shows that many.
+    pub kill_trigger: KillTrigger,
     /// Where to save the history (HISTORY.md format), if anywhere.
     pub history: Option<PathBuf>,
     /// Deadline for the whole run (workers are killed past it).
@@ -81,7 +84,8 @@ pub struct RunReport {
     /// Kind-specific results (semaphore: `max_holders`, `acquires`, `final_value`, `permits`,
     /// and with kills `killed`, `recovered_permits`, `unknown_outcomes`; mpmc: `killed`,
     /// `killed_producers`, `killed_consumers`, `unknown_outcomes`, `unknown_dequeues`,
-    /// `tombstones`, `dropped`).
+    /// `kill_trigger`, `kill_points` (per victim: `worker`, `role`, `at`, `step`, `killed`,
+    /// `recorded`: the operations its history shows), `tombstones`, `dropped`).
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
@@ -312,34 +316,6 @@ pub fn mpmc_run(exe: &WorkerExe, p: &RunParams) -> Result<RunReport, String> {
     let entries = 2 * p.messages as usize + consumers;
     let buffers = HistoryBuffers::create(&hname, procs, entries)
         .map_err(|e| format!("cannot create the history region: {e}"))?;
-    let consumer_args: Vec<_> = (producers..procs)
-        .map(|w| role("mpmc-consume", &qname, &hname, w, 0, &[]))
-        .collect();
-    let producer_args: Vec<_> = (0..producers)
-        .map(|w| {
-            role(
-                "mpmc-produce",
-                &qname,
-                &hname,
-                w,
-                per_producer(w),
-                &["--id".into(), (w + 1).to_string()],
-            )
-        })
-        .collect();
-    let start = Instant::now();
-    let consumer_children = spawn_all(exe, &consumer_args)?;
-    let producer_children = match spawn_all(exe, &producer_args) {
-        Ok(c) => c,
-        Err(e) => {
-            // Let the consumers already started drain and exit rather than wait out their deadline.
-            q.close();
-            reap_all(consumer_children, Duration::from_secs(10));
-            return Err(e);
-        }
-    };
-    crate::procs::signals::announce_started(procs);
-    let inj = injector(producer_children.iter().chain(&consumer_children), p);
     let expected = |w: usize| {
         if w < producers {
             per_producer(w)
@@ -348,9 +324,55 @@ pub fn mpmc_run(exe: &WorkerExe, p: &RunParams) -> Result<RunReport, String> {
         }
     };
     let victims = mpmc_kills::pick(producers, consumers, p.kills, p.seed, expected);
+    let by_op = p.kill_trigger == KillTrigger::Op;
+    // Trigger `op`: each victim is told where it dies.
+    let die_args = |w: usize| -> Vec<String> {
+        match victims.iter().find(|v| v.worker == w) {
+            Some(v) if by_op => vec![
+                "--die-at".into(),
+                v.at.to_string(),
+                "--die-step".into(),
+                v.step.name().into(),
+            ],
+            _ => Vec::new(),
+        }
+    };
+    let consumer_args: Vec<_> = (producers..procs)
+        .map(|w| role("mpmc-consume", &qname, &hname, w, 0, &die_args(w)))
+        .collect();
+    let producer_args: Vec<_> = (0..producers)
+        .map(|w| {
+            let mut extra = vec!["--id".into(), (w + 1).to_string()];
+            extra.extend(die_args(w));
+            role("mpmc-produce", &qname, &hname, w, per_producer(w), &extra)
+        })
+        .collect();
+    let gated: Vec<_> = victims
+        .iter()
+        .filter(|v| by_op && v.worker >= producers)
+        .copied()
+        .collect();
+    let start = Instant::now();
+    let started = mpmc_kills::start(
+        exe,
+        &q,
+        &buffers,
+        &producer_args,
+        &consumer_args,
+        &gated,
+        start + p.timeout,
+    )?;
+    let (producer_children, consumer_children) = (started.producers, started.consumers);
+    crate::procs::signals::announce_started(procs);
+    let inj = injector(producer_children.iter().chain(&consumer_children), p);
     let all: Vec<&std::process::Child> =
         producer_children.iter().chain(&consumer_children).collect();
-    let killer_fds = mpmc_kills::victim_fds(&victims, &all);
+    // Trigger `time`: the parent kills them.
+    let killer_fds = if by_op {
+        Vec::new()
+    } else {
+        mpmc_kills::victim_fds(&victims, &all)
+    };
     let killing_done = std::sync::atomic::AtomicBool::new(false);
     let (producer_exits, consumer_exits, killed) = std::thread::scope(|scope| {
         let killer =
@@ -364,10 +386,21 @@ pub fn mpmc_run(exe: &WorkerExe, p: &RunParams) -> Result<RunReport, String> {
         let killed = killer.join().unwrap_or_default();
         (producer_exits, consumer_exits, killed)
     });
+    // Trigger `op`: the victims that died of their own SIGKILL.
+    let killed = if by_op {
+        mpmc_kills::self_killed(&victims, producers, &producer_exits, &consumer_exits)
+    } else {
+        killed
+    };
     let stops = inj.map_or(0, StopInjector::finish);
     let seconds = start.elapsed().as_secs_f64();
 
     let mut errors = Vec::new();
+    if !started.gate_held {
+        errors.push(
+            "the consumer victims did not reach their kill points before the deadline".into(),
+        );
+    }
     // Exits are indexed within their role; `killed` holds worker numbers (producers first).
     let (killed_p, killed_c): (Vec<usize>, Vec<usize>) =
         killed.iter().partition(|&&w| w < producers);
@@ -428,6 +461,14 @@ pub fn mpmc_run(exe: &WorkerExe, p: &RunParams) -> Result<RunReport, String> {
             json!(unknown_enqueues + unknown_dequeues),
         ),
         ("unknown_dequeues".into(), json!(unknown_dequeues)),
+        (
+            "kill_trigger".into(),
+            json!(if by_op { "op" } else { "time" }),
+        ),
+        (
+            "kill_points".into(),
+            mpmc_kills::points_json(&victims, producers, &killed, &buffers),
+        ),
         ("tombstones".into(), json!(repairs.tombstones)),
         ("dropped".into(), json!(repairs.dropped)),
     ]);

@@ -9,92 +9,21 @@
 //! sleeps: it returns `TimedOut` at once if the word still holds the expected value (time does
 //! not pass in shuttle), which lets the scheduler place the timeout anywhere.
 
+use crate::emulated::{futex_word, unchanged, CellBytes, CellBytesMut};
 use ::shuttle::sync::atomic::{AtomicU32, AtomicU64};
 use ::shuttle::sync::{Condvar, Mutex};
 use std::cell::UnsafeCell;
-use std::ops::{Deref, DerefMut};
 use std::sync::atomic::Ordering;
-use synclab_core::model::{Atomic, Deadline, Memory, Mutant, SlotCell, WaitOutcome};
+use synclab_core::model::{Deadline, Memory, Mutant, SlotCell, WaitOutcome};
 
 /// Shuttle memory with mutant number `MUTANT` switched on (0 = the correct algorithm).
 pub struct ShuttleMemory<const MUTANT: u32>;
 
-/// A shuttle atomic that can also be waited on like a futex.
-pub struct ShuttleWord<A> {
-    value: A,
-    lock: Mutex<()>,
-    cv: Condvar,
-}
-
-macro_rules! impl_shuttle_atomic {
-    ($atomic:ty, $v:ty) => {
-        impl Atomic<$v> for ShuttleWord<$atomic> {
-            fn new(v: $v) -> Self {
-                ShuttleWord {
-                    value: <$atomic>::new(v),
-                    lock: Mutex::new(()),
-                    cv: Condvar::new(),
-                }
-            }
-            fn load(&self, o: Ordering) -> $v {
-                self.value.load(o)
-            }
-            fn store(&self, v: $v, o: Ordering) {
-                self.value.store(v, o)
-            }
-            fn swap(&self, v: $v, o: Ordering) -> $v {
-                self.value.swap(v, o)
-            }
-            fn fetch_add(&self, v: $v, o: Ordering) -> $v {
-                self.value.fetch_add(v, o)
-            }
-            fn fetch_sub(&self, v: $v, o: Ordering) -> $v {
-                self.value.fetch_sub(v, o)
-            }
-            fn fetch_or(&self, v: $v, o: Ordering) -> $v {
-                self.value.fetch_or(v, o)
-            }
-            fn compare_exchange(&self, c: $v, n: $v, s: Ordering, f: Ordering) -> Result<$v, $v> {
-                self.value.compare_exchange(c, n, s, f)
-            }
-            fn compare_exchange_weak(
-                &self,
-                c: $v,
-                n: $v,
-                s: Ordering,
-                f: Ordering,
-            ) -> Result<$v, $v> {
-                self.value.compare_exchange_weak(c, n, s, f)
-            }
-        }
-    };
-}
-
-impl_shuttle_atomic!(AtomicU32, u32);
-impl_shuttle_atomic!(AtomicU64, u64);
-
-impl<A> ShuttleWord<A> {
-    fn futex_wait(&self, still: impl Fn() -> bool, deadline: Option<Deadline>) -> WaitOutcome {
-        let guard = self.lock.lock().unwrap();
-        if !still() {
-            return WaitOutcome::ValueChanged;
-        }
-        if deadline.is_some() {
-            return WaitOutcome::TimedOut;
-        }
-        drop(self.cv.wait(guard).unwrap());
-        WaitOutcome::Woken
-    }
-
-    fn futex_wake(&self, count: u32) {
-        let _guard = self.lock.lock().unwrap();
-        if count == 1 {
-            self.cv.notify_one();
-        } else {
-            self.cv.notify_all();
-        }
-    }
-}
+futex_word!(
+    /// A shuttle atomic that can also be waited on like a futex (see `crate::emulated`).
+    ShuttleWord,
+    hook = unchanged
+);
 
 /// A payload cell in plain memory (see the module docs for why that suffices under shuttle).
 pub struct ShuttleCell<T>(UnsafeCell<T>);
@@ -120,42 +49,10 @@ impl<T: Copy + Send> SlotCell<T> for ShuttleCell<T> {
 }
 
 /// Read view of byte cells: a copy.
-pub struct ShuttleBytes(Vec<u8>);
-
-impl Deref for ShuttleBytes {
-    type Target = [u8];
-    fn deref(&self) -> &[u8] {
-        &self.0
-    }
-}
+pub type ShuttleBytes = CellBytes;
 
 /// Write view of byte cells: a scratch buffer written back to the cells on drop.
-pub struct ShuttleBytesMut<'a> {
-    cells: &'a [ShuttleCell<u8>],
-    buf: Vec<u8>,
-}
-
-impl Deref for ShuttleBytesMut<'_> {
-    type Target = [u8];
-    fn deref(&self) -> &[u8] {
-        &self.buf
-    }
-}
-
-impl DerefMut for ShuttleBytesMut<'_> {
-    fn deref_mut(&mut self) -> &mut [u8] {
-        &mut self.buf
-    }
-}
-
-impl Drop for ShuttleBytesMut<'_> {
-    fn drop(&mut self) {
-        for (cell, b) in self.cells.iter().zip(&self.buf) {
-            // SAFETY: the creator of this view was granted exclusive access to these cells.
-            unsafe { cell.write(*b) };
-        }
-    }
-}
+pub type ShuttleBytesMut<'a> = CellBytesMut<'a, ShuttleCell<u8>>;
 
 impl<const MUTANT: u32> Memory for ShuttleMemory<MUTANT> {
     type U32 = ShuttleWord<AtomicU32>;
@@ -215,14 +112,12 @@ impl<const MUTANT: u32> Memory for ShuttleMemory<MUTANT> {
 
     unsafe fn bytes(cells: &[ShuttleCell<u8>]) -> ShuttleBytes {
         // SAFETY: forwarded: the caller guarantees no write is in progress.
-        ShuttleBytes(cells.iter().map(|c| unsafe { c.read() }).collect())
+        unsafe { CellBytes::read(cells) }
     }
 
     unsafe fn bytes_mut<'a>(cells: &'a [ShuttleCell<u8>]) -> ShuttleBytesMut<'a> {
-        ShuttleBytesMut {
-            cells,
-            buf: vec![0; cells.len()],
-        }
+        // SAFETY: forwarded: the caller has exclusive access to the cells.
+        unsafe { CellBytesMut::new(cells) }
     }
 
     fn mutant(m: Mutant) -> bool {

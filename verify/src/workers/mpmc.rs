@@ -1,9 +1,13 @@
 //! mpmc run roles: producers enqueue distinct values (`id << 40 | seq`), consumers dequeue until
-//! the parent closes the queue; every operation is recorded in the worker's history buffer.
+//! the parent closes the queue; every operation is recorded in the worker's history buffer. A
+//! victim of `synclab run mpmc --kill` (trigger `op`) SIGKILLs itself inside operation
+//! `--die-at` at `--die-step`, leaving that operation recorded with an unknown outcome.
 
 use super::Transfer;
 use crate::runs::history_buffers::{op, HistoryBuffers};
+use crate::runs::DieStep;
 use serde_json::{json, Value};
+use synclab_core::model::Deadline;
 use synclab_core::shm::ShmName;
 use synclab_core::{Mpmc, RingError};
 
@@ -16,6 +20,51 @@ pub struct MpmcRole {
     /// Producer id (the high bits of its values).
     #[arg(long, default_value_t = 0)]
     pub id: u64,
+    /// SIGKILL this process inside its operation number N (1-based), at `--die-step`.
+    #[arg(long)]
+    pub die_at: Option<u64>,
+    /// Where inside operation `--die-at` to die.
+    #[arg(long, value_enum, default_value_t = DieStep::Before)]
+    pub die_step: DieStep,
+}
+
+/// Ends this process with SIGKILL, as the parent's kill would (no exit path runs).
+fn die() -> ! {
+    // SAFETY: raise(2) takes a signal number and touches no memory of ours.
+    unsafe { libc::raise(libc::SIGKILL) };
+    unreachable!("SIGKILL cannot be caught")
+}
+
+/// Pushes `v` up to `step` (retrying while the queue is full), then dies. Returns only the
+/// error that stopped the push first (closed, corrupt, or still full at the deadline).
+fn push_and_die(q: &Mpmc<u64>, v: u64, step: DieStep, deadline: Deadline) -> RingError {
+    if let Some(crash) = step.crash_point() {
+        loop {
+            match q.try_push_crashing(v, crash) {
+                // Stopped at the crash point (or, for `after-op`, done).
+                Ok(()) => break,
+                Err(RingError::Full) if !deadline.has_passed() => std::thread::yield_now(),
+                Err(e) => return e,
+            }
+        }
+    }
+    die()
+}
+
+/// Pops up to `step` (retrying while the queue is empty), then dies: also when the queue is
+/// closed and empty (this dequeue's outcome stays unknown all the same). Returns only the error
+/// that stopped the pop first (corrupt, or still empty at the deadline).
+fn pop_and_die(q: &Mpmc<u64>, step: DieStep, deadline: Deadline) -> RingError {
+    if let Some(crash) = step.crash_point() {
+        loop {
+            match q.try_pop_crashing(crash) {
+                Ok(_) | Err(RingError::Closed) => break,
+                Err(RingError::Empty) if !deadline.has_passed() => std::thread::yield_now(),
+                Err(e) => return e,
+            }
+        }
+    }
+    die()
 }
 
 fn open(r: &MpmcRole) -> Result<(Mpmc<u64>, HistoryBuffers), String> {
@@ -46,7 +95,10 @@ pub(super) fn produce(r: &MpmcRole) -> Value {
         match rec.record(
             op::ENQUEUE,
             Some(v),
-            || q.push_until(v, Some(deadline)),
+            || match r.die_at {
+                Some(n) if n == s + 1 => Err(push_and_die(&q, v, r.die_step, deadline)),
+                _ => q.push_until(v, Some(deadline)),
+            },
             |res| (res.is_ok(), None),
         ) {
             Some(Ok(())) => {}
@@ -66,11 +118,14 @@ pub(super) fn consume(r: &MpmcRole) -> Value {
     let mut rec = h.recorder(r.transfer.worker);
     let deadline = r.transfer.deadline();
     let mut received = 0u64;
-    loop {
+    for n in 1.. {
         let res = rec.record(
             op::DEQUEUE,
             None,
-            || q.pop_until(Some(deadline)),
+            || match r.die_at {
+                Some(at) if at == n => Err(pop_and_die(&q, r.die_step, deadline)),
+                _ => q.pop_until(Some(deadline)),
+            },
             |res| match res {
                 Ok(v) => (true, Some(*v)),
                 // Closed is reported only when the queue is empty: a dequeue that found it empty.
