@@ -82,6 +82,8 @@ impl Memory for RealMemory {
     /// `/proc/PID/stat`); a live peer costs one such read per 100 ms of blocking.
     const PEER_CHECK_INTERVAL: Option<std::time::Duration> =
         Some(std::time::Duration::from_millis(100));
+    /// 32 yields: see `ring/mpmc/wait.rs` for the measurements.
+    const YIELD_LIMIT: u32 = 32;
 
     #[inline(always)]
     fn spin_hint() {

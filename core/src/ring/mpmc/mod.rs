@@ -46,8 +46,10 @@
 //! reported as `Corrupt` naming the field and value, and every blocking form honours its
 //! deadline whatever the shared words say.
 
+mod batch;
 mod ops;
 mod repair;
+mod wait;
 
 pub use ops::CrashPoint;
 pub use repair::MpmcRepairs;
@@ -365,32 +367,6 @@ impl<T: Pod + Send, M: Memory> Mpmc<T, M> {
     /// Pops a record, waiting while empty.
     pub fn pop(&self) -> Result<T, RingError> {
         self.pop_until(None)
-    }
-
-    /// One round of a blocking form's wait: `Ok` when `ready()` (or a repair) says to try again,
-    /// `TimedOut` at `deadline`. Waits in slices of `M::PEER_CHECK_INTERVAL`; after a slice with
-    /// no change, repairs the slot of position `at()` if its holder died.
-    fn wait_or_repair(
-        &self,
-        ec: &EventCount<M>,
-        ready: impl FnMut() -> bool,
-        at: impl Fn() -> u64,
-        deadline: Option<Deadline>,
-    ) -> Result<(), RingError> {
-        // Checked before waiting: a hostile peer can make `ready` true while the operation keeps
-        // failing, and this loop must still end at the deadline.
-        if deadline.is_some_and(M::expired) {
-            return Err(RingError::TimedOut);
-        }
-        let slice = M::PEER_CHECK_INTERVAL;
-        if ec.wait_sliced(self.fences(), ready, deadline, slice) {
-            return Ok(());
-        }
-        if deadline.is_some_and(M::expired) || slice.is_none() {
-            return Err(RingError::TimedOut);
-        }
-        self.repair_at(at())?;
-        Ok(())
     }
 
     /// Whether the slot at the current enqueue position still holds last lap's record.
