@@ -429,4 +429,6 @@ fn check(capacity: usize) -> Result<(), RingError> {
 }
 
 #[cfg(test)]
+mod batch_tests;
+#[cfg(test)]
 mod tests;
