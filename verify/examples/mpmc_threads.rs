@@ -10,7 +10,9 @@
 //! ```
 //! Modes: `threads` (K+K threads, blocking push/pop), `batch` (K+K threads, `push_slice` /
 //! `pop_slice` of 64), `aq` (crossbeam's `ArrayQueue`, K+K threads yielding on full/empty, as
-//! the bench runs it), `single` (one thread: 64 pushes then 64 pops, `N` records). Divide a
+//! the bench runs it), `single` (one thread: 64 pushes then 64 pops, `N` records),
+//! `single-batch` (the same with one `push_slice` and one `pop_slice` of 64), `aq-single`
+//! (the same 64 + 64 on an `ArrayQueue`). Divide a
 //! callgrind count by `N` after subtracting a run with `N = 0`.
 
 use std::hint::black_box;
@@ -26,6 +28,39 @@ fn single(q: &Mpmc<Record>, n: u64) {
         let m = (n - i).min(BURST as u64);
         for j in 0..m {
             q.push(Record::new(i + j)).expect("push");
+        }
+        for j in 0..m {
+            let r = q.pop().expect("pop");
+            assert!(r.seq == i + j && r.intact(), "bad record");
+        }
+        i += m;
+    }
+}
+
+fn single_batch(q: &Mpmc<Record>, n: u64) {
+    let mut buf = [Record::new(0); BURST];
+    let mut i = 0;
+    while i < n {
+        let m = (n - i).min(BURST as u64) as usize;
+        for (j, r) in buf[..m].iter_mut().enumerate() {
+            *r = Record::new(i + j as u64);
+        }
+        assert_eq!(q.push_slice(&buf[..m]).expect("push_slice"), m);
+        assert_eq!(q.pop_slice(&mut buf[..m]).expect("pop_slice"), m);
+        for (j, r) in buf[..m].iter().enumerate() {
+            assert!(r.seq == i + j as u64 && r.intact(), "bad record");
+        }
+        i += m as u64;
+    }
+}
+
+fn aq_single(n: u64) {
+    let q = crossbeam::queue::ArrayQueue::<Record>::new(4096);
+    let mut i = 0;
+    while i < n {
+        let m = (n - i).min(BURST as u64);
+        for j in 0..m {
+            assert!(q.push(Record::new(i + j)).is_ok(), "push");
         }
         for j in 0..m {
             let r = q.pop().expect("pop");
@@ -172,6 +207,14 @@ fn main() {
     let total = match mode.as_str() {
         "single" => {
             single(&q, n);
+            n
+        }
+        "single-batch" => {
+            single_batch(&q, n);
+            n
+        }
+        "aq-single" => {
+            aq_single(black_box(n));
             n
         }
         "aq" => {
