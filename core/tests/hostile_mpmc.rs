@@ -1,7 +1,8 @@
 //! Hostile peer against `mpmc` (issue 9 item 6/7): a second mapping of a live queue writes
 //! arbitrary values into every word of the region body — both positions, every slot's sequence
 //! number, claimer word and record, the close/fence flags, both eventcounts' words and the repair
-//! counters — between the calls another handle makes (`try_push`, `try_pop`, `push_until`,
+//! counters — between the calls another handle makes (`try_push`, `try_pop`, `try_push_slice`,
+//! `try_pop_slice`, `push_until`,
 //! `pop_until`, `repair`, `len`). Every call must return data or a typed error: never a panic,
 //! never an access outside the ring, and never a wait past its deadline plus a bound.
 //!
@@ -34,6 +35,10 @@ enum Step {
     },
     TryPush(u64),
     TryPop,
+    /// `try_push_slice` of this many records.
+    TryPushSlice(usize),
+    /// `try_pop_slice` into a buffer of this many records.
+    TryPopSlice(usize),
     PushUntil(u64),
     PopUntil,
     Repair,
@@ -52,6 +57,8 @@ fn steps(dead: u64, me: u64) -> impl Strategy<Value = Vec<Step>> {
             1 => (0usize..8192, any::<u32>()).prop_map(|(word, value)| Step::Write32 { word, value }),
             3 => any::<u64>().prop_map(Step::TryPush),
             3 => Just(Step::TryPop),
+            2 => (0usize..12).prop_map(Step::TryPushSlice),
+            2 => (0usize..12).prop_map(Step::TryPopSlice),
             1 => any::<u64>().prop_map(Step::PushUntil),
             1 => Just(Step::PopUntil),
             1 => Just(Step::Repair),
@@ -112,6 +119,18 @@ proptest! {
                 },
                 Step::TryPush(v) => typed(&timed("try_push", None, || q.try_push(v))),
                 Step::TryPop => typed(&timed("try_pop", None, || q.try_pop())),
+                Step::TryPushSlice(n) => {
+                    let values: Vec<u64> = (0..n as u64).collect();
+                    let r = timed("try_push_slice", None, || q.try_push_slice(&values));
+                    typed(&r);
+                    prop_assert!(r.map_or(true, |k| k <= n), "pushed more than given");
+                }
+                Step::TryPopSlice(n) => {
+                    let mut out = vec![0u64; n];
+                    let r = timed("try_pop_slice", None, || q.try_pop_slice(&mut out));
+                    typed(&r);
+                    prop_assert!(r.map_or(true, |k| k <= n), "popped more than asked");
+                }
                 Step::PushUntil(v) => typed(&timed("push_until", Some(WAIT), || {
                     q.push_until(v, Some(Deadline::after(WAIT)))
                 })),

@@ -110,6 +110,17 @@ fn loom_mutant_mpmc_claim_without_cas_is_caught() {
     catches("mpmc", Mutant::MpmcClaimWithoutCas);
 }
 
+/// mpmc batches: capacity 2, 2 producers `push_slice` 2 records each, 1 consumer `pop_slice`.
+#[test]
+fn loom_mpmc_batch_fifo() {
+    passes("mpmc-batch");
+}
+
+#[test]
+fn loom_mutant_mpmc_batch_unchecked_is_caught() {
+    catches("mpmc-batch", Mutant::MpmcBatchUnchecked);
+}
+
 #[test]
 fn loom_mutant_frames_relaxed_publish_is_caught() {
     catches("frames", Mutant::FramesRelaxedPublish);

@@ -105,6 +105,11 @@ pub trait Memory: Sized + Send + Sync + 'static {
     /// (the default, and loom's: time does not pass in a model) never checks.
     const PEER_CHECK_INTERVAL: Option<std::time::Duration> = None;
 
+    /// How many times a blocked mpmc operation gives up its CPU (`sched_yield`), checking after
+    /// each, before it parks: with more workers than CPUs the peer that will free a slot is
+    /// often waiting for this very CPU. 0 (the default, and loom's) skips the phase.
+    const YIELD_LIMIT: u32 = 0;
+
     /// A spin-loop hint (`pause`); under loom, a yield so the model can make progress.
     fn spin_hint();
 

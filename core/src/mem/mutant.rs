@@ -92,6 +92,10 @@ pub enum Mutant {
     /// mpmc: the repair does not ask whether the slot's claimer is alive, so it tombstones a
     /// live producer's slot while that producer still writes and publishes it.
     MpmcRepairLiveClaimer = 41,
+    /// mpmc batches: `push_slice` / `pop_slice` check only the first slot of the run they claim
+    /// (free, or published) and claim the whole request, so a producer overwrites a record not yet
+    /// popped, or a consumer reads a slot not yet published.
+    MpmcBatchUnchecked = 42,
     /// spsc chunks: `push_slice` commits its write chunk (publishes `tail`) before copying the
     /// records into it, so the consumer may read slots that are still being written.
     SpscChunkPublishBeforeCopy = 60,
@@ -148,6 +152,7 @@ impl Mutant {
             Mutant::RoleTakeoverOfLiveOwner => "role-takeover-of-live-owner",
             Mutant::MpmcRepairWithoutCas => "mpmc-repair-without-cas",
             Mutant::MpmcRepairLiveClaimer => "mpmc-repair-live-claimer",
+            Mutant::MpmcBatchUnchecked => "mpmc-batch-unchecked",
             Mutant::SpscChunkPublishBeforeCopy => "spsc-chunk-publish-before-copy",
             Mutant::SpscChunkSecondSliceOffByOne => "spsc-chunk-second-slice-off-by-one",
             Mutant::SemCrashNoIntent => "sem-crash-no-intent",
@@ -183,6 +188,7 @@ impl Mutant {
         Mutant::RoleTakeoverOfLiveOwner,
         Mutant::MpmcRepairWithoutCas,
         Mutant::MpmcRepairLiveClaimer,
+        Mutant::MpmcBatchUnchecked,
         Mutant::SpscChunkPublishBeforeCopy,
         Mutant::SpscChunkSecondSliceOffByOne,
         Mutant::SemCrashNoIntent,

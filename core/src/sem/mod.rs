@@ -243,6 +243,7 @@ impl<M: Memory> Permit<'_, M> {
 }
 
 impl<M: Memory> Drop for Permit<'_, M> {
+    #[inline]
     fn drop(&mut self) {
         if self.n > 0 {
             // Cannot overflow unless a peer released permits it did not hold (or the region is
@@ -382,15 +383,20 @@ impl<M: Memory> Semaphore<M> {
         waiters_of(self.state().load(Relaxed))
     }
 
-    #[inline]
+    #[inline(always)]
     fn check_n(&self, n: u32) -> Result<(), SemError> {
         if n == 0 || n > self.max {
-            return Err(SemError::InvalidArgument(format!(
-                "cannot acquire {n} permit(s) of a semaphore with max {}",
-                self.max
-            )));
+            return Err(self.bad_n(n));
         }
         Ok(())
+    }
+
+    #[cold]
+    fn bad_n(&self, n: u32) -> SemError {
+        SemError::InvalidArgument(format!(
+            "cannot acquire {n} permit(s) of a semaphore with max {}",
+            self.max
+        ))
     }
 
     /// Takes one permit, blocking while none is free.
@@ -400,6 +406,7 @@ impl<M: Memory> Semaphore<M> {
     }
 
     /// Takes one permit if one is free now.
+    #[inline]
     pub fn try_acquire(&self) -> Result<Permit<'_, M>, SemError> {
         self.try_acquire_many(1)
     }
@@ -423,6 +430,7 @@ impl<M: Memory> Semaphore<M> {
     }
 
     /// Takes `n` permits if they are free now.
+    #[inline]
     pub fn try_acquire_many(&self, n: u32) -> Result<Permit<'_, M>, SemError> {
         self.acquire_raw(n, None, false)?;
         Ok(Permit { sem: self, n })
@@ -449,7 +457,7 @@ impl<M: Memory> Semaphore<M> {
 
     /// Takes `n` permits without a guard: the caller releases them with [`Semaphore::release`].
     /// `deadline = None` waits forever; `block = false` never waits.
-    #[inline]
+    #[inline(always)]
     pub fn acquire_raw(
         &self,
         n: u32,
@@ -457,6 +465,20 @@ impl<M: Memory> Semaphore<M> {
         block: bool,
     ) -> Result<(), SemError> {
         self.check_n(n)?;
+        if self.ledger.is_some() {
+            return self.acquire_ledger(n, deadline, block);
+        }
+        self.acquire_core(n, deadline, block)
+    }
+
+    /// `acquire_raw` in ledger mode (out of line: the plain fast path stays small).
+    #[inline(never)]
+    fn acquire_ledger(
+        &self,
+        n: u32,
+        deadline: Option<Deadline>,
+        block: bool,
+    ) -> Result<(), SemError> {
         if let Some(ledger) = &self.ledger {
             // Claim this process's ledger slot before taking anything, so the permits can
             // always be recorded (the CAS that takes them sits in a ledger window: `wait.rs`).
@@ -481,39 +503,44 @@ impl<M: Memory> Semaphore<M> {
             return Ok(());
         }
         if n > self.max {
-            return Err(SemError::Overflow {
-                value: self.value()?,
-                released: n,
-                max: self.max,
-            });
+            return Err(self.release_too_many(n));
         }
-        if let Some(ledger) = &self.ledger {
-            // Un-record and open a window, return the permits, close the window: a crash
-            // anywhere in between is resolved by `recover` (see `ledger.rs`).
-            ledger.open_release(n)?;
-            self.step();
-            let r = self.release_core(n);
-            self.step();
-            ledger.close_release(n, r.is_ok());
-            return r;
+        if self.ledger.is_some() {
+            return self.release_ledger(n);
         }
         self.release_core(n)
     }
 
-    #[inline]
+    /// `release` in ledger mode (out of line: the plain fast path stays small).
+    #[inline(never)]
+    fn release_ledger(&self, n: u32) -> Result<(), SemError> {
+        let Some(ledger) = &self.ledger else {
+            return self.release_core(n);
+        };
+        // Un-record and open a window, return the permits, close the window: a crash anywhere
+        // in between is resolved by `recover` (see `ledger.rs`).
+        ledger.open_release(n)?;
+        self.step();
+        let r = self.release_core(n);
+        self.step();
+        ledger.close_release(n, r.is_ok());
+        r
+    }
+
+    /// Returns `n` permits with one CAS and, from the word that CAS replaced, wakes whoever was
+    /// registered. Inline up to the CAS; refusals (overflow, a corrupt count) and wakes are
+    /// out of line.
+    #[inline(always)]
     fn release_core(&self, n: u32) -> Result<(), SemError> {
         // Relaxed: the first guess for the CAS (and, in the split-words mutant, the stale read
         // of the waiter count that a two-word design would make).
         let first = self.state().load(Relaxed);
         let mut s = first;
         loop {
-            self.corrupt_check(s)?;
-            if value_of(s) + n > self.max {
-                return Err(SemError::Overflow {
-                    value: value_of(s),
-                    released: n,
-                    max: self.max,
-                });
+            // One test for both refusals: a count above the maximum (corrupt), or a release that
+            // would exceed it.
+            if u64::from(value_of(s)) + u64::from(n) > u64::from(self.max) {
+                return Err(self.release_refused(s, n));
             }
             // Release on success: the caller's critical section happens-before the next holder's
             // `Acquire` CAS. Relaxed on failure: we only retry.
@@ -532,8 +559,43 @@ impl<M: Memory> Semaphore<M> {
         } else {
             s
         };
+        if waiters_of(seen) > 0 {
+            self.wake_after_release(seen, n);
+        }
+        Ok(())
+    }
+
+    /// The error of a release of more than the maximum.
+    #[cold]
+    fn release_too_many(&self, n: u32) -> SemError {
+        match self.value() {
+            Ok(value) => SemError::Overflow {
+                value,
+                released: n,
+                max: self.max,
+            },
+            Err(e) => e,
+        }
+    }
+
+    /// Why a release from the word `s` is refused: a corrupt count, or an overflow.
+    #[cold]
+    fn release_refused(&self, s: u64, n: u32) -> SemError {
+        if let Err(e) = self.corrupt_check(s) {
+            return e;
+        }
+        SemError::Overflow {
+            value: value_of(s),
+            released: n,
+            max: self.max,
+        }
+    }
+
+    /// The wake after a release of `n` whose CAS replaced `seen` (which has waiters).
+    #[cold]
+    fn wake_after_release(&self, seen: u64, n: u32) {
         let waiters = waiters_of(seen);
-        if waiters > 0 && (!M::mutant(Mutant::SemWakeOnZeroToPositive) || value_of(seen) == 0) {
+        if !M::mutant(Mutant::SemWakeOnZeroToPositive) || value_of(seen) == 0 {
             // With the token held, the holder must see the permits (and the rest must re-check):
             // wake all. Otherwise every sleeper wants one permit: wake one per permit.
             let count = if seen & PRIO != 0 {
@@ -543,7 +605,6 @@ impl<M: Memory> Semaphore<M> {
             };
             M::wake64_low(self.state(), count);
         }
-        Ok(())
     }
 
     /// Whether this semaphore keeps a holder ledger.

@@ -40,7 +40,11 @@ impl<M: Memory> Semaphore<M> {
         r
     }
 
-    #[inline]
+    /// Takes `n` permits: the first round of [`Semaphore::acquire_loop`] inline (a plain word
+    /// with enough permits: one CAS), everything else (a failed CAS, no permits, the token, a
+    /// closed or corrupt word) out of line, so the uncontended acquire stays a handful of
+    /// instructions around its one CAS, like glibc's `sem_wait`.
+    #[inline(always)]
     pub(super) fn acquire_core(
         &self,
         n: u32,
@@ -48,7 +52,29 @@ impl<M: Memory> Semaphore<M> {
         block: bool,
     ) -> Result<(), SemError> {
         // Relaxed: only a first guess for the CAS, which re-validates it.
-        let mut s = self.state().load(Relaxed);
+        let s = self.state().load(Relaxed);
+        let v = value_of(s);
+        // Exactly the loop's first round when it would take: not corrupt, not closed, no token,
+        // enough permits.
+        if v <= self.max && s & (CLOSED | PRIO) == 0 && v >= n {
+            match self.take(s, s - u64::from(n), n) {
+                Ok(_) => return Ok(()),
+                Err(actual) => return self.acquire_loop(n, deadline, block, actual),
+            }
+        }
+        self.acquire_loop(n, deadline, block, s)
+    }
+
+    /// The acquire loop from the word `s`: validate, take if possible, else spin (adaptively)
+    /// and then take the slow path.
+    #[inline(never)]
+    fn acquire_loop(
+        &self,
+        n: u32,
+        deadline: Option<Deadline>,
+        block: bool,
+        mut s: u64,
+    ) -> Result<(), SemError> {
         let mut spins = 0;
         // Relaxed: a process-local heuristic, never shared memory, orders nothing.
         let limit = self.spin_budget.load(Relaxed).clamp(1, spin_limit::<M>());

@@ -290,8 +290,15 @@ fn add_peers<'a>(l: &mut List<'a>, exe: &'a WorkerExe, scale: Scale, n: u64, tri
         l.add(
             names::mpmc(k),
             MSGS,
-            Box::new(move || mpmc::processes(exe, k, per_producer)),
+            Box::new(move || mpmc::processes(exe, k, per_producer, 1)),
         );
+        if k == 2 {
+            l.add(
+                names::mpmc_batch(k),
+                MSGS,
+                Box::new(move || mpmc::processes(exe, k, per_producer, mpmc::BATCH)),
+            );
+        }
         l.add(
             names::arrayqueue(k),
             MSGS,
@@ -394,6 +401,14 @@ pub mod names {
     /// Our mpmc with `k` producer and `k` consumer processes.
     pub fn mpmc(k: u64) -> String {
         format!("synclab mpmc, {k}+{k} processes")
+    }
+
+    /// Our mpmc with `k` + `k` processes moving records in `push_slice`/`pop_slice` batches.
+    pub fn mpmc_batch(k: u64) -> String {
+        format!(
+            "synclab mpmc, {k}+{k} processes, batches of {}",
+            super::mpmc::BATCH
+        )
     }
 
     /// crossbeam's ArrayQueue with `k` + `k` threads.

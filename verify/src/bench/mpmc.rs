@@ -1,6 +1,6 @@
 //! mpmc throughput with K producers and K consumers: our `Mpmc` between 2K processes
 //! (re-executed `bench-mpmc-produce` / `bench-mpmc-consume` workers, blocking `push_until` /
-//! `pop_until`) beside crossbeam's `ArrayQueue` between 2K threads (spinning with `yield_now`
+//! `pop_until`, or with `--batch` [`BATCH`] `push_slice_until` / `pop_slice_until`) beside crossbeam's `ArrayQueue` between 2K threads (spinning with `yield_now`
 //! on full/empty, since 2K threads share 2 cores here).
 //!
 //! Producer `id` pushes the [`Record`]s `id << 40 | i`, `i` in `0..n`. Every consumer, ours and
@@ -19,6 +19,8 @@ use synclab_core::{Deadline, Mpmc, RingError};
 
 /// Slots of either queue.
 const CAPACITY: usize = 4096;
+/// Records per batch in the batch figure.
+pub const BATCH: usize = 64;
 /// How long one worker may take.
 const WORKER_DEADLINE: Duration = Duration::from_secs(120);
 
@@ -124,8 +126,8 @@ pub fn verdict(what: &str, k: u64, n: u64, tallies: &[MultiCheck]) -> Result<f64
 }
 
 /// Records per second through our `Mpmc` with `k` producer and `k` consumer processes, `n`
-/// records per producer.
-pub fn processes(exe: &WorkerExe, k: u64, n: u64) -> Result<f64, String> {
+/// records per producer, moved `batch` at a time (1: single operations).
+pub fn processes(exe: &WorkerExe, k: u64, n: u64, batch: usize) -> Result<f64, String> {
     let name = ShmName::unique("bmpmc");
     let q = Mpmc::<Record>::builder()
         .capacity(CAPACITY)
@@ -144,6 +146,7 @@ pub fn processes(exe: &WorkerExe, k: u64, n: u64) -> Result<f64, String> {
                 "bench-mpmc-consume".into(),
                 name.to_string(),
                 gate.name(),
+                format!("--batch={batch}"),
             ])?);
         }
         for id in 0..k {
@@ -153,6 +156,7 @@ pub fn processes(exe: &WorkerExe, k: u64, n: u64) -> Result<f64, String> {
                 gate.name(),
                 id.to_string(),
                 n.to_string(),
+                format!("--batch={batch}"),
             ])?);
         }
         gate.open_when_ready(2 * k, WORKER_DEADLINE)
@@ -188,36 +192,71 @@ pub fn processes(exe: &WorkerExe, k: u64, n: u64) -> Result<f64, String> {
                 .ok_or_else(|| format!("an mpmc consumer's report is malformed: {v}"))?,
         );
     }
-    verdict("synclab mpmc", k, n, &tallies)
+    verdict(&format!("synclab mpmc (batch {batch})"), k, n, &tallies)
 }
 
-/// Worker side: push `count` records `id << 40 | i` into the queue `name`.
-pub fn produce(name: &str, gate: &str, id: u64, count: u64) -> Result<(), String> {
+/// Worker side: push `count` records `id << 40 | i` into the queue `name`, `batch` at a time.
+pub fn produce(
+    name: &str,
+    gate: &str,
+    (id, count): (u64, u64),
+    batch: usize,
+) -> Result<(), String> {
     let q = Mpmc::<Record>::builder()
         .open(&ShmName::new(name).map_err(|e| e.to_string())?)
         .map_err(|e| e.to_string())?;
     super::start_gate::pass(gate, WORKER_DEADLINE)?;
-    let deadline = Deadline::after(WORKER_DEADLINE);
-    for i in 0..count {
-        q.push_until(Record::new(id << 40 | i), Some(deadline))
-            .map_err(|e| format!("push of record {i}: {e}"))?;
+    let deadline = Some(Deadline::after(WORKER_DEADLINE));
+    if batch <= 1 {
+        for i in 0..count {
+            q.push_until(Record::new(id << 40 | i), deadline)
+                .map_err(|e| format!("push of record {i}: {e}"))?;
+        }
+        return Ok(());
+    }
+    let mut buf = vec![Record::new(0); batch];
+    let mut i = 0;
+    while i < count {
+        let m = (count - i).min(batch as u64) as usize;
+        for (j, r) in buf[..m].iter_mut().enumerate() {
+            *r = Record::new(id << 40 | (i + j as u64));
+        }
+        let mut done = 0;
+        while done < m {
+            done += q
+                .push_slice_until(&buf[done..m], deadline)
+                .map_err(|e| format!("push_slice of record {}: {e}", i + done as u64))?;
+        }
+        i += m as u64;
     }
     Ok(())
 }
 
-/// Worker side: pop and check records from the queue `name` until it is closed and empty.
-pub fn consume(name: &str, gate: &str) -> Result<Value, String> {
+/// Worker side: pop and check records from the queue `name` until it is closed and empty,
+/// `batch` at a time.
+pub fn consume(name: &str, gate: &str, batch: usize) -> Result<Value, String> {
     let q = Mpmc::<Record>::builder()
         .open(&ShmName::new(name).map_err(|e| e.to_string())?)
         .map_err(|e| e.to_string())?;
     super::start_gate::pass(gate, WORKER_DEADLINE)?;
-    let deadline = Deadline::after(WORKER_DEADLINE);
+    let deadline = Some(Deadline::after(WORKER_DEADLINE));
     let mut check = MultiCheck::default();
+    let mut buf = vec![Record::new(0); batch.max(1)];
     loop {
-        match q.pop_until(Some(deadline)) {
-            Ok(r) => {
-                check.stamp();
-                check.see(r);
+        let got = if batch <= 1 {
+            q.pop_until(deadline).map(|r| {
+                buf[0] = r;
+                1
+            })
+        } else {
+            q.pop_slice_until(&mut buf, deadline)
+        };
+        match got {
+            Ok(m) => {
+                for &r in &buf[..m] {
+                    check.stamp();
+                    check.see(r);
+                }
             }
             Err(RingError::Closed) => break,
             Err(e) => return Err(format!("pop: {e}")),

@@ -164,6 +164,15 @@ pub fn definitions() -> Vec<RatioDef> {
             Some(2.0),
         ));
     }
+    // ArrayQueue has no batch operation: this compares our batches with its single operations
+    // (the key says so); `mpmc_vs_arrayqueue` is the like-for-like figure.
+    v.push(def(
+        "mpmc_batch_vs_arrayqueue_single",
+        names::mpmc_batch(2),
+        &names::arrayqueue(2),
+        Higher,
+        Some(2.0),
+    ));
     for (key, size, goal) in [
         ("frames_64b_vs_memcpy", 64, None),
         ("frames_1k_vs_memcpy", 1024, None),

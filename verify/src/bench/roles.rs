@@ -71,6 +71,9 @@ enum BenchRole {
         id: u64,
         /// Records to push.
         count: u64,
+        /// Records per `push_slice` (1: single `push_until`).
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=4096))]
+        batch: u64,
     },
     /// Pop records from the named mpmc queue until it is closed and empty, checking each.
     BenchMpmcConsume {
@@ -78,6 +81,9 @@ enum BenchRole {
         name: String,
         /// The start gate's shm name.
         gate: String,
+        /// Records per `pop_slice` (1: single `pop_until`).
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=4096))]
+        batch: u64,
     },
     /// Send COUNT frames of SIZE bytes into the named frames ring.
     BenchFramesProduce {
@@ -171,8 +177,12 @@ pub fn run(args: Vec<String>) -> ExitCode {
             gate,
             id,
             count,
-        } => super::mpmc::produce(&name, &gate, id, count).map(|()| serde_json::json!({})),
-        BenchRole::BenchMpmcConsume { name, gate } => super::mpmc::consume(&name, &gate),
+            batch,
+        } => super::mpmc::produce(&name, &gate, (id, count), batch as usize)
+            .map(|()| serde_json::json!({})),
+        BenchRole::BenchMpmcConsume { name, gate, batch } => {
+            super::mpmc::consume(&name, &gate, batch as usize)
+        }
         BenchRole::BenchFramesProduce {
             name,
             size,

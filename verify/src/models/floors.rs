@@ -18,6 +18,7 @@ pub const FLOORS: &[(&str, u64)] = &[
     ("spsc-takeover", 46),                    // 92
     ("mpmc", 41_600),                         // 83,323
     ("mpmc-consumers", 19_200),               // 38,540
+    ("mpmc-batch", 6_500),                    // 13,129
     ("frames", 7_400),                        // 14,951
     ("eventcount", 1_300),                    // 2,625
     ("eventcount-rounds", 980),               // 1,973

@@ -31,6 +31,7 @@ pub static MODELS: &[&ModelSpec] = &[
     &takeover::TAKEOVER,
     &mpmc::PRODUCERS,
     &mpmc::CONSUMERS,
+    &mpmc::BATCH,
     &mpmc_repair::REPAIR,
     &frames::WRAP,
     &eventcount::WAKEUP,

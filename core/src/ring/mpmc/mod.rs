@@ -7,7 +7,10 @@
 //! `seq == pos + 1`; the consumer frees it for the next lap by storing `seq = pos + capacity`.
 //! Positions are claimed with a compare-and-swap on `enqueue_pos` / `dequeue_pos`; the record is
 //! published by the `Release` store of `seq` and read after an `Acquire` load of it. The
-//! operations are in `ops.rs`.
+//! operations are in `ops.rs` (the blocking forms first try `push_once`/`pop_once` inline: the
+//! same steps when they succeed at once, with no `Result` to move; anything else takes the full
+//! operation out of line), batches (`push_slice`/`pop_slice`: a run of positions claimed with
+//! one CAS) in `batch.rs`, and how a blocked form waits in `wait.rs`.
 //!
 //! **Claimers.** Next to `seq`, on the same cache line, each slot has a `claimer` word: 0 while
 //! nobody holds the slot, else the packed [`ProcessKey`](crate::process::ProcessKey) (pid and
@@ -46,8 +49,10 @@
 //! reported as `Corrupt` naming the field and value, and every blocking form honours its
 //! deadline whatever the shared words say.
 
+mod batch;
 mod ops;
 mod repair;
+mod wait;
 
 pub use ops::CrashPoint;
 pub use repair::MpmcRepairs;
@@ -328,7 +333,17 @@ impl<T: Pod + Send, M: Memory> Mpmc<T, M> {
     /// Pushes `value`, spinning then parking while full, at most until `deadline`. Every
     /// `Memory::PEER_CHECK_INTERVAL` of waiting it repairs the slot it waits for if that slot's
     /// holder died (see the module docs).
+    #[inline]
     pub fn push_until(&self, value: T, deadline: Option<Deadline>) -> Result<(), RingError> {
+        if self.push_once(value) {
+            return Ok(());
+        }
+        self.push_wait(value, deadline)
+    }
+
+    /// `push_until` after its inline attempt failed: the full operation, and the waits.
+    #[inline(never)]
+    fn push_wait(&self, value: T, deadline: Option<Deadline>) -> Result<(), RingError> {
         loop {
             match self.try_push(value) {
                 Err(RingError::Full) => {}
@@ -342,6 +357,7 @@ impl<T: Pod + Send, M: Memory> Mpmc<T, M> {
     }
 
     /// Pushes `value`, waiting while full.
+    #[inline]
     pub fn push(&self, value: T) -> Result<(), RingError> {
         self.push_until(value, None)
     }
@@ -349,7 +365,17 @@ impl<T: Pod + Send, M: Memory> Mpmc<T, M> {
     /// Pops a record, spinning then parking while empty, at most until `deadline`. Every
     /// `Memory::PEER_CHECK_INTERVAL` of waiting it repairs the slot it waits for if that slot's
     /// holder died (see the module docs).
+    #[inline]
     pub fn pop_until(&self, deadline: Option<Deadline>) -> Result<T, RingError> {
+        match self.pop_once() {
+            Some(v) => Ok(v),
+            None => self.pop_wait(deadline),
+        }
+    }
+
+    /// `pop_until` after its inline attempt failed: the full operation, and the waits.
+    #[inline(never)]
+    fn pop_wait(&self, deadline: Option<Deadline>) -> Result<T, RingError> {
         loop {
             match self.try_pop() {
                 Err(RingError::Empty) => {}
@@ -363,34 +389,9 @@ impl<T: Pod + Send, M: Memory> Mpmc<T, M> {
     }
 
     /// Pops a record, waiting while empty.
+    #[inline]
     pub fn pop(&self) -> Result<T, RingError> {
         self.pop_until(None)
-    }
-
-    /// One round of a blocking form's wait: `Ok` when `ready()` (or a repair) says to try again,
-    /// `TimedOut` at `deadline`. Waits in slices of `M::PEER_CHECK_INTERVAL`; after a slice with
-    /// no change, repairs the slot of position `at()` if its holder died.
-    fn wait_or_repair(
-        &self,
-        ec: &EventCount<M>,
-        ready: impl FnMut() -> bool,
-        at: impl Fn() -> u64,
-        deadline: Option<Deadline>,
-    ) -> Result<(), RingError> {
-        // Checked before waiting: a hostile peer can make `ready` true while the operation keeps
-        // failing, and this loop must still end at the deadline.
-        if deadline.is_some_and(M::expired) {
-            return Err(RingError::TimedOut);
-        }
-        let slice = M::PEER_CHECK_INTERVAL;
-        if ec.wait_sliced(self.fences(), ready, deadline, slice) {
-            return Ok(());
-        }
-        if deadline.is_some_and(M::expired) || slice.is_none() {
-            return Err(RingError::TimedOut);
-        }
-        self.repair_at(at())?;
-        Ok(())
     }
 
     /// Whether the slot at the current enqueue position still holds last lap's record.
@@ -452,5 +453,7 @@ fn check(capacity: usize) -> Result<(), RingError> {
         .map_err(|reason| RingError::BadCapacity { capacity, reason })
 }
 
+#[cfg(test)]
+mod batch_tests;
 #[cfg(test)]
 mod tests;

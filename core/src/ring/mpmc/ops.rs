@@ -70,14 +70,7 @@ impl<T: Pod + Send, M: Memory> Mpmc<T, M> {
             let diff = seq.wrapping_sub(pos) as i64;
             if diff == 0 {
                 let next = pos.wrapping_add(1);
-                if M::mutant(Mutant::MpmcClaimWithoutCas) {
-                    ctrl.enqueue_pos.store(next, Relaxed);
-                } else if let Err(now) =
-                    // Relaxed: the claim carries no data (see above); failure just retries.
-                    ctrl
-                        .enqueue_pos
-                        .compare_exchange_weak(pos, next, Relaxed, Relaxed)
-                {
+                if let Err(now) = self.claim_push(pos, next) {
                     pos = now;
                     continue;
                 }
@@ -97,13 +90,7 @@ impl<T: Pod + Send, M: Memory> Mpmc<T, M> {
                 if crash == CrashPoint::AfterData {
                     return Ok(());
                 }
-                // Relaxed: the Release store of `seq` right after publishes the cleared word
-                // along with the record; a repairer reads it only after an Acquire load of `seq`.
-                slot.claimer.store(0, Relaxed);
-                // Release: the record write happens-before the consumer's Acquire load of `seq`.
-                slot.seq
-                    .store(next, M::order(Mutant::MpmcRelaxedPublish, Release));
-                ctrl.not_empty.notify_all(self.fences());
+                self.publish_push(slot, next);
                 return Ok(());
             } else if diff < 0 {
                 // The slot still holds the record of the previous lap: full.
@@ -170,12 +157,7 @@ impl<T: Pod + Send, M: Memory> Mpmc<T, M> {
                 if crash == CrashPoint::AfterData {
                     return Ok(None);
                 }
-                // Relaxed: the Release store of `seq` right after orders the clearing before
-                // the slot's next lap; a repairer reads the word only after an Acquire of `seq`.
-                slot.claimer.store(0, Relaxed);
-                // Release: our read happens-before the next lap's producer writes the slot.
-                slot.seq.store(pos.wrapping_add(cap), Release);
-                ctrl.not_full.notify_all(self.fences());
+                self.free_popped(slot, pos.wrapping_add(cap));
                 return Ok(Some(value));
             } else if diff < 0 {
                 self.check_not_ahead(pos)?;
@@ -206,6 +188,104 @@ impl<T: Pod + Send, M: Memory> Mpmc<T, M> {
             };
         }
         Err(no_progress("pop", "dequeue_pos", pos))
+    }
+
+    /// Claims position `pos` for a producer (`enqueue_pos` from `pos` to `next`); `Err` with the
+    /// current position if another producer moved it first.
+    #[inline(always)]
+    fn claim_push(&self, pos: u64, next: u64) -> Result<(), u64> {
+        let enq = &self.ctrl().enqueue_pos;
+        if M::mutant(Mutant::MpmcClaimWithoutCas) {
+            enq.store(next, Relaxed);
+            return Ok(());
+        }
+        // Relaxed: the claim carries no data (the slot's `seq` is what orders the record, see
+        // `push_steps`); failure just retries.
+        enq.compare_exchange_weak(pos, next, Relaxed, Relaxed)
+            .map(|_| ())
+    }
+
+    /// The producer's last steps, after writing the record: clear the claimer, publish `seq =
+    /// next`, notify.
+    #[inline(always)]
+    fn publish_push(&self, slot: &super::MpmcSlot<M, T>, next: u64) {
+        // Relaxed: the Release store of `seq` right after publishes the cleared word along with
+        // the record; a repairer reads it only after an Acquire load of `seq`.
+        slot.claimer.store(0, Relaxed);
+        // Release: the record write happens-before the consumer's Acquire load of `seq`.
+        slot.seq
+            .store(next, M::order(Mutant::MpmcRelaxedPublish, Release));
+        self.ctrl().not_empty.notify_all(self.fences());
+    }
+
+    /// The consumer's last steps, after reading the record: clear the claimer, free the slot
+    /// for the next lap (`seq = lap`), notify.
+    #[inline(always)]
+    fn free_popped(&self, slot: &super::MpmcSlot<M, T>, lap: u64) {
+        // Relaxed: the Release store of `seq` right after orders the clearing before the slot's
+        // next lap; a repairer reads the word only after an Acquire of `seq`.
+        slot.claimer.store(0, Relaxed);
+        // Release: our read happens-before the next lap's producer writes the slot.
+        slot.seq.store(lap, Release);
+        self.ctrl().not_full.notify_all(self.fences());
+    }
+
+    /// One attempt at a push that succeeds at once: the first round of `push_steps` when the
+    /// queue is open, the slot at `enqueue_pos` is free and the claim lands; false (having
+    /// changed nothing) otherwise, and the caller runs the full `push_steps`. Inline and free of
+    /// `Result`s, so the blocking push costs what the algorithm costs (see spsc's lesson in
+    /// commit 160ec5f: a slower producer drags the ring into lockstep).
+    #[inline(always)]
+    pub(super) fn push_once(&self, value: T) -> bool {
+        let slots = self.storage.slots();
+        // Acquire (in `is_closed`): as in `push_steps`.
+        if self.is_closed() {
+            return false;
+        }
+        // Relaxed / Acquire / the claim: exactly as in `push_steps`.
+        let pos = self.ctrl().enqueue_pos.load(Relaxed);
+        let slot = &slots[wrap(pos, slots.len())];
+        if slot.seq.load(Acquire) != pos {
+            return false;
+        }
+        let next = pos.wrapping_add(1);
+        if self.claim_push(pos, next).is_err() {
+            return false;
+        }
+        // Release: as in `push_steps` (the claim before the key, for a repairer).
+        slot.claimer.store(self.me, Release);
+        // SAFETY: we own position `pos`: `seq == pos` says its consumer of the previous lap is
+        // done with the slot, and the claim made it ours alone (as in `push_steps`).
+        unsafe { slot.value.write(value) };
+        self.publish_push(slot, next);
+        true
+    }
+
+    /// One attempt at a pop that succeeds at once (as [`Mpmc::push_once`] for `pop_steps`):
+    /// the record, or `None` having changed nothing.
+    #[inline(always)]
+    pub(super) fn pop_once(&self) -> Option<T> {
+        let slots = self.storage.slots();
+        // Acquire: as in `pop_steps`.
+        let pos = self.ctrl().dequeue_pos.load(Acquire);
+        let slot = &slots[wrap(pos, slots.len())];
+        let next = pos.wrapping_add(1);
+        // Acquire: pairs with the producer's Release publish, as in `pop_steps`.
+        if slot.seq.load(Acquire) != next {
+            return None;
+        }
+        // AcqRel / Acquire: as the claim in `pop_steps`.
+        self.ctrl()
+            .dequeue_pos
+            .compare_exchange_weak(pos, next, AcqRel, Acquire)
+            .ok()?;
+        // Release: as in `pop_steps`.
+        slot.claimer.store(self.me, Release);
+        // SAFETY: `seq == pos + 1`: the record is published (Acquire above) and the claim made
+        // us its only consumer (as in `pop_steps`).
+        let value = unsafe { slot.value.read() };
+        self.free_popped(slot, pos.wrapping_add(slots.len() as u64));
+        Some(value)
     }
 
     /// `dequeue_pos` did not move, yet its slot is past position `pos`: the slot was repaired
