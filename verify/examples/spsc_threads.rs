@@ -77,7 +77,11 @@ fn main() {
         check.see(r.seq, r.intact());
     }
     t.join().expect("producer");
-    assert!(check.ok(n), "records lost, reordered or torn: {}", check.json(n));
+    assert!(
+        check.ok(n),
+        "records lost, reordered or torn: {}",
+        check.json(n)
+    );
     let secs = start.elapsed().as_secs_f64();
     println!("{mode} {n}: {:.1} M msgs/s", n as f64 / secs / 1e6);
 }
