@@ -85,7 +85,9 @@ fn token_model<M: Memory>(opts: &ModelOptions, k: u32, race: Race) -> Explored {
             Race::AfterDeath => (None, Some(recover)),
         };
         let dying = thread::spawn(move || {
-            let run = catch_unwind(AssertUnwindSafe(|| d_sem.acquire_many(2).map(|p| p.forget())));
+            let run = catch_unwind(AssertUnwindSafe(|| {
+                d_sem.acquire_many(2).map(|p| p.forget())
+            }));
             match run {
                 Err(payload) => assert!(payload.downcast_ref::<Crashed>().is_some(), "D failed"),
                 Ok(r) => panic!("D's acquire_many(2) of 1 permit returned {r:?}"),
@@ -107,7 +109,11 @@ fn token_model<M: Memory>(opts: &ModelOptions, k: u32, race: Race) -> Explored {
         if let Some(r) = recoverer {
             r.join().unwrap();
         }
-        assert_eq!(sem.recover().unwrap(), 0, "no permit is held by a dead process");
+        assert_eq!(
+            sem.recover().unwrap(),
+            0,
+            "no permit is held by a dead process"
+        );
         assert!(
             !sem.priority_held(),
             "crash at step {k}: the dead owner's token must be recovered"

@@ -50,7 +50,11 @@ pub static FENCED: ModelSpec = ModelSpec {
             m,
             o,
             fenced,
-            [SpscRelaxedPublish, EventcountNoFence, EventcountNoHeavyFence]
+            [
+                SpscRelaxedPublish,
+                EventcountNoFence,
+                EventcountNoHeavyFence
+            ]
         )
     },
 };
