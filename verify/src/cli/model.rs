@@ -39,7 +39,8 @@ pub struct ModelArgs {
     #[arg(long, conflicts_with_all = ["mutant", "list", "matrix"])]
     pub weaken_all: bool,
     /// The kill matrix: for every hand-written mutant and every automatic weakening, which
-    /// oracle catches it (loom with its smallest bound). NAME (a family) or all models. Minutes.
+    /// oracle catches it (loom with its smallest bound; shuttle under the object's scenario).
+    /// NAME (a family) or all models. Minutes.
     #[arg(long, conflicts_with_all = ["mutant", "list"])]
     pub matrix: bool,
     /// Print a progress line per run on stderr (--weaken-all, --matrix).

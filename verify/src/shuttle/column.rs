@@ -77,7 +77,7 @@ fn judge(sc: &Scenario, body: fn()) -> Value {
                     "plan": format!("{plan:?}"),
                     "executions_before": executions,
                     "seconds": start.elapsed().as_secs_f64(),
-                    "message": f.message.lines().last().unwrap_or_default(),
+                    "message": cause(&f.message),
                     "replayable": f.schedule.is_some(),
                 });
             }
@@ -89,6 +89,14 @@ fn judge(sc: &Scenario, body: fn()) -> Value {
         "executions": executions,
         "seconds": start.elapsed().as_secs_f64(),
     })
+}
+
+/// What failed, without shuttle's replay instructions.
+fn cause(message: &str) -> &str {
+    match message.split("original panic: ").nth(1) {
+        Some(original) => original,
+        None => message.lines().next().unwrap_or_default(),
+    }
 }
 
 fn na(reason: &str) -> Value {
