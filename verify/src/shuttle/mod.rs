@@ -10,7 +10,7 @@
 //! - [`record`]: an operation history with a logical clock, checked by `synclab-lin` (also used
 //!   by the real-thread property tests).
 //! - [`scenarios`]: the test bodies (one per object, at sizes loom cannot reach).
-//! - [`column`]: the kill matrix's shuttle column: each hand-written mutant run under the
+//! - [`column`](mod@column): the kill matrix's shuttle column: each hand-written mutant run under the
 //!   scenario of its object.
 //!
 //! What shuttle can and cannot find: it runs one thread at a time and switches only at atomic
