@@ -7,19 +7,11 @@
 //! semaphore of 2 permits (`synclab-lin`). A planted bug (`SemWakeOnZeroToPositive`, a lost
 //! wakeup) must be found and its printed schedule must replay it.
 
-use ::shuttle::thread;
-use std::sync::atomic::{AtomicU32, Ordering::SeqCst};
-use std::sync::Arc;
 use std::time::Instant;
-use synclab_core::model::{Memory, Mutant, Semaphore};
-use synclab_lin::{Model, OpKind};
-use synclab_verify::shuttle::record::Recorder;
+use synclab_core::model::Mutant;
 use synclab_verify::shuttle::run::{explore, replay, Plan, Scheduler};
+use synclab_verify::shuttle::scenarios::six_contenders;
 use synclab_verify::shuttle::ShuttleMemory;
-
-const PERMITS: u32 = 2;
-const SINGLES: u64 = 5;
-const ROUNDS: u32 = 3;
 
 fn plans(iterations: usize) -> [Plan; 2] {
     [
@@ -34,66 +26,6 @@ fn plans(iterations: usize) -> [Plan; 2] {
             iterations,
         },
     ]
-}
-
-/// Takes `n` permits as process `id`, holds them (occupancy checked), gives them back; each
-/// call recorded.
-fn hold<M: Memory>(id: u64, n: u32, sem: &Semaphore<M>, rec: &Recorder, occupied: &AtomicU32) {
-    rec.record(
-        id,
-        || {
-            if n == 1 {
-                sem.acquire()
-            } else {
-                sem.acquire_many(n)
-            }
-        },
-        |r| (OpKind::Acquire { n: n as u64 }, r.is_ok()),
-    )
-    .unwrap_or_else(|e| panic!("acquire {n}: {e}"))
-    .forget();
-    // SeqCst, a std atomic: no scheduling point of its own; the count is only checked here.
-    let now = occupied.fetch_add(n, SeqCst) + n;
-    assert!(now <= PERMITS, "{now} permits held of {PERMITS}");
-    occupied.fetch_sub(n, SeqCst);
-    rec.record(
-        id,
-        || sem.release(n),
-        |r| (OpKind::Release { n: n as u64 }, r.is_ok()),
-    )
-    .unwrap_or_else(|e| panic!("release {n}: {e}"));
-}
-
-fn six_contenders<M: Memory>() {
-    let sem = Arc::new(
-        Semaphore::<M>::builder()
-            .permits(PERMITS)
-            .max(PERMITS)
-            .heap()
-            .unwrap(),
-    );
-    let rec = Arc::new(Recorder::new(Model::Semaphore {
-        permits: PERMITS as u64,
-    }));
-    let occupied = Arc::new(AtomicU32::new(0));
-    let mut hs = Vec::new();
-    for id in 0..=SINGLES {
-        let (sem, rec, occupied) = (Arc::clone(&sem), Arc::clone(&rec), Arc::clone(&occupied));
-        hs.push(thread::spawn(move || {
-            let (n, rounds) = if id == SINGLES { (2, 2) } else { (1, ROUNDS) };
-            for _ in 0..rounds {
-                hold(id, n, &sem, &rec, &occupied);
-            }
-        }));
-    }
-    for h in hs {
-        h.join().unwrap();
-    }
-    assert_eq!(sem.value().unwrap(), PERMITS, "count must end at {PERMITS}");
-    assert_eq!(sem.waiters(), 0, "no waiter may stay registered");
-    if let Err(e) = rec.check() {
-        panic!("{e}");
-    }
 }
 
 #[test]

@@ -39,7 +39,8 @@ pub struct ModelArgs {
     #[arg(long, conflicts_with_all = ["mutant", "list", "matrix"])]
     pub weaken_all: bool,
     /// The kill matrix: for every hand-written mutant and every automatic weakening, which
-    /// oracle catches it (loom with its smallest bound). NAME (a family) or all models. Minutes.
+    /// oracle catches it (loom with its smallest bound; shuttle under the object's scenario).
+    /// NAME (a family) or all models. Minutes.
     #[arg(long, conflicts_with_all = ["mutant", "list"])]
     pub matrix: bool,
     /// Print a progress line per run on stderr (--weaken-all, --matrix).
@@ -276,6 +277,13 @@ fn kill_matrix(specs: &[&'static ModelSpec], o: &SweepOptions) -> Outcome {
             .is_some_and(|a| a.iter().any(|m| !m["bound"].is_null()))
     };
     let caught = rows.iter().filter(caught_by_loom).count();
+    let shuttle_verdict =
+        |r: &serde_json::Value| r["shuttle"]["verdict"].as_str().unwrap_or("-").to_string();
+    let by_shuttle = |v: &str| rows.iter().filter(|r| shuttle_verdict(r) == v).count();
+    let shuttle_seconds: f64 = rows
+        .iter()
+        .filter_map(|r| r["shuttle"]["seconds"].as_f64())
+        .sum();
     let mut text = format!(
         "{:<64} {:<12} {:<28} {:<8} {:<9} {}\n",
         "mutant", "kind", "loom (model@bound)", "shuttle", "proptest", "processes"
@@ -300,15 +308,18 @@ fn kill_matrix(specs: &[&'static ModelSpec], o: &SweepOptions) -> Outcome {
             r["mutant"].as_str().unwrap_or_default(),
             r["kind"].as_str().unwrap_or_default(),
             loom,
-            "-",
+            shuttle_verdict(r),
             "n/a",
             "n/a"
         ));
     }
     text.push_str(&format!(
-        "\n{} mutants, {caught} caught by loom; shuttle: not on this branch (column left for the \
-         integrator); proptest: {}; processes: {}\n",
+        "\n{} mutants, {caught} caught by loom; shuttle: {} caught, {} survived, {} n/a \
+         ({shuttle_seconds:.1} s); proptest: {}; processes: {}\n",
         rows.len(),
+        by_shuttle("caught"),
+        by_shuttle("survived"),
+        by_shuttle("n/a"),
         matrix::PROPTEST_NA,
         matrix::PROCESSES_NA
     ));
@@ -316,6 +327,10 @@ fn kill_matrix(specs: &[&'static ModelSpec], o: &SweepOptions) -> Outcome {
         json: serde_json::json!({
             "mutants": rows.len(),
             "caught_by_loom": caught,
+            "shuttle": {
+                "caught": by_shuttle("caught"), "survived": by_shuttle("survived"),
+                "n/a": by_shuttle("n/a"), "seconds": shuttle_seconds,
+            },
             "weakening_summary": {
                 "sites": s.sites, "caught": s.caught, "survived": s.survived,
                 "unreached": s.unreached, "no_verdict": s.no_verdict,

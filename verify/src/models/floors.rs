@@ -37,6 +37,8 @@ pub const FLOORS: &[(&str, u64)] = &[
     ("spsc-chunks", 550),                     // 1,105
     ("mpmc-repair", 45_900),                  // 91,802
     ("semaphore-crash", 5_900),               // 11,824
+    ("semaphore-token-recover", 810),         // 1,631
+    ("spsc-fenced", 8_500),                   // 17,152
 ];
 
 /// The floor of model `name`, if it has one.

@@ -15,6 +15,7 @@ pub mod mpmc_repair;
 pub mod sem;
 pub mod sem_crash;
 pub mod sem_ledger;
+pub mod sem_token;
 pub mod spsc;
 pub mod spsc_chunk;
 pub mod takeover;
@@ -49,6 +50,8 @@ pub static MODELS: &[&ModelSpec] = &[
     &sem_ledger::SEMAPHORE_LEDGER_REUSE,
     &sem_ledger::SEMAPHORE_LEDGER_PROCESS,
     &sem_crash::SEMAPHORE_CRASH,
+    &sem_token::SEMAPHORE_TOKEN_RECOVER,
+    &spsc::FENCED,
 ];
 
 /// The model called `name`.

@@ -40,7 +40,7 @@ fn key(pid: u32) -> ProcessKey {
 }
 
 /// Keeps the default panic hook quiet about modelled crashes (and only about them).
-fn quiet_crashes() {
+pub(crate) fn quiet_crashes() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         let previous = std::panic::take_hook();

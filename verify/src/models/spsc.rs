@@ -32,6 +32,33 @@ pub static SPIN: ModelSpec = ModelSpec {
     run: |m, o| mutant_dispatch!(m, o, spin, [SpscRelaxedPublish, SpscFullOffByOne]),
 };
 
+/// Blocking forms on a `Wakeups::FutexFenced` ring: the eventcounts' `Fences::Symmetric`
+/// handshake (a `SeqCst` fence on both sides), which the other models never run (under loom
+/// every thread has joined the asymmetric barriers, so `Wakeups::Futex` takes the other path).
+pub static FENCED: ModelSpec = ModelSpec {
+    name: "spsc-fenced",
+    about: "spsc ring created with Wakeups::FutexFenced (SeqCst fences on both sides of the \
+            park handshake): capacity 2, 3 records, 1P/1C",
+    default_preemptions: Some(2),
+    mutants: &[
+        Mutant::SpscRelaxedPublish,
+        Mutant::EventcountNoFence,
+        Mutant::EventcountNoHeavyFence,
+    ],
+    run: |m, o| {
+        mutant_dispatch!(
+            m,
+            o,
+            fenced,
+            [
+                SpscRelaxedPublish,
+                EventcountNoFence,
+                EventcountNoHeavyFence
+            ]
+        )
+    },
+};
+
 /// Non-blocking batch `push_slice`/`pop_slice` with yields.
 pub static BATCH: ModelSpec = ModelSpec {
     name: "spsc-batch",
@@ -43,6 +70,10 @@ pub static BATCH: ModelSpec = ModelSpec {
 
 fn blocking<M: Memory>(o: &ModelOptions) -> Explored {
     blocking_with::<M>(o, Wakeups::Futex)
+}
+
+fn fenced<M: Memory>(o: &ModelOptions) -> Explored {
+    blocking_with::<M>(o, Wakeups::FutexFenced)
 }
 
 fn spin<M: Memory>(o: &ModelOptions) -> Explored {

@@ -9,6 +9,9 @@
 //!   [`run::replay`] runs that schedule again.
 //! - [`record`]: an operation history with a logical clock, checked by `synclab-lin` (also used
 //!   by the real-thread property tests).
+//! - [`scenarios`]: the test bodies (one per object, at sizes loom cannot reach).
+//! - [`column`](mod@column): the kill matrix's shuttle column: each hand-written mutant run under the
+//!   scenario of its object.
 //!
 //! What shuttle can and cannot find: it runs one thread at a time and switches only at atomic
 //! operations and blocking calls, so every execution is **sequentially consistent**. It finds
@@ -19,8 +22,10 @@
 //! detection (loom's `UnsafeCell` tracking has no counterpart); a torn or stale payload shows
 //! only through the content checks.
 
+pub mod column;
 pub mod memory;
 pub mod record;
 pub mod run;
+pub mod scenarios;
 
 pub use memory::ShuttleMemory;

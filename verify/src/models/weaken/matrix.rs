@@ -4,8 +4,9 @@
 //! Oracles and what this branch can say about each:
 //! - **loom**: run here; the smallest preemption bound (0 up to the model's default) at which
 //!   the model catches the mutant.
-//! - **randomised scheduler** (shuttle): not on this branch; the column is `null` for the
-//!   integrator to fill.
+//! - **randomised scheduler** (shuttle): each hand-written mutant under its object's shuttle
+//!   scenario (`crate::shuttle::column`): caught / survived / n/a, with the seconds taken;
+//!   weakenings are n/a (shuttle is sequentially consistent).
 //! - **property tests** (`core/tests/prop_rings.rs`): they run on `RealMemory`, whose mutant
 //!   switch is the constant `false` and whose orderings cannot be weakened at run time, so no
 //!   mutant can be run under them: "not applicable", stated per row.
@@ -43,19 +44,19 @@ fn quiet<R>(f: impl FnOnce() -> R) -> R {
     r
 }
 
-fn row(name: String, kind: &str, loom: Value) -> Value {
+fn row(name: String, kind: &str, loom: Value, shuttle: Value) -> Value {
     json!({
         "mutant": name,
         "kind": kind,
         "loom": loom,
-        "shuttle": Value::Null,
+        "shuttle": shuttle,
         "proptest": PROPTEST_NA,
         "processes": PROCESSES_NA,
     })
 }
 
 /// The hand-written mutants: per mutant, each model that lists it and its smallest catching
-/// bound (null: not caught up to the model's default bound).
+/// bound (null: not caught up to the model's default bound), and its shuttle verdict.
 pub fn hand_written(models: &[&'static ModelSpec], progress: bool) -> Vec<Value> {
     let mut by_mutant: BTreeMap<u32, (Mutant, Vec<Value>)> = BTreeMap::new();
     for spec in models {
@@ -73,7 +74,13 @@ pub fn hand_written(models: &[&'static ModelSpec], progress: bool) -> Vec<Value>
     }
     by_mutant
         .into_values()
-        .map(|(m, loom)| row(m.name().to_string(), "hand-written", json!(loom)))
+        .map(|(m, loom)| {
+            let shuttle = quiet(|| crate::shuttle::column::hand_written(m));
+            if progress {
+                eprintln!("{:<40} shuttle {}", m.name(), shuttle);
+            }
+            row(m.name().to_string(), "hand-written", json!(loom), shuttle)
+        })
         .collect()
 }
 
@@ -103,7 +110,8 @@ pub fn weakenings(models: &[&'static ModelSpec], o: &SweepOptions) -> (Sweep, Ve
             }
             _ => json!({ "verdict": r.verdict }),
         };
-        rows.push(row(name, "weakening", loom));
+        let shuttle = json!({ "verdict": "n/a", "reason": crate::shuttle::column::WEAKENING_NA });
+        rows.push(row(name, "weakening", loom, shuttle));
     }
     (s, rows)
 }

@@ -39,7 +39,7 @@ pub fn scan(root: &Path) -> std::io::Result<Vec<StaticSite>> {
     let mut files = Vec::new();
     collect(&root.join("core/src"), &mut files)?;
     files.sort();
-    let mut sites = Vec::new();
+    let mut sources = Vec::new();
     for path in files {
         let rel = path
             .strip_prefix(root)
@@ -49,12 +49,26 @@ pub fn scan(root: &Path) -> std::io::Result<Vec<StaticSite>> {
         if rel.starts_with("core/src/mem/") || rel.ends_with("tests.rs") {
             continue;
         }
-        let text = std::fs::read_to_string(&path)?;
+        sources.push((rel, std::fs::read_to_string(&path)?));
+    }
+    let mut sites = Vec::new();
+    for (rel, text) in &sources {
         if text.contains("M: Memory") {
-            sites.extend(scan_text(&rel, &text));
+            // A module's std atomic fields may be declared in a sibling file (the semaphore's
+            // spin budget: declared in `sem/mod.rs`, used in `sem/wait.rs`).
+            let local: Vec<String> = sources
+                .iter()
+                .filter(|(other, _)| same_dir(other, rel))
+                .flat_map(|(_, t)| std_atomic_fields(t))
+                .collect();
+            sites.extend(scan_text_with(rel, text, &local));
         }
     }
     Ok(sites)
+}
+
+fn same_dir(a: &str, b: &str) -> bool {
+    a.rsplit_once('/').map(|(d, _)| d) == b.rsplit_once('/').map(|(d, _)| d)
 }
 
 fn collect(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
@@ -69,15 +83,20 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
     Ok(())
 }
 
-/// The sites in one file's text.
+/// The sites in one file's text (its own `std` atomic fields are not sites).
 pub fn scan_text(file: &str, text: &str) -> Vec<StaticSite> {
+    scan_text_with(file, text, &std_atomic_fields(text))
+}
+
+/// The sites in one file's text; calls on the fields named in `local` (process-local `std`
+/// atomics, wherever declared) are not sites.
+fn scan_text_with(file: &str, text: &str, local: &[String]) -> Vec<StaticSite> {
     let call = Regex::new(
         r"(?:\.(load|store|swap|fetch_add|fetch_sub|fetch_or|compare_exchange_weak|compare_exchange)|M::(fence_light|fence_heavy|fence|wake32|wake64_low|wait32|wait64_low))\s*\(",
     )
     .expect("valid regex");
     let ordering = Regex::new(r"\b(Relaxed|Acquire|Release|AcqRel|SeqCst)\b").expect("valid");
     let lines: Vec<&str> = text.lines().collect();
-    let local = std_atomic_fields(text);
     let mut sites = Vec::new();
     for (i, line) in lines.iter().enumerate() {
         let code = line.trim_start();
@@ -187,6 +206,19 @@ mod tests {
                 sites.iter().any(|s| s.file.starts_with(algorithm)),
                 "no site under {algorithm}"
             );
+        }
+    }
+
+    /// The semaphore's spin budget is a `std` atomic declared in `sem/mod.rs` and used in
+    /// `sem/wait.rs`: no site there.
+    #[test]
+    fn a_std_atomic_declared_in_a_sibling_file_is_not_a_site() {
+        let sites = scan(&workspace_root()).expect("core/src is readable in the workspace");
+        let wait_rs = std::fs::read_to_string(workspace_root().join("core/src/sem/wait.rs"))
+            .expect("readable");
+        for s in sites.iter().filter(|s| s.file == "core/src/sem/wait.rs") {
+            let line = wait_rs.lines().nth(s.line as usize - 1).unwrap_or_default();
+            assert!(!line.contains("spin_budget"), "line {}: {line}", s.line);
         }
     }
 }
