@@ -218,9 +218,14 @@ impl<M: Memory> Semaphore<M> {
         if new == s {
             return Ok(Ok((s, false)));
         }
-        // Relaxed: registering publishes nothing but the word itself; a releaser's CAS on the
-        // same word reads it (RMWs read the latest value in modification order).
-        match self.state().compare_exchange(s, new, Relaxed, Relaxed) {
+        // Release on success: when this sets the token bit, a recoverer that reads the bit
+        // with its Acquire state load must also see the token's owner word, written (by
+        // `claim_token_owner`) before this CAS; with Relaxed it could see the bit with a stale
+        // owner 0 and clear the bit without dropping our registration (found by the loom model
+        // `semaphore-token-recover`, race "with-death"). Otherwise registering publishes
+        // nothing but the word itself, which a releaser's RMW reads (the latest value in
+        // modification order). Relaxed on failure: we retry from the value read.
+        match self.state().compare_exchange(s, new, Release, Relaxed) {
             Ok(_) => {
                 self.step();
                 Ok(Ok((new, take_token)))

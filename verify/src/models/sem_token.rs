@@ -23,15 +23,14 @@
 //! bound 3 per crash point (1,631 executions for both, 0.25 s in a release build; unbounded:
 //! 13,780 in 1.4 s).
 //!
-//! **Open core finding** ([`concurrent_recover_at_token_bit`]): when R runs concurrently with
-//! D (not after its death), correct code fails at `k = 3`. `register` (`core/src/sem/wait.rs`)
-//! sets the token bit with a `Relaxed` CAS, so the `Release` of the owner-word CAS before it
-//! does not reach a recoverer that reads the bit with its `Acquire` state load: R may see the
-//! bit and a stale owner word 0, take the "bit without owner" path and clear the bit without
-//! dropping D's registration (the waiter count stays 1 for good: every later release pays a
-//! wake). Making that CAS `Release` (on success) removes the failure (checked by hand: 188
-//! executions, all pass). `core/src/sem/` belongs to another helper on this branch's round, so
-//! the fix is left to the integrator; the test asserts the failure so it flips when fixed.
+//! **The race with D's death** (scenario `with-death`, [`concurrent_recover_at_token_bit`]):
+//! R runs concurrently with D (not only after its death), D stopping right after the CAS that
+//! sets the token bit (`k = 3`). This found a real bug: `register` (`core/src/sem/wait.rs`) set
+//! the token bit with a `Relaxed` CAS, so the `Release` of the owner-word CAS before it did not
+//! reach a recoverer that reads the bit with its `Acquire` state load: R could see the bit and a
+//! stale owner word 0, take the "bit without owner" path and clear the bit without dropping D's
+//! registration (the waiter count stayed 1 for good: every later release paid a wake). That CAS
+//! is `Release` on success now, and the scenario is part of the model.
 
 use super::harness::{explore, in_turn, Explored, ModelOptions, ModelSpec};
 use super::loom_process::PidTable;
@@ -138,11 +137,16 @@ fn at3<M: Memory>(opts: &ModelOptions) -> Explored {
     token_model::<M>(opts, 3, Race::AfterDeath)
 }
 
+fn with_death<M: Memory>(opts: &ModelOptions) -> Explored {
+    token_model::<M>(opts, 3, Race::WithDeath)
+}
+
 fn run_all(m: Mutant, opts: &ModelOptions) -> Explored {
     in_turn(
         &[
             |m, o| mutant_dispatch!(m, o, at2, [SemLedgerPidOnly]),
             |m, o| mutant_dispatch!(m, o, at3, [SemLedgerPidOnly]),
+            |m, o| mutant_dispatch!(m, o, with_death, [SemLedgerPidOnly]),
         ],
         m,
         opts,
@@ -154,17 +158,15 @@ pub static SEMAPHORE_TOKEN_RECOVER: ModelSpec = ModelSpec {
     name: "semaphore-token-recover",
     about: "max 2, 1 permit, 3 slots: D's acquire_many(2) stops after claiming the token owner \
             (k=2) or after setting the token bit (k=3), its pid reused by L; R recovers while L \
-            waits for a permit behind the token; then token free, no waiter, count 1; 3 \
-            threads, preemption bound 3 per crash point",
+            waits for a permit behind the token (after D's death, and for k=3 also racing it); \
+            then token free, no waiter, count 1; 3 threads, preemption bound 3 per scenario",
     default_preemptions: Some(3),
     mutants: &[Mutant::SemLedgerPidOnly],
     run: run_all,
 };
 
-/// The open core finding (module docs): R recovers concurrently with D's `acquire_many(2)`,
-/// which stops right after the CAS that sets the token bit (k = 3). Correct code fails today
-/// (a leaked waiter registration); `verify/tests/loom_sem_token.rs` asserts that, so the test
-/// flips when `core` is fixed. Not in [`crate::models::MODELS`].
+/// The race with D's death alone (module docs), on correct code: R recovers concurrently with
+/// D's `acquire_many(2)`, which stops right after the CAS that sets the token bit (k = 3).
 pub fn concurrent_recover_at_token_bit(opts: &ModelOptions) -> Explored {
     token_model::<super::loom_memory::LoomMemory<0>>(opts, 3, Race::WithDeath)
 }

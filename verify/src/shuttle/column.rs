@@ -161,6 +161,7 @@ pub fn hand_written(m: Mutant) -> Value {
         SpscChunkPublishBeforeCopy | SpscChunkSecondSliceOffByOne => {
             na("n/a: the spsc scenario does not use the chunk API")
         }
+        MpmcBatchUnchecked => na("n/a: the mpmc scenario does not use the batch operations"),
         SemLedgerClaimWithoutCas
         | SemLedgerPidOnly
         | SemLedgerRelaxedFree
