@@ -126,10 +126,7 @@ impl<T: Pod + Send, M: Memory> Mpmc<T, M> {
                 Err(RingError::Full) => {}
                 other => return other,
             }
-            let ready = || !self.looks_full() || self.is_closed();
-            // Relaxed: the position only picks the slot to inspect; `repair_at` validates.
-            let at = || self.ctrl().enqueue_pos.load(Relaxed);
-            self.wait_or_repair(&self.ctrl().not_full, ready, at, deadline)?;
+            self.wait_room(deadline)?;
         }
     }
 
@@ -149,10 +146,7 @@ impl<T: Pod + Send, M: Memory> Mpmc<T, M> {
                 Err(RingError::Empty) => {}
                 other => return other,
             }
-            let ready = || !self.looks_empty() || self.is_closed();
-            // Relaxed: as in `push_slice_until`.
-            let at = || self.ctrl().dequeue_pos.load(Relaxed);
-            self.wait_or_repair(&self.ctrl().not_empty, ready, at, deadline)?;
+            self.wait_records(deadline)?;
         }
     }
 

@@ -8,15 +8,34 @@
 //! pay a compare-and-swap on the eventcount (and a `futex` wake) until the waiter leaves.
 
 use super::Mpmc;
-use crate::mem::{Deadline, Memory};
+use crate::mem::{Atomic, Deadline, Memory};
 use crate::ring::eventcount::EventCount;
 use crate::ring::RingError;
 use bytemuck::Pod;
+use std::sync::atomic::Ordering::Relaxed;
 
 /// Checks of `ready` (with a spin hint between them) before the yield phase.
 const SPIN_FIRST: u32 = 64;
 
 impl<T: Pod + Send, M: Memory> Mpmc<T, M> {
+    /// One round of waiting while the queue looks full (or until it closes), repairing the slot
+    /// at the enqueue position if its holder died; shared by `push_until` and
+    /// `push_slice_until`.
+    pub(super) fn wait_room(&self, deadline: Option<Deadline>) -> Result<(), RingError> {
+        let ready = || !self.looks_full() || self.is_closed();
+        // Relaxed: the position only picks the slot to inspect; `repair_at` validates.
+        let at = || self.ctrl().enqueue_pos.load(Relaxed);
+        self.wait_or_repair(&self.ctrl().not_full, ready, at, deadline)
+    }
+
+    /// [`Mpmc::wait_room`]'s twin for consumers: waits while the queue looks empty.
+    pub(super) fn wait_records(&self, deadline: Option<Deadline>) -> Result<(), RingError> {
+        let ready = || !self.looks_empty() || self.is_closed();
+        // Relaxed: as in `wait_room`.
+        let at = || self.ctrl().dequeue_pos.load(Relaxed);
+        self.wait_or_repair(&self.ctrl().not_empty, ready, at, deadline)
+    }
+
     /// One round of a blocking form's wait: `Ok` when `ready()` (or a repair) says to try again,
     /// `TimedOut` at `deadline`. Waits in slices of `M::PEER_CHECK_INTERVAL`; after a slice with
     /// no change, repairs the slot of position `at()` if its holder died.
