@@ -273,6 +273,7 @@ impl<T: Pod + Send, M: Memory> Consumer<T, M> {
             // The bug: one slot too many in the wrapped part.
             len += 1;
         }
+        self.ring.prefetch_published(self.head, len);
         ReadChunk {
             consumer: self,
             len,

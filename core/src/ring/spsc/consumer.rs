@@ -113,6 +113,7 @@ impl<T: Pod + Send, M: Memory> Consumer<T, M> {
         if self.cached_len() == 0 {
             self.available(1)?;
         }
+        self.ring.prefetch_ahead(self.head, self.cached_tail);
         // SAFETY: `head` is below the validated `tail`: the slot is published (its write
         // happened-before our Acquire load of `tail`) and the producer does not touch it until
         // we release it.
@@ -135,6 +136,7 @@ impl<T: Pod + Send, M: Memory> Consumer<T, M> {
             // Out of line: the fast path below stays as small as `try_pop`'s.
             return self.pop_slow(deadline);
         }
+        self.ring.prefetch_ahead(self.head, self.cached_tail);
         // SAFETY: as in `try_pop` (`head` is below the validated `cached_tail`).
         let value = unsafe { self.ring.cell(self.head).read() };
         self.release(1);

@@ -24,6 +24,7 @@
 
 mod chunk;
 mod consumer;
+mod lines;
 mod producer;
 #[cfg(test)]
 mod tests;

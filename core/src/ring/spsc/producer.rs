@@ -7,7 +7,7 @@ use crate::ring::eventcount::Fences;
 use crate::ring::pair::{PairControl, Side};
 use crate::ring::RingError;
 use bytemuck::Pod;
-use std::sync::atomic::Ordering::{Acquire, Release};
+use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
 
 /// The producing end. Not `Clone`: there is exactly one.
 #[must_use = "dropping the handle closes its role for good (the peer sees Closed)"]
@@ -163,10 +163,30 @@ impl<T: Pod + Send, M: Memory> Producer<T, M> {
     fn push_slow(&mut self, value: T, deadline: Option<Deadline>) -> Result<(), RingError> {
         loop {
             match self.try_push(value) {
-                Err(RingError::Full) => self.wait_room(deadline)?,
+                Err(RingError::Full) => {
+                    self.wait_room(deadline)?;
+                    self.gather_room();
+                }
                 other => return other,
             }
         }
+    }
+
+    /// After a wait for room: lets the consumer free a few lines' worth of slots (bounded, see
+    /// [`Spsc::gather`]) before pushing into the first, which shares a cache line with records
+    /// the consumer is still reading.
+    fn gather_room(&self) {
+        let target = self.ring.gather_target();
+        if target == 0 {
+            return;
+        }
+        let cap = self.ring.capacity() as u64;
+        let ctrl = self.ctrl();
+        // Relaxed: only a count to decide when to stop waiting; the push that follows
+        // reloads `head` with Acquire before it writes a slot.
+        Spsc::<T, M>::gather(target, || {
+            cap.saturating_sub(self.tail.wrapping_sub(ctrl.head.load(Relaxed)))
+        });
     }
 
     /// Waits until `head` moves from what we saw last, or the consumer closes. Call only when

@@ -193,3 +193,29 @@ fn miri_chunks_between_threads_in_place() {
         Err(RingError::Closed)
     ));
 }
+
+/// A producer blocked on a full ring, whose consumer frees one slot and then stops, still
+/// pushes: the gather of a few lines' worth of room before writing is bounded, not a wait for
+/// room the consumer may never free.
+#[test]
+fn blocked_push_goes_on_with_one_free_slot() {
+    let ring = heap(64);
+    let mut p = ring.producer().unwrap();
+    let mut c = ring.consumer().unwrap();
+    for i in 0..64 {
+        p.push(i).unwrap();
+    }
+    assert_eq!(p.try_push(64), Err(RingError::Full));
+    let popper = std::thread::spawn(move || {
+        let first = c.pop().unwrap();
+        (first, c)
+    });
+    let deadline = crate::mem::Deadline::after(std::time::Duration::from_secs(10));
+    p.push_until(64, Some(deadline)).unwrap();
+    let (first, mut c) = popper.join().unwrap();
+    assert_eq!(first, 0);
+    assert_eq!(p.try_push(65), Err(RingError::Full));
+    let mut rest = vec![0; 64];
+    assert_eq!(c.pop_slice(&mut rest).unwrap(), 64);
+    assert_eq!(rest, (1..=64).collect::<Vec<u64>>());
+}
