@@ -119,6 +119,12 @@ pub trait Memory: Sized + Send + Sync + 'static {
     #[inline(always)]
     fn prefetch<T>(_p: *const T) {}
 
+    /// A hint that the cache line of `_p` will be written soon: fetched for ownership
+    /// (`prefetchw` on real memory). Not a memory access, as [`Memory::prefetch`]. Nothing by
+    /// default.
+    #[inline(always)]
+    fn prefetch_write<T>(_p: *const T) {}
+
     /// A memory fence.
     fn fence(order: Ordering);
 

@@ -125,6 +125,20 @@ impl Memory for RealMemory {
     }
 
     #[inline(always)]
+    fn prefetch_write<T>(p: *const T) {
+        // Not under Miri, which runs no inline assembly (the hint changes nothing it checks).
+        #[cfg(all(target_arch = "x86_64", not(miri)))]
+        // SAFETY: `prefetchw` is a hint: it never faults and is not a memory access in the
+        // language's model, whatever `p` points to; CPUs without it execute it as a NOP (Intel
+        // reserved its opcode, 0F 0D, as one). It touches no register but reads `p`.
+        unsafe {
+            std::arch::asm!("prefetchw [{p}]", p = in(reg) p, options(nostack, preserves_flags, readonly));
+        }
+        #[cfg(not(all(target_arch = "x86_64", not(miri))))]
+        let _ = p;
+    }
+
+    #[inline(always)]
     fn prefetch<T>(p: *const T) {
         #[cfg(target_arch = "x86_64")]
         // SAFETY: `prefetcht0` is a hint: it never faults and is not a memory access in the

@@ -1,12 +1,15 @@
 //! How the two ends of an spsc ring keep out of each other's cache lines: the consumer asks the
-//! CPU to fetch published records before it reads them, and a producer that found the ring full
-//! lets a few lines' worth of slots free up before it writes into the first.
+//! CPU to fetch published records before it reads them, the producer asks for free slots' lines
+//! (for ownership) before it writes them, and a producer that found the ring full lets a few
+//! lines' worth of slots free up before it writes into the first.
 //!
-//! Measured (BENCHMARKS.md, "spsc: cache lines"): a consumer reading a chunk that the producer
-//! wrote on another core otherwise waits out each line's miss in turn, because the hardware
-//! prefetchers do not run ahead over lines another core holds modified; and a producer that
-//! writes the moment one slot frees writes into a line whose other records the consumer is
-//! still reading, so the line travels back and forth once per record.
+//! Measured (BENCHMARKS.md, "cache lines"): a consumer reading records that the producer wrote
+//! on another core otherwise waits out each line's miss in turn, and so does a producer writing
+//! lines the consumer read on the last lap (the hardware prefetchers do not run ahead over lines
+//! another core holds); and a producer that writes the moment one slot frees writes into a line
+//! whose other records the consumer is still reading, so the line travels back and forth once
+//! per record. Every prefetch names only memory the side owns for now (published records for
+//! the consumer, free slots for the producer), so it never pulls a line the peer is writing.
 
 use super::Spsc;
 use crate::mem::Memory;
@@ -86,3 +89,17 @@ const PREFETCH_LINE: usize = 64;
 /// How far ahead of `head` a single pop prefetches: 8 lines, about what a consumer reads while
 /// one remote line arrives.
 const PREFETCH_AHEAD: usize = 8 * PREFETCH_LINE;
+
+impl<T: Pod + Send, M: Memory> Spsc<T, M> {
+    /// The slot `PREFETCH_AHEAD` bytes past `tail`, if it is free (`tail + ahead < head +
+    /// capacity` by the producer's cached `head`): fetched for ownership, so the push that writes
+    /// it does not wait for the line to leave the consumer's cache.
+    #[inline(always)]
+    pub(super) fn prefetch_room_ahead(&self, tail: u64, head: u64) {
+        let ahead = (PREFETCH_AHEAD / std::mem::size_of::<M::Cell<T>>().max(1)).max(1) as u64;
+        let free = (self.capacity() as u64).wrapping_sub(tail.wrapping_sub(head));
+        if free > ahead {
+            M::prefetch_write(self.cell(tail.wrapping_add(ahead)));
+        }
+    }
+}

@@ -151,6 +151,7 @@ impl<T: Pod + Send, M: Memory> Producer<T, M> {
             // Out of line: the fast path below stays as small as `try_push`'s.
             return self.push_slow(value, deadline);
         }
+        self.ring.prefetch_room_ahead(self.tail, self.cached_head);
         // SAFETY: as in `try_push` (`used < capacity` by the cache, which only under-counts).
         unsafe { self.ring.cell(self.tail).write(value) };
         self.publish(1);
