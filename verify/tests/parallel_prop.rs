@@ -23,6 +23,8 @@ use synclab_core::model::{
 };
 use synclab_core::RingError;
 use synclab_lin::{Model, OpKind};
+use synclab_verify::parallel::case::{case, qop, sop, Case, QOp, SOp};
+use synclab_verify::parallel::replay;
 use synclab_verify::shuttle::record::Recorder;
 
 /// Real memory (std atomics, futex) with mutant number `MUTANT` switched on: what the planted
@@ -79,35 +81,6 @@ impl<const MUTANT: u32> Memory for RealMutant<MUTANT> {
     fn mutant(m: Mutant) -> bool {
         MUTANT != 0 && m as u32 == MUTANT
     }
-}
-
-/// A queue operation; pushed values are numbered by the runner, so every value is distinct.
-#[derive(Clone, Copy, Debug)]
-enum QOp {
-    Push,
-    Pop,
-}
-
-fn qop() -> impl Strategy<Value = QOp> + Clone {
-    prop_oneof![Just(QOp::Push), Just(QOp::Pop)]
-}
-
-/// A sequential prefix and parallel branches.
-#[derive(Clone, Debug)]
-struct Case<Op> {
-    prefix: Vec<Op>,
-    branches: Vec<Vec<Op>>,
-}
-
-fn case<Op: Clone + std::fmt::Debug>(
-    op: impl Strategy<Value = Op> + Clone,
-    branches: std::ops::RangeInclusive<usize>,
-) -> impl Strategy<Value = Case<Op>> {
-    (
-        prop::collection::vec(op.clone(), 0..6),
-        prop::collection::vec(prop::collection::vec(op, 1..8), branches),
-    )
-        .prop_map(|(prefix, branches)| Case { prefix, branches })
 }
 
 /// Runs `test` on `cases` cases of `strategy` from a fixed seed: `Ok(())`, or the failure with
@@ -325,17 +298,6 @@ fn mpmc_case<M: Memory>(case: &Case<QOp>) -> Result<(), TestCaseError> {
     lin(&rec)
 }
 
-/// A semaphore operation of one branch: take `n` permits if free, or give back one it holds.
-#[derive(Clone, Copy, Debug)]
-enum SOp {
-    TryAcquire(u32),
-    Release,
-}
-
-fn sop() -> impl Strategy<Value = SOp> + Clone {
-    prop_oneof![(1..=2u32).prop_map(SOp::TryAcquire), Just(SOp::Release),]
-}
-
 const SEM_PERMITS: u32 = 3;
 
 /// Semaphore of 3 permits: each branch (and the prefix) tracks the permits it holds and releases
@@ -374,6 +336,9 @@ fn sem_case<M: Memory>(case: &Case<SOp>) -> Result<(), TestCaseError> {
                     *held -= 1;
                 }
                 SOp::Release => {}
+                SOp::Acquire(_) => {
+                    return Err(TestCaseError::fail("blocking acquires are not generated"))
+                }
             }
         }
         Ok(())
@@ -494,7 +459,73 @@ fn parallel_prop_finds_spsc_full_off_by_one_and_shrinks_it() {
             // The shrunk case fails again, and the correct ring passes it.
             assert!(spsc_case::<OffByOne>(&minimal).is_err());
             spsc_case::<RealMemory>(&minimal).unwrap();
+            // Replayed under loom with the same mutant: it fails there too, at the smallest
+            // preemption bound loom needs, and the same interleaving is printed twice.
+            const OFF: u32 = Mutant::SpscFullOffByOne as u32;
+            assert_replay_fails(
+                || replay::spsc::<OFF>(&minimal, 2),
+                || replay::spsc::<0>(&minimal, 2),
+            );
         }
         TestError::Abort(why) => panic!("proptest gave up: {why}"),
     }
+}
+
+/// Replays a case under loom with a mutant (`mutated`) and without (`correct`): the mutant's
+/// replay fails with a non-empty interleaving, a second replay prints the same one, and the
+/// correct object passes every interleaving at every bound tried.
+fn assert_replay_fails(
+    mutated: impl Fn() -> Result<Option<replay::Failure>, String>,
+    correct: impl Fn() -> Result<Option<replay::Failure>, String>,
+) -> replay::Failure {
+    let first = mutated()
+        .expect("loom gave a verdict")
+        .expect("the case fails under loom too");
+    eprintln!("minimal failing interleaving under loom:\n{first}");
+    assert!(!first.steps.is_empty(), "the interleaving is empty");
+    assert!(
+        first.steps.iter().any(|s| s.contains(" at core/src/")),
+        "the interleaving names no access of the algorithm: {first}"
+    );
+    let second = mutated()
+        .expect("loom gave a verdict")
+        .expect("fails again");
+    assert_eq!(
+        first, second,
+        "a second replay printed another interleaving"
+    );
+    assert_eq!(
+        correct().expect("loom gave a verdict"),
+        None,
+        "the correct object fails the replayed case"
+    );
+    first
+}
+
+/// The semaphore's replay plumbing, on a hand-written case (the generated ones use
+/// try-operations only, where no semaphore mutant shows in the history on real threads): two
+/// branches block in `acquire_many(1)` while a third takes both permits and gives them back one
+/// at a time. With `sem-wake-on-zero-to-positive` the second release wakes no one: loom reports
+/// the sleeper as a deadlock and prints the interleaving.
+#[test]
+fn parallel_prop_semaphore_case_replays_under_loom() {
+    let case = Case {
+        prefix: vec![],
+        branches: vec![
+            vec![SOp::Acquire(1)],
+            vec![SOp::Acquire(1)],
+            vec![SOp::TryAcquire(2), SOp::Release, SOp::Release],
+        ],
+    };
+    const WAKE: u32 = Mutant::SemWakeOnZeroToPositive as u32;
+    let failure = timed("semaphore replay under loom", || {
+        assert_replay_fails(
+            || replay::semaphore::<WAKE>(&case, 2, 2),
+            || replay::semaphore::<0>(&case, 2, 2),
+        )
+    });
+    assert!(
+        failure.message.contains("deadlock"),
+        "a lost wakeup shows as a deadlock: {failure}"
+    );
 }

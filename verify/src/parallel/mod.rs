@@ -1,0 +1,9 @@
+//! Parallel property tests beyond real threads: the generated programs ([`case`]), their replay
+//! under loom with a minimal failing interleaving printed ([`replay`], [`steps`]).
+//!
+//! The real-thread tests are `verify/tests/parallel_prop.rs`; what a failure there shrinks to
+//! is handed to [`replay`].
+
+pub mod case;
+pub mod replay;
+pub mod steps;
