@@ -1,0 +1,500 @@
+//! Parallel property tests through real processes: the generated programs of [`super::case`]
+//! with each branch in its own OS process (the caller re-executes a binary that calls
+//! [`branch_main`]), all on one named shared-memory object, every operation ticked on the
+//! shared [`Clock`], the histories gathered by the parent and checked by `synclab-lin`.
+//!
+//! spsc: branch 0's `Push`es in the producer process, branch 1's `Pop`s in the consumer process
+//! (roles belong to processes, so spsc cases have no prefix). mpmc and the semaphore: the prefix
+//! in the parent, every branch in a process of its own; mpmc is drained by the parent after the
+//! branches exit, and semaphore branches give back what they hold before they exit.
+//!
+//! The planted fault ([`Plant::SpscPublishesOneTooMany`]): mutants cannot be switched on in a
+//! shared region (only `RealMemory` objects live in regions), so the producer process, after its
+//! last push, advances the ring's published tail by one more record than it wrote, as a publish
+//! off by one would. The consumer then reads a slot nobody wrote in this round.
+
+use super::case::{Case, QOp, SOp};
+use super::clock::Clock;
+use crate::shuttle::record::Recorder;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering::SeqCst};
+use std::time::Duration;
+use synclab_core::{Mpmc, RingError, Semaphore, ShmName, Spsc};
+use synclab_lin::{Model, Op, OpKind};
+
+/// The environment variable that carries a branch to its process (JSON).
+pub const BRANCH_ENV: &str = "SYNCLAB_PARPROC_BRANCH";
+
+/// How the branch process prints its history (this marker, then JSON, on one line).
+const OUT_PREFIX: &str = "PARPROC-HISTORY ";
+
+/// How long the rendezvous waits for the other branch processes.
+const RENDEZVOUS: Duration = Duration::from_secs(20);
+
+/// spsc and mpmc capacity, semaphore permits.
+pub const CAPACITY: usize = 2;
+/// mpmc capacity.
+pub const MPMC_CAPACITY: usize = 4;
+/// Semaphore permits (and maximum).
+pub const PERMITS: u32 = 3;
+
+/// The object under test.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Object {
+    /// `Spsc<u64>`, capacity [`CAPACITY`].
+    Spsc,
+    /// `Mpmc<u64>`, capacity [`MPMC_CAPACITY`].
+    Mpmc,
+    /// `Semaphore` of [`PERMITS`].
+    Semaphore,
+}
+
+/// A fault planted in a branch process.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Plant {
+    /// None: the object as shipped.
+    None,
+    /// The spsc producer publishes one record more than it wrote, after its last push.
+    SpscPublishesOneTooMany,
+}
+
+/// The operations of one branch process.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub enum Ops {
+    /// Queue operations.
+    Queue(Vec<QOp>),
+    /// Semaphore operations.
+    Sem(Vec<SOp>),
+}
+
+/// What a branch process is given.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Branch {
+    /// The object.
+    pub object: Object,
+    /// Its region's name.
+    pub name: String,
+    /// The clock file.
+    pub clock: PathBuf,
+    /// This process's number in the history (1-based; 0 is the parent).
+    pub who: u64,
+    /// Processes meeting at the rendezvous.
+    pub processes: u64,
+    /// Its operations.
+    pub ops: Ops,
+    /// The planted fault.
+    pub plant: Plant,
+}
+
+/// One recorded operation, as a branch process reports it.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Rec {
+    /// `enqueue`/`dequeue` value or `acquire`/`release` count.
+    pub kind: Kind,
+    /// Took effect.
+    pub ok: bool,
+    /// Clock tick before the call.
+    pub invoke: i64,
+    /// Clock tick after it returned.
+    pub ret: i64,
+}
+
+/// A recorded operation's kind.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
+pub enum Kind {
+    /// Enqueue of a value.
+    Enq(i64),
+    /// Dequeue (`None`: empty).
+    Deq(Option<i64>),
+    /// Acquire of n permits.
+    Acq(u64),
+    /// Release of n permits.
+    Rel(u64),
+}
+
+impl Rec {
+    fn op(&self, process: u64) -> Op {
+        let kind = match self.kind {
+            Kind::Enq(value) => OpKind::Enqueue { value },
+            Kind::Deq(value) => OpKind::Dequeue { value },
+            Kind::Acq(n) => OpKind::Acquire { n },
+            Kind::Rel(n) => OpKind::Release { n },
+        };
+        let mut op = Op::new(process, kind, self.invoke, self.ret);
+        op.ok = Some(self.ok);
+        op
+    }
+}
+
+/// Records calls on the shared clock.
+struct Log<'a> {
+    clock: &'a Clock,
+    recs: Vec<Rec>,
+}
+
+impl Log<'_> {
+    /// Runs `op`, ticking before and after; `what` says what to record (`None`: nothing).
+    fn call<R>(
+        &mut self,
+        op: impl FnOnce() -> R,
+        what: impl FnOnce(&R) -> Option<(Kind, bool)>,
+    ) -> R {
+        let invoke = self.clock.tick();
+        let r = op();
+        let ret = self.clock.tick();
+        if let Some((kind, ok)) = what(&r) {
+            self.recs.push(Rec {
+                kind,
+                ok,
+                invoke,
+                ret,
+            });
+        }
+        r
+    }
+}
+
+/// The body of a branch process: reads its [`Branch`] from [`BRANCH_ENV`], runs it and prints
+/// its history on stdout; `None` when the variable is not set (not a branch process).
+pub fn branch_main() -> Option<Result<(), String>> {
+    let json = std::env::var(BRANCH_ENV).ok()?;
+    Some((|| {
+        let b: Branch = serde_json::from_str(&json).map_err(|e| e.to_string())?;
+        let recs = run_branch(&b)?;
+        let line = serde_json::to_string(&recs).map_err(|e| e.to_string())?;
+        println!("{OUT_PREFIX}{line}");
+        Ok(())
+    })())
+}
+
+fn ring_err(e: RingError) -> String {
+    format!("unexpected ring error: {e}")
+}
+
+fn run_branch(b: &Branch) -> Result<Vec<Rec>, String> {
+    let clock = Clock::open(&b.clock).map_err(|e| format!("clock: {e}"))?;
+    let r = run_branch_on(b, &clock);
+    if r.is_err() {
+        // The others stop waiting for this process at once.
+        clock.abort();
+    }
+    r
+}
+
+/// Meets the other branch processes: first `n` arrivals (start together), then `2 n` (finish
+/// together, before any handle drops: an spsc side that exits closes the ring for its peer).
+fn meet(clock: &Clock, n: u64, what: &str) -> Result<(), String> {
+    clock
+        .rendezvous(n, RENDEZVOUS)
+        .then_some(())
+        .ok_or_else(|| format!("the other branch processes never {what} (or one failed)"))
+}
+
+fn run_branch_on(b: &Branch, clock: &Clock) -> Result<Vec<Rec>, String> {
+    let name = ShmName::new(&b.name).map_err(|e| e.to_string())?;
+    let mut log = Log {
+        clock,
+        recs: Vec::new(),
+    };
+    let start = || meet(clock, b.processes, "arrived");
+    let finish = || meet(clock, 2 * b.processes, "finished");
+    match (&b.object, &b.ops) {
+        (Object::Spsc, Ops::Queue(ops)) => {
+            let ring = Spsc::<u64>::builder().open(&name).map_err(ring_err)?;
+            if b.who == 1 {
+                let mut p = ring.producer().map_err(ring_err)?;
+                start()?;
+                let pushes = ops.iter().filter(|o| **o == QOp::Push).count() as u64;
+                for v in 1..=pushes {
+                    let r = log.call(|| p.try_push(v), |r| Some((Kind::Enq(v as i64), r.is_ok())));
+                    match r {
+                        Ok(()) | Err(RingError::Full) => {}
+                        Err(e) => return Err(ring_err(e)),
+                    }
+                }
+                if b.plant == Plant::SpscPublishesOneTooMany {
+                    publish_one_too_many(&ring);
+                }
+                finish()?;
+            } else {
+                let mut c = ring.consumer().map_err(ring_err)?;
+                start()?;
+                for _ in ops.iter().filter(|o| **o == QOp::Pop) {
+                    let r = log.call(
+                        || c.try_pop(),
+                        |r| match r {
+                            Ok(v) => Some((Kind::Deq(Some(*v as i64)), true)),
+                            Err(RingError::Empty) => Some((Kind::Deq(None), true)),
+                            Err(_) => None,
+                        },
+                    );
+                    match r {
+                        Ok(_) | Err(RingError::Empty) => {}
+                        Err(e) => return Err(ring_err(e)),
+                    }
+                }
+                finish()?;
+            }
+        }
+        (Object::Mpmc, Ops::Queue(ops)) => {
+            let q = Mpmc::<u64>::builder().open(&name).map_err(ring_err)?;
+            start()?;
+            for (i, op) in ops.iter().enumerate() {
+                mpmc_step(&mut log, &q, b.who * 1000 + i as u64, *op)?;
+            }
+            finish()?;
+        }
+        (Object::Semaphore, Ops::Sem(ops)) => {
+            let sem = Semaphore::builder()
+                .open(&name)
+                .map_err(|e| e.to_string())?;
+            start()?;
+            let held = sem_ops(&mut log, &sem, ops)?;
+            release_held(&mut log, &sem, held)?;
+            finish()?;
+        }
+        _ => return Err("operations do not match the object".to_string()),
+    }
+    Ok(log.recs)
+}
+
+/// The planted fault: the ring's published tail (the first word of the region's body, as
+/// `core/tests/hostile/mod.rs` lays it out) advanced by one record nobody wrote.
+fn publish_one_too_many(ring: &Spsc<u64>) {
+    let region = ring.region().expect("a named ring");
+    // SAFETY: the body is 128-aligned and starts with the 8-byte tail word, an atomic that every
+    // process only accesses atomically; the region stays mapped while `ring` lives.
+    let tail = unsafe { &*region.body().as_ptr().cast::<AtomicU64>() };
+    tail.fetch_add(1, SeqCst);
+}
+
+/// One mpmc operation (pushed value `v`); `Full`/`Empty` answers are not recorded (see
+/// `verify/tests/parallel_prop.rs`).
+fn mpmc_step(log: &mut Log<'_>, q: &Mpmc<u64>, v: u64, op: QOp) -> Result<(), String> {
+    let r = match op {
+        QOp::Push => log.call(
+            || q.try_push(v),
+            |r| r.is_ok().then_some((Kind::Enq(v as i64), true)),
+        ),
+        QOp::Pop => log
+            .call(
+                || q.try_pop(),
+                |r| Some((Kind::Deq(Some(*r.as_ref().ok()? as i64)), true)),
+            )
+            .map(|_| ()),
+    };
+    match r {
+        Ok(()) | Err(RingError::Full | RingError::Empty) => Ok(()),
+        Err(e) => Err(ring_err(e)),
+    }
+}
+
+/// Runs semaphore operations; the permits still held.
+fn sem_ops(log: &mut Log<'_>, sem: &Semaphore, ops: &[SOp]) -> Result<u32, String> {
+    let mut held = 0;
+    for op in ops {
+        match *op {
+            SOp::TryAcquire(n) => {
+                let r = log.call(
+                    || sem.try_acquire_many(n).map(|p| p.forget()),
+                    |r| Some((Kind::Acq(n.into()), r.is_ok())),
+                );
+                match r {
+                    Ok(()) => held += n,
+                    Err(synclab_core::SemError::WouldBlock) => {}
+                    Err(e) => return Err(format!("try_acquire_many({n}): {e}")),
+                }
+            }
+            SOp::Release if held > 0 => {
+                log.call(|| sem.release(1), |r| Some((Kind::Rel(1), r.is_ok())))
+                    .map_err(|e| format!("release: {e}"))?;
+                held -= 1;
+            }
+            SOp::Release => {}
+            SOp::Acquire(_) => return Err("blocking acquires are not generated".to_string()),
+        }
+    }
+    Ok(held)
+}
+
+fn release_held(log: &mut Log<'_>, sem: &Semaphore, held: u32) -> Result<(), String> {
+    if held > 0 {
+        log.call(
+            || sem.release(held),
+            |r| Some((Kind::Rel(held.into()), r.is_ok())),
+        )
+        .map_err(|e| format!("final release: {e}"))?;
+    }
+    Ok(())
+}
+
+/// What one case through processes did.
+pub struct Outcome {
+    /// Operations in the history.
+    pub ops: usize,
+    /// Pairs of operations of different processes that overlapped in time.
+    pub overlapping: usize,
+}
+
+/// Runs `case` on `object`: the prefix here, each branch in a process started as `exe args…`
+/// (a binary whose entry calls [`branch_main`] first); `Err` with the reason if a process
+/// failed or the history is not linearizable.
+pub fn run_case<Op: Clone>(
+    exe: &Path,
+    args: &[&str],
+    object: Object,
+    case: &Case<Op>,
+    wrap: fn(Vec<Op>) -> Ops,
+    plant: Plant,
+) -> Result<Outcome, String> {
+    static CLOCKS: AtomicU64 = AtomicU64::new(0);
+    let clock_path = PathBuf::from(format!(
+        "/dev/shm/synclab-parproc-clock-{}-{}",
+        std::process::id(),
+        // SeqCst: a unique number per call; no other memory depends on it.
+        CLOCKS.fetch_add(1, SeqCst)
+    ));
+    let clock = Clock::create(&clock_path).map_err(|e| format!("clock: {e}"))?;
+    let name = ShmName::unique("parproc");
+    let model = match object {
+        Object::Spsc => Model::Queue {
+            capacity: Some(CAPACITY as u64),
+        },
+        Object::Mpmc => Model::Queue {
+            capacity: Some(MPMC_CAPACITY as u64),
+        },
+        Object::Semaphore => Model::Semaphore {
+            permits: PERMITS.into(),
+        },
+    };
+    let rec = Recorder::new(model);
+    let mut log = Log {
+        clock: &clock,
+        recs: Vec::new(),
+    };
+    // The object lives (named) while this function runs; the parent runs the prefix.
+    enum Held {
+        Spsc(#[allow(dead_code)] Spsc<u64>),
+        Mpmc(Mpmc<u64>),
+        Sem(Semaphore),
+    }
+    let prefix = wrap(case.prefix.clone());
+    let held = match (object, &prefix) {
+        (Object::Spsc, Ops::Queue(ops)) if ops.is_empty() => Held::Spsc(
+            Spsc::<u64>::builder()
+                .capacity(CAPACITY)
+                .create(&name)
+                .map_err(ring_err)?,
+        ),
+        (Object::Mpmc, Ops::Queue(ops)) => {
+            let q = Mpmc::<u64>::builder()
+                .capacity(MPMC_CAPACITY)
+                .create(&name)
+                .map_err(ring_err)?;
+            for (i, op) in ops.iter().enumerate() {
+                mpmc_step(&mut log, &q, i as u64, *op)?;
+            }
+            Held::Mpmc(q)
+        }
+        (Object::Semaphore, Ops::Sem(ops)) => {
+            let sem = Semaphore::builder()
+                .permits(PERMITS)
+                .max(PERMITS)
+                .create(&name)
+                .map_err(|e| e.to_string())?;
+            let held = sem_ops(&mut log, &sem, ops)?;
+            release_held(&mut log, &sem, held)?;
+            Held::Sem(sem)
+        }
+        _ => return Err("this object takes no such prefix".to_string()),
+    };
+    let processes = case.branches.len() as u64;
+    let children: Vec<_> = case
+        .branches
+        .iter()
+        .enumerate()
+        .map(|(b, ops)| {
+            let branch = Branch {
+                object,
+                name: name.as_str().to_string(),
+                clock: clock_path.clone(),
+                who: 1 + b as u64,
+                processes,
+                ops: wrap(ops.clone()),
+                plant,
+            };
+            let json = serde_json::to_string(&branch).map_err(|e| e.to_string())?;
+            Command::new(exe)
+                .args(args)
+                .env(BRANCH_ENV, json)
+                .stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .map_err(|e| format!("spawn: {e}"))
+        })
+        .collect::<Result<_, _>>()?;
+    let mut failures = Vec::new();
+    for (b, child) in children.into_iter().enumerate() {
+        let out = child.wait_with_output().map_err(|e| e.to_string())?;
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        // libtest's "test NAME ... " may precede the line.
+        let line = stdout
+            .lines()
+            .find_map(|l| l.find(OUT_PREFIX).map(|i| &l[i + OUT_PREFIX.len()..]));
+        match (out.status.success(), line) {
+            (true, Some(line)) => {
+                let recs: Vec<Rec> = serde_json::from_str(line).map_err(|e| e.to_string())?;
+                recs.iter().for_each(|r| rec.push(r.op(1 + b as u64)));
+            }
+            _ => failures.push(format!(
+                "branch process {} failed ({}): {}",
+                1 + b,
+                out.status,
+                last_lines(&String::from_utf8_lossy(&out.stderr))
+            )),
+        }
+    }
+    if let Held::Mpmc(q) = &held {
+        // Every branch exited: `Empty` now is the truth, and recorded as such.
+        loop {
+            let r = log.call(
+                || q.try_pop(),
+                |r| match r {
+                    Ok(v) => Some((Kind::Deq(Some(*v as i64)), true)),
+                    Err(RingError::Empty) => Some((Kind::Deq(None), true)),
+                    Err(_) => None,
+                },
+            );
+            match r {
+                Ok(_) => {}
+                Err(RingError::Empty) => break,
+                Err(e) => return Err(ring_err(e)),
+            }
+        }
+    }
+    if let Held::Sem(sem) = &held {
+        let v = sem.value().map_err(|e| e.to_string())?;
+        if v != PERMITS {
+            failures.push(format!("the count ends at {v}, not {PERMITS}"));
+        }
+    }
+    log.recs.iter().for_each(|r| rec.push(r.op(0)));
+    drop(held);
+    if !failures.is_empty() {
+        return Err(failures.join("; "));
+    }
+    let ops = rec.check()?;
+    Ok(Outcome {
+        ops,
+        overlapping: rec.overlapping_pairs(),
+    })
+}
+
+/// The last few lines of a branch process's stderr, for a failure message.
+fn last_lines(text: &str) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(3)..].join(" | ")
+}
