@@ -134,12 +134,17 @@ fn parallel_proc_finds_spsc_publish_one_too_many() {
         TestError::Fail(reason, minimal) => {
             eprintln!("minimal failing case: {minimal:?}\n{reason}");
             // Whether the consumer pops after the bogus publish depends on timing, so
-            // shrinking (which needs the smaller case to fail too) is best effort here.
-            let count =
-                |b: usize, op: QOp| minimal.branches[b].iter().filter(|o| **o == op).count();
+            // shrinking (which needs the smaller case to fail too) is best effort here; the
+            // producer publishes the bogus record even when it pushed nothing.
+            let pops = minimal.branches[1]
+                .iter()
+                .filter(|o| **o == QOp::Pop)
+                .count();
+            assert!(pops >= 1, "only a pop sees the bogus record: {minimal:?}");
+            let why = reason.message();
             assert!(
-                count(0, QOp::Push) >= 1 && count(1, QOp::Pop) >= 1,
-                "a bogus record is published after a push and seen by a pop: {minimal:?}"
+                why.contains("NotLinearizable") || why.contains("corrupt"),
+                "found by the history or the consumer's corruption check: {why}"
             );
         }
         TestError::Abort(why) => panic!("proptest gave up: {why}"),

@@ -10,8 +10,8 @@
 //!
 //! The planted fault ([`Plant::SpscPublishesOneTooMany`]): mutants cannot be switched on in a
 //! shared region (only `RealMemory` objects live in regions), so the producer process, after its
-//! last push, advances the ring's published tail by one more record than it wrote, as a publish
-//! off by one would. The consumer then reads a slot nobody wrote in this round.
+//! pushes (if any), advances the ring's published tail by one more record than it wrote, as a
+//! publish off by one would. The consumer then reads a slot nobody wrote in this round.
 
 use super::case::{Case, QOp, SOp};
 use super::clock::Clock;
@@ -56,7 +56,7 @@ pub enum Object {
 pub enum Plant {
     /// None: the object as shipped.
     None,
-    /// The spsc producer publishes one record more than it wrote, after its last push.
+    /// The spsc producer publishes one record more than it wrote, after its pushes.
     SpscPublishesOneTooMany,
 }
 
