@@ -35,6 +35,7 @@ fn run_cases<Op: Clone + std::fmt::Debug>(
     object: Object,
     wrap: fn(Vec<Op>) -> Ops,
     plant: Plant,
+    lockstep: bool,
 ) -> Result<(), TestError<Case<Op>>> {
     let exe = std::env::current_exe().unwrap();
     let args = [
@@ -53,8 +54,8 @@ fn run_cases<Op: Clone + std::fmt::Debug>(
     let (runs, overlapping, pairs) = (Cell::new(0), Cell::new(0), Cell::new(0));
     let start = Instant::now();
     let r = TestRunner::new_with_rng(config, rng).run(&strategy, |c| {
-        let out =
-            procs::run_case(&exe, &args, object, &c, wrap, plant).map_err(TestCaseError::fail)?;
+        let out = procs::run_case(&exe, &args, object, &c, wrap, plant, lockstep)
+            .map_err(TestCaseError::fail)?;
         runs.set(runs.get() + 1);
         overlapping.set(overlapping.get() + usize::from(out.overlapping > 0));
         pairs.set(pairs.get() + out.overlapping);
@@ -88,6 +89,7 @@ fn parallel_proc_spsc_is_linearizable() {
         Object::Spsc,
         Ops::Queue,
         Plant::None,
+        false,
     )
     .unwrap();
 }
@@ -101,6 +103,7 @@ fn parallel_proc_mpmc_is_linearizable() {
         Object::Mpmc,
         Ops::Queue,
         Plant::None,
+        false,
     )
     .unwrap();
 }
@@ -114,6 +117,7 @@ fn parallel_proc_semaphore_is_linearizable() {
         Object::Semaphore,
         Ops::Sem,
         Plant::None,
+        false,
     )
     .unwrap();
 }
@@ -128,6 +132,7 @@ fn parallel_proc_finds_spsc_publish_one_too_many() {
         Object::Spsc,
         Ops::Queue,
         Plant::SpscPublishesOneTooMany,
+        false,
     )
     .expect_err("the planted fault must be found");
     match err {
@@ -149,4 +154,30 @@ fn parallel_proc_finds_spsc_publish_one_too_many() {
         }
         TestError::Abort(why) => panic!("proptest gave up: {why}"),
     }
+}
+
+/// mpmc and the semaphore with the branch processes in lockstep (they meet before every
+/// operation): the overlap it buys across processes is printed (README).
+#[test]
+fn parallel_proc_lockstep_is_linearizable() {
+    run_cases(
+        "mpmc through processes, lockstep",
+        24,
+        case_sized(qop(), 2..=3, 4..12),
+        Object::Mpmc,
+        Ops::Queue,
+        Plant::None,
+        true,
+    )
+    .unwrap();
+    run_cases(
+        "semaphore through processes, lockstep",
+        25,
+        case_sized(sop(), 2..=3, 4..12),
+        Object::Semaphore,
+        Ops::Sem,
+        Plant::None,
+        true,
+    )
+    .unwrap();
 }

@@ -86,6 +86,9 @@ pub struct Branch {
     pub ops: Ops,
     /// The planted fault.
     pub plant: Plant,
+    /// Lockstep rounds (mpmc and semaphore): the branch processes meet before each of their
+    /// first `rounds` operations (every process takes part in every round); 0: free-running.
+    pub rounds: u64,
 }
 
 /// One recorded operation, as a branch process reports it.
@@ -198,8 +201,22 @@ fn run_branch_on(b: &Branch, clock: &Clock) -> Result<Vec<Rec>, String> {
         clock,
         recs: Vec::new(),
     };
+    // Arrival counts: `n` to start, `n` per lockstep round, `n` to finish.
     let start = || meet(clock, b.processes, "arrived");
-    let finish = || meet(clock, 2 * b.processes, "finished");
+    let round = std::cell::Cell::new(0);
+    let pace = || {
+        if round.get() >= b.rounds {
+            return Ok(());
+        }
+        round.set(round.get() + 1);
+        meet(clock, b.processes * (1 + round.get()), "stepped")
+    };
+    let finish = || {
+        while round.get() < b.rounds {
+            pace()?;
+        }
+        meet(clock, b.processes * (2 + b.rounds), "finished")
+    };
     match (&b.object, &b.ops) {
         (Object::Spsc, Ops::Queue(ops)) => {
             let ring = Spsc::<u64>::builder().open(&name).map_err(ring_err)?;
@@ -242,6 +259,7 @@ fn run_branch_on(b: &Branch, clock: &Clock) -> Result<Vec<Rec>, String> {
             let q = Mpmc::<u64>::builder().open(&name).map_err(ring_err)?;
             start()?;
             for (i, op) in ops.iter().enumerate() {
+                pace()?;
                 mpmc_step(&mut log, &q, b.who * 1000 + i as u64, *op)?;
             }
             finish()?;
@@ -251,7 +269,7 @@ fn run_branch_on(b: &Branch, clock: &Clock) -> Result<Vec<Rec>, String> {
                 .open(&name)
                 .map_err(|e| e.to_string())?;
             start()?;
-            let held = sem_ops(&mut log, &sem, ops)?;
+            let held = sem_ops(&mut log, &sem, ops, &pace)?;
             release_held(&mut log, &sem, held)?;
             finish()?;
         }
@@ -291,10 +309,16 @@ fn mpmc_step(log: &mut Log<'_>, q: &Mpmc<u64>, v: u64, op: QOp) -> Result<(), St
     }
 }
 
-/// Runs semaphore operations; the permits still held.
-fn sem_ops(log: &mut Log<'_>, sem: &Semaphore, ops: &[SOp]) -> Result<u32, String> {
+/// Runs semaphore operations, calling `pace` before each; the permits still held.
+fn sem_ops(
+    log: &mut Log<'_>,
+    sem: &Semaphore,
+    ops: &[SOp],
+    pace: &dyn Fn() -> Result<(), String>,
+) -> Result<u32, String> {
     let mut held = 0;
     for op in ops {
+        pace()?;
         match *op {
             SOp::TryAcquire(n) => {
                 let r = log.call(
@@ -339,8 +363,8 @@ pub struct Outcome {
 }
 
 /// Runs `case` on `object`: the prefix here, each branch in a process started as `exe args…`
-/// (a binary whose entry calls [`branch_main`] first); `Err` with the reason if a process
-/// failed or the history is not linearizable.
+/// (a binary whose entry calls [`branch_main`] first), in lockstep if asked (mpmc, semaphore);
+/// `Err` with the reason if a process failed or the history is not linearizable.
 pub fn run_case<Op: Clone>(
     exe: &Path,
     args: &[&str],
@@ -348,7 +372,16 @@ pub fn run_case<Op: Clone>(
     case: &Case<Op>,
     wrap: fn(Vec<Op>) -> Ops,
     plant: Plant,
+    lockstep: bool,
 ) -> Result<Outcome, String> {
+    if lockstep && object == Object::Spsc {
+        return Err("lockstep is for mpmc and the semaphore".to_string());
+    }
+    let rounds = if lockstep {
+        case.branches.iter().map(Vec::len).max().unwrap_or(0) as u64
+    } else {
+        0
+    };
     static CLOCKS: AtomicU64 = AtomicU64::new(0);
     let clock_path = PathBuf::from(format!(
         "/dev/shm/synclab-parproc-clock-{}-{}",
@@ -404,7 +437,7 @@ pub fn run_case<Op: Clone>(
                 .max(PERMITS)
                 .create(&name)
                 .map_err(|e| e.to_string())?;
-            let held = sem_ops(&mut log, &sem, ops)?;
+            let held = sem_ops(&mut log, &sem, ops, &|| Ok(()))?;
             release_held(&mut log, &sem, held)?;
             Held::Sem(sem)
         }
@@ -424,6 +457,7 @@ pub fn run_case<Op: Clone>(
                 processes,
                 ops: wrap(ops.clone()),
                 plant,
+                rounds,
             };
             let json = serde_json::to_string(&branch).map_err(|e| e.to_string())?;
             Command::new(exe)
