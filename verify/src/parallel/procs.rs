@@ -1,7 +1,8 @@
 //! Parallel property tests through real processes: the generated programs of [`super::case`]
 //! with each branch in its own OS process (the caller re-executes a binary that calls
 //! [`branch_main`]), all on one named shared-memory object, every operation ticked on the
-//! shared [`Clock`], the histories gathered by the parent and checked by `synclab-lin`.
+//! shared [`Clock`], the histories gathered by the parent ([`run_case`], `run.rs`) and checked
+//! by `synclab-lin`. This file: what a branch is given and reports, and the branch side.
 //!
 //! spsc: branch 0's `Push`es in the producer process, branch 1's `Pop`s in the consumer process
 //! (roles belong to processes, so spsc cases have no prefix). mpmc and the semaphore: the prefix
@@ -13,22 +14,22 @@
 //! pushes (if any), advances the ring's published tail by one more record than it wrote, as a
 //! publish off by one would. The consumer then reads a slot nobody wrote in this round.
 
-use super::case::{Case, QOp, SOp};
+use super::case::{QOp, SOp};
 use super::clock::Clock;
-use crate::shuttle::record::Recorder;
 use serde::{Deserialize, Serialize};
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering::SeqCst};
 use std::time::Duration;
 use synclab_core::{Mpmc, RingError, Semaphore, ShmName, Spsc};
-use synclab_lin::{Model, Op, OpKind};
+use synclab_lin::{Op, OpKind};
+
+pub use super::run::{run_case, Outcome};
 
 /// The environment variable that carries a branch to its process (JSON).
 pub const BRANCH_ENV: &str = "SYNCLAB_PARPROC_BRANCH";
 
 /// How the branch process prints its history (this marker, then JSON, on one line).
-const OUT_PREFIX: &str = "PARPROC-HISTORY ";
+pub(super) const OUT_PREFIX: &str = "PARPROC-HISTORY ";
 
 /// How long the rendezvous waits for the other branch processes.
 const RENDEZVOUS: Duration = Duration::from_secs(20);
@@ -118,7 +119,7 @@ pub enum Kind {
 }
 
 impl Rec {
-    fn op(&self, process: u64) -> Op {
+    pub(super) fn op(&self, process: u64) -> Op {
         let kind = match self.kind {
             Kind::Enq(value) => OpKind::Enqueue { value },
             Kind::Deq(value) => OpKind::Dequeue { value },
@@ -132,14 +133,14 @@ impl Rec {
 }
 
 /// Records calls on the shared clock.
-struct Log<'a> {
-    clock: &'a Clock,
-    recs: Vec<Rec>,
+pub(super) struct Log<'a> {
+    pub(super) clock: &'a Clock,
+    pub(super) recs: Vec<Rec>,
 }
 
 impl Log<'_> {
     /// Runs `op`, ticking before and after; `what` says what to record (`None`: nothing).
-    fn call<R>(
+    pub(super) fn call<R>(
         &mut self,
         op: impl FnOnce() -> R,
         what: impl FnOnce(&R) -> Option<(Kind, bool)>,
@@ -172,7 +173,7 @@ pub fn branch_main() -> Option<Result<(), String>> {
     })())
 }
 
-fn ring_err(e: RingError) -> String {
+pub(super) fn ring_err(e: RingError) -> String {
     format!("unexpected ring error: {e}")
 }
 
@@ -290,7 +291,7 @@ fn publish_one_too_many(ring: &Spsc<u64>) {
 
 /// One mpmc operation (pushed value `v`); `Full`/`Empty` answers are not recorded (see
 /// `verify/tests/parallel_prop.rs`).
-fn mpmc_step(log: &mut Log<'_>, q: &Mpmc<u64>, v: u64, op: QOp) -> Result<(), String> {
+pub(super) fn mpmc_step(log: &mut Log<'_>, q: &Mpmc<u64>, v: u64, op: QOp) -> Result<(), String> {
     let r = match op {
         QOp::Push => log.call(
             || q.try_push(v),
@@ -310,7 +311,7 @@ fn mpmc_step(log: &mut Log<'_>, q: &Mpmc<u64>, v: u64, op: QOp) -> Result<(), St
 }
 
 /// Runs semaphore operations, calling `pace` before each; the permits still held.
-fn sem_ops(
+pub(super) fn sem_ops(
     log: &mut Log<'_>,
     sem: &Semaphore,
     ops: &[SOp],
@@ -343,7 +344,7 @@ fn sem_ops(
     Ok(held)
 }
 
-fn release_held(log: &mut Log<'_>, sem: &Semaphore, held: u32) -> Result<(), String> {
+pub(super) fn release_held(log: &mut Log<'_>, sem: &Semaphore, held: u32) -> Result<(), String> {
     if held > 0 {
         log.call(
             || sem.release(held),
@@ -352,183 +353,4 @@ fn release_held(log: &mut Log<'_>, sem: &Semaphore, held: u32) -> Result<(), Str
         .map_err(|e| format!("final release: {e}"))?;
     }
     Ok(())
-}
-
-/// What one case through processes did.
-pub struct Outcome {
-    /// Operations in the history.
-    pub ops: usize,
-    /// Pairs of operations of different processes that overlapped in time.
-    pub overlapping: usize,
-}
-
-/// Runs `case` on `object`: the prefix here, each branch in a process started as `exe args…`
-/// (a binary whose entry calls [`branch_main`] first), in lockstep if asked (mpmc, semaphore);
-/// `Err` with the reason if a process failed or the history is not linearizable.
-pub fn run_case<Op: Clone>(
-    exe: &Path,
-    args: &[&str],
-    object: Object,
-    case: &Case<Op>,
-    wrap: fn(Vec<Op>) -> Ops,
-    plant: Plant,
-    lockstep: bool,
-) -> Result<Outcome, String> {
-    if lockstep && object == Object::Spsc {
-        return Err("lockstep is for mpmc and the semaphore".to_string());
-    }
-    let rounds = if lockstep {
-        case.branches.iter().map(Vec::len).max().unwrap_or(0) as u64
-    } else {
-        0
-    };
-    static CLOCKS: AtomicU64 = AtomicU64::new(0);
-    let clock_path = PathBuf::from(format!(
-        "/dev/shm/synclab-parproc-clock-{}-{}",
-        std::process::id(),
-        // SeqCst: a unique number per call; no other memory depends on it.
-        CLOCKS.fetch_add(1, SeqCst)
-    ));
-    let clock = Clock::create(&clock_path).map_err(|e| format!("clock: {e}"))?;
-    let name = ShmName::unique("parproc");
-    let model = match object {
-        Object::Spsc => Model::Queue {
-            capacity: Some(CAPACITY as u64),
-        },
-        Object::Mpmc => Model::Queue {
-            capacity: Some(MPMC_CAPACITY as u64),
-        },
-        Object::Semaphore => Model::Semaphore {
-            permits: PERMITS.into(),
-        },
-    };
-    let rec = Recorder::new(model);
-    let mut log = Log {
-        clock: &clock,
-        recs: Vec::new(),
-    };
-    // The object lives (named) while this function runs; the parent runs the prefix.
-    enum Held {
-        Spsc(#[allow(dead_code)] Spsc<u64>),
-        Mpmc(Mpmc<u64>),
-        Sem(Semaphore),
-    }
-    let prefix = wrap(case.prefix.clone());
-    let held = match (object, &prefix) {
-        (Object::Spsc, Ops::Queue(ops)) if ops.is_empty() => Held::Spsc(
-            Spsc::<u64>::builder()
-                .capacity(CAPACITY)
-                .create(&name)
-                .map_err(ring_err)?,
-        ),
-        (Object::Mpmc, Ops::Queue(ops)) => {
-            let q = Mpmc::<u64>::builder()
-                .capacity(MPMC_CAPACITY)
-                .create(&name)
-                .map_err(ring_err)?;
-            for (i, op) in ops.iter().enumerate() {
-                mpmc_step(&mut log, &q, i as u64, *op)?;
-            }
-            Held::Mpmc(q)
-        }
-        (Object::Semaphore, Ops::Sem(ops)) => {
-            let sem = Semaphore::builder()
-                .permits(PERMITS)
-                .max(PERMITS)
-                .create(&name)
-                .map_err(|e| e.to_string())?;
-            let held = sem_ops(&mut log, &sem, ops, &|| Ok(()))?;
-            release_held(&mut log, &sem, held)?;
-            Held::Sem(sem)
-        }
-        _ => return Err("this object takes no such prefix".to_string()),
-    };
-    let processes = case.branches.len() as u64;
-    let children: Vec<_> = case
-        .branches
-        .iter()
-        .enumerate()
-        .map(|(b, ops)| {
-            let branch = Branch {
-                object,
-                name: name.as_str().to_string(),
-                clock: clock_path.clone(),
-                who: 1 + b as u64,
-                processes,
-                ops: wrap(ops.clone()),
-                plant,
-                rounds,
-            };
-            let json = serde_json::to_string(&branch).map_err(|e| e.to_string())?;
-            Command::new(exe)
-                .args(args)
-                .env(BRANCH_ENV, json)
-                .stdin(Stdio::null())
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()
-                .map_err(|e| format!("spawn: {e}"))
-        })
-        .collect::<Result<_, _>>()?;
-    let mut failures = Vec::new();
-    for (b, child) in children.into_iter().enumerate() {
-        let out = child.wait_with_output().map_err(|e| e.to_string())?;
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        // libtest's "test NAME ... " may precede the line.
-        let line = stdout
-            .lines()
-            .find_map(|l| l.find(OUT_PREFIX).map(|i| &l[i + OUT_PREFIX.len()..]));
-        match (out.status.success(), line) {
-            (true, Some(line)) => {
-                let recs: Vec<Rec> = serde_json::from_str(line).map_err(|e| e.to_string())?;
-                recs.iter().for_each(|r| rec.push(r.op(1 + b as u64)));
-            }
-            _ => failures.push(format!(
-                "branch process {} failed ({}): {}",
-                1 + b,
-                out.status,
-                last_lines(&String::from_utf8_lossy(&out.stderr))
-            )),
-        }
-    }
-    if let Held::Mpmc(q) = &held {
-        // Every branch exited: `Empty` now is the truth, and recorded as such.
-        loop {
-            let r = log.call(
-                || q.try_pop(),
-                |r| match r {
-                    Ok(v) => Some((Kind::Deq(Some(*v as i64)), true)),
-                    Err(RingError::Empty) => Some((Kind::Deq(None), true)),
-                    Err(_) => None,
-                },
-            );
-            match r {
-                Ok(_) => {}
-                Err(RingError::Empty) => break,
-                Err(e) => return Err(ring_err(e)),
-            }
-        }
-    }
-    if let Held::Sem(sem) = &held {
-        let v = sem.value().map_err(|e| e.to_string())?;
-        if v != PERMITS {
-            failures.push(format!("the count ends at {v}, not {PERMITS}"));
-        }
-    }
-    log.recs.iter().for_each(|r| rec.push(r.op(0)));
-    drop(held);
-    if !failures.is_empty() {
-        return Err(failures.join("; "));
-    }
-    let ops = rec.check()?;
-    Ok(Outcome {
-        ops,
-        overlapping: rec.overlapping_pairs(),
-    })
-}
-
-/// The last few lines of a branch process's stderr, for a failure message.
-fn last_lines(text: &str) -> String {
-    let lines: Vec<&str> = text.lines().collect();
-    lines[lines.len().saturating_sub(3)..].join(" | ")
 }
