@@ -11,6 +11,8 @@
 //! - [`shuttle`](mod@shuttle): the same algorithms under shuttle's randomised schedulers (PCT,
 //!   random, replayable schedules) at sizes loom cannot reach.
 //! - [`kernel`]: the simulator against real Linux sockets in a private network namespace.
+//! - [`parallel`]: parallel property tests' programs, replayed under loom to a minimal failing
+//!   interleaving.
 //! - [`cli`]: the clap front end (`demo`, `model`, …).
 
 pub mod bench;
@@ -21,6 +23,7 @@ pub mod harness_sem;
 pub use synclab_lin as lin;
 pub mod kernel;
 pub mod models;
+pub mod parallel;
 pub mod procs;
 pub mod record;
 pub mod runs;

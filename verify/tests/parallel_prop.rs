@@ -23,6 +23,8 @@ use synclab_core::model::{
 };
 use synclab_core::RingError;
 use synclab_lin::{Model, OpKind};
+use synclab_verify::parallel::case::{case, case_sized, qop, sop, Case, QOp, SOp};
+use synclab_verify::parallel::replay;
 use synclab_verify::shuttle::record::Recorder;
 
 /// Real memory (std atomics, futex) with mutant number `MUTANT` switched on: what the planted
@@ -81,35 +83,6 @@ impl<const MUTANT: u32> Memory for RealMutant<MUTANT> {
     }
 }
 
-/// A queue operation; pushed values are numbered by the runner, so every value is distinct.
-#[derive(Clone, Copy, Debug)]
-enum QOp {
-    Push,
-    Pop,
-}
-
-fn qop() -> impl Strategy<Value = QOp> + Clone {
-    prop_oneof![Just(QOp::Push), Just(QOp::Pop)]
-}
-
-/// A sequential prefix and parallel branches.
-#[derive(Clone, Debug)]
-struct Case<Op> {
-    prefix: Vec<Op>,
-    branches: Vec<Vec<Op>>,
-}
-
-fn case<Op: Clone + std::fmt::Debug>(
-    op: impl Strategy<Value = Op> + Clone,
-    branches: std::ops::RangeInclusive<usize>,
-) -> impl Strategy<Value = Case<Op>> {
-    (
-        prop::collection::vec(op.clone(), 0..6),
-        prop::collection::vec(prop::collection::vec(op, 1..8), branches),
-    )
-        .prop_map(|(prefix, branches)| Case { prefix, branches })
-}
-
 /// Runs `test` on `cases` cases of `strategy` from a fixed seed: `Ok(())`, or the failure with
 /// the shrunk case.
 fn run<S: Strategy>(
@@ -151,10 +124,16 @@ impl SpinStart {
     }
 
     fn wait(&self) {
+        self.wait_round(0)
+    }
+
+    /// The rendezvous before round `round` (0, 1, 2, … in turn: lockstep, every thread calls
+    /// each round once).
+    fn wait_round(&self, round: usize) {
         // SeqCst: a plain rendezvous; no data is published through it.
         self.arrived.fetch_add(1, Ordering::SeqCst);
         let mut spins = 0u32;
-        while self.arrived.load(Ordering::SeqCst) < self.threads {
+        while self.arrived.load(Ordering::SeqCst) < self.threads * (round + 1) {
             spins += 1;
             if spins % 1024 == 0 {
                 // More threads than cores: let a descheduled one arrive.
@@ -247,6 +226,12 @@ fn spsc_case<M: Memory>(case: &Case<QOp>) -> Result<(), TestCaseError> {
 /// mpmc, capacity 4: prefix on this thread, each branch on its own thread (pushes and pops
 /// mixed, values numbered per branch), then a final drain on this thread.
 fn mpmc_case<M: Memory>(case: &Case<QOp>) -> Result<(), TestCaseError> {
+    mpmc_case_started::<M>(case, false)
+}
+
+/// As [`mpmc_case`]; with `lockstep`, the branches meet at a spinning rendezvous before every
+/// operation (the i-th operations of all branches start together), for more overlap.
+fn mpmc_case_started<M: Memory>(case: &Case<QOp>, lockstep: bool) -> Result<(), TestCaseError> {
     let q = Mpmc::<u64, M>::builder().capacity(4).heap().unwrap();
     let rec = Recorder::new(Model::Queue { capacity: Some(4) });
     // Process `who`'s `i`-th value is `who * 1000 + i`: distinct across the history.
@@ -288,6 +273,7 @@ fn mpmc_case<M: Memory>(case: &Case<QOp>) -> Result<(), TestCaseError> {
         step(0, i, *op)?;
     }
     let barrier = SpinStart::new(case.branches.len());
+    let rounds = case.branches.iter().map(Vec::len).max().unwrap_or(0);
     std::thread::scope(|s| {
         let handles: Vec<_> = case
             .branches
@@ -296,10 +282,23 @@ fn mpmc_case<M: Memory>(case: &Case<QOp>) -> Result<(), TestCaseError> {
             .map(|(b, ops)| {
                 let (barrier, step) = (&barrier, &step);
                 s.spawn(move || {
-                    barrier.wait();
-                    ops.iter()
-                        .enumerate()
-                        .try_for_each(|(i, op)| step(1 + b as u64, i, *op))
+                    if !lockstep {
+                        barrier.wait();
+                        return ops
+                            .iter()
+                            .enumerate()
+                            .try_for_each(|(i, op)| step(1 + b as u64, i, *op));
+                    }
+                    // Every branch takes part in every round (no early return: the others
+                    // would wait for it forever).
+                    let mut result = Ok(());
+                    for i in 0..rounds {
+                        barrier.wait_round(i);
+                        if let (Ok(()), Some(op)) = (&result, ops.get(i)) {
+                            result = step(1 + b as u64, i, *op);
+                        }
+                    }
+                    result
                 })
             })
             .collect();
@@ -323,17 +322,6 @@ fn mpmc_case<M: Memory>(case: &Case<QOp>) -> Result<(), TestCaseError> {
         }
     }
     lin(&rec)
-}
-
-/// A semaphore operation of one branch: take `n` permits if free, or give back one it holds.
-#[derive(Clone, Copy, Debug)]
-enum SOp {
-    TryAcquire(u32),
-    Release,
-}
-
-fn sop() -> impl Strategy<Value = SOp> + Clone {
-    prop_oneof![(1..=2u32).prop_map(SOp::TryAcquire), Just(SOp::Release),]
 }
 
 const SEM_PERMITS: u32 = 3;
@@ -374,6 +362,9 @@ fn sem_case<M: Memory>(case: &Case<SOp>) -> Result<(), TestCaseError> {
                     *held -= 1;
                 }
                 SOp::Release => {}
+                SOp::Acquire(_) => {
+                    return Err(TestCaseError::fail("blocking acquires are not generated"))
+                }
             }
         }
         Ok(())
@@ -494,7 +485,112 @@ fn parallel_prop_finds_spsc_full_off_by_one_and_shrinks_it() {
             // The shrunk case fails again, and the correct ring passes it.
             assert!(spsc_case::<OffByOne>(&minimal).is_err());
             spsc_case::<RealMemory>(&minimal).unwrap();
+            // Replayed under loom with the same mutant: it fails there too, at the smallest
+            // preemption bound loom needs, and the same interleaving is printed twice.
+            const OFF: u32 = Mutant::SpscFullOffByOne as u32;
+            assert_replay_fails(
+                || replay::spsc::<OFF>(&minimal, 2),
+                || replay::spsc::<0>(&minimal, 2),
+            );
         }
         TestError::Abort(why) => panic!("proptest gave up: {why}"),
     }
+}
+
+/// Replays a case under loom with a mutant (`mutated`) and without (`correct`): the mutant's
+/// replay fails with a non-empty interleaving, a second replay prints the same one, and the
+/// correct object passes every interleaving at every bound tried.
+fn assert_replay_fails(
+    mutated: impl Fn() -> Result<Option<replay::Failure>, String>,
+    correct: impl Fn() -> Result<Option<replay::Failure>, String>,
+) -> replay::Failure {
+    let first = mutated()
+        .expect("loom gave a verdict")
+        .expect("the case fails under loom too");
+    eprintln!("minimal failing interleaving under loom:\n{first}");
+    assert!(!first.steps.is_empty(), "the interleaving is empty");
+    assert!(
+        first.steps.iter().any(|s| s.contains(" at core/src/")),
+        "the interleaving names no access of the algorithm: {first}"
+    );
+    let second = mutated()
+        .expect("loom gave a verdict")
+        .expect("fails again");
+    assert_eq!(
+        first, second,
+        "a second replay printed another interleaving"
+    );
+    assert_eq!(
+        correct().expect("loom gave a verdict"),
+        None,
+        "the correct object fails the replayed case"
+    );
+    first
+}
+
+/// The semaphore's replay plumbing, on a hand-written case (the generated ones use
+/// try-operations only, where no semaphore mutant shows in the history on real threads): two
+/// branches block in `acquire_many(1)` while a third takes both permits and gives them back one
+/// at a time. With `sem-wake-on-zero-to-positive` the second release wakes no one: loom reports
+/// the sleeper as a deadlock and prints the interleaving.
+#[test]
+fn parallel_prop_semaphore_case_replays_under_loom() {
+    let case = Case {
+        prefix: vec![],
+        branches: vec![
+            vec![SOp::Acquire(1)],
+            vec![SOp::Acquire(1)],
+            vec![SOp::TryAcquire(2), SOp::Release, SOp::Release],
+        ],
+    };
+    const WAKE: u32 = Mutant::SemWakeOnZeroToPositive as u32;
+    let failure = timed("semaphore replay under loom", || {
+        assert_replay_fails(
+            || replay::semaphore::<WAKE>(&case, 2, 2),
+            || replay::semaphore::<0>(&case, 2, 2),
+        )
+    });
+    assert!(
+        failure.message.contains("deadlock"),
+        "a lost wakeup shows as a deadlock: {failure}"
+    );
+}
+
+/// Item 4 of issue 11: the racy `mpmc-claim-without-cas` (two producers claim one position),
+/// which free-running branches did not hit in 1,000 cases x 10 runs, is found with the
+/// branches in lockstep (a spinning rendezvous before every operation) and longer branches
+/// (4-15 operations, 2-3 branches): measured within 48-147 runs (< 0.2 s) in each of 4 tries.
+/// The failure depends on timing, so shrinking (which needs the smaller case to fail too)
+/// leaves large cases.
+#[test]
+fn parallel_prop_finds_mpmc_claim_without_cas_in_lockstep() {
+    type NoCas = RealMutant<{ Mutant::MpmcClaimWithoutCas as u32 }>;
+    let found = timed(
+        "mpmc-claim-without-cas, lockstep, up to 1000 cases x 10 runs",
+        || {
+            run(CASES, 12, case_sized(qop(), 2..=3, 4..16), |c| {
+                repeated(&c, |c| mpmc_case_started::<NoCas>(c, true))
+            })
+        },
+    );
+    match found {
+        Ok(()) => panic!("the race was not found in {CASES} cases x {REPEATS} runs"),
+        Err(TestError::Fail(reason, minimal)) => {
+            eprintln!("found; case after shrinking: {minimal:?}\n{reason}");
+            assert!(reason.message().contains("NotLinearizable"), "{reason}");
+        }
+        Err(TestError::Abort(why)) => panic!("proptest gave up: {why}"),
+    }
+}
+
+/// The correct mpmc in lockstep: how much overlap lockstep buys (printed), and still
+/// linearizable.
+#[test]
+fn parallel_prop_mpmc_lockstep_is_linearizable() {
+    timed("mpmc lockstep, 200 cases x 10 runs", || {
+        run(200, 14, case_sized(qop(), 2..=3, 4..16), |c| {
+            repeated(&c, |c| mpmc_case_started::<RealMemory>(c, true))
+        })
+    })
+    .unwrap();
 }

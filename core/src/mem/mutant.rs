@@ -110,6 +110,10 @@ pub enum Mutant {
     /// instead of deciding from a consistent cut, so a holder killed between its count CAS and
     /// its record leaks its permits.
     SemCrashTrustsDeadEntry = 51,
+    /// sem progress: a multi-permit waiter never takes the priority token, so single-permit
+    /// acquirers keep bypassing it while it waits (no safety check fails; the bounded-bypass
+    /// check of `verify/tests/progress_bypass.rs` catches it).
+    SemProgressNoPriority = 70,
 }
 
 impl Mutant {
@@ -157,6 +161,7 @@ impl Mutant {
             Mutant::SpscChunkSecondSliceOffByOne => "spsc-chunk-second-slice-off-by-one",
             Mutant::SemCrashNoIntent => "sem-crash-no-intent",
             Mutant::SemCrashTrustsDeadEntry => "sem-crash-trusts-dead-entry",
+            Mutant::SemProgressNoPriority => "sem-progress-no-priority",
         }
     }
 
@@ -193,5 +198,6 @@ impl Mutant {
         Mutant::SpscChunkSecondSliceOffByOne,
         Mutant::SemCrashNoIntent,
         Mutant::SemCrashTrustsDeadEntry,
+        Mutant::SemProgressNoPriority,
     ];
 }

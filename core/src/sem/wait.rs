@@ -194,7 +194,7 @@ impl<M: Memory> Semaphore<M> {
         registered: bool,
         s: u64,
     ) -> Result<Result<(u64, bool), u64>, SemError> {
-        let mut take_token = n > 1 && s & PRIO == 0;
+        let mut take_token = n > 1 && s & PRIO == 0 && !M::mutant(Mutant::SemProgressNoPriority);
         if take_token {
             take_token = self.claim_token_owner();
         }

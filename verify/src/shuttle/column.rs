@@ -178,6 +178,10 @@ pub fn hand_written(m: Mutant) -> Value {
             "n/a: no shuttle scenario for ledgers, role takeover or repair (they need the \
              loom process table)",
         ),
+        SemProgressNoPriority => na(
+            "n/a: a progress mutant (no safety check fails); caught by the \
+             bounded-bypass check, verify/tests/progress_bypass.rs",
+        ),
         None => na("n/a: not a mutant"),
     }
 }
