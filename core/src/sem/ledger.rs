@@ -169,6 +169,7 @@ impl<M: Memory> LedgerView<M> {
         is_alive::<M>(key, &*self.env)
     }
 
+    #[inline(always)]
     pub(crate) fn slot(&self, i: usize) -> &LedgerSlot<M> {
         assert!(i < self.len as usize, "ledger index {i} out of range");
         // SAFETY: `i < len` and the region (or the heap block of a local semaphore) holds `len`
@@ -179,6 +180,7 @@ impl<M: Memory> LedgerView<M> {
 
     /// This process's slot, claiming a free one on first use (recovering dead ones if full).
     /// `LedgerFull` if every slot is owned by a live process.
+    #[inline(always)]
     pub(crate) fn my_slot(
         &self,
         recover: impl Fn() -> Result<u32, SemError>,
@@ -186,6 +188,13 @@ impl<M: Memory> LedgerView<M> {
         if let Some(&i) = self.mine.get() {
             return Ok(i);
         }
+        self.claim_slot(recover)
+    }
+
+    /// [`my_slot`](Self::my_slot) on first use: out of line.
+    #[cold]
+    #[inline(never)]
+    fn claim_slot(&self, recover: impl Fn() -> Result<u32, SemError>) -> Result<usize, SemError> {
         for attempt in 0..2 {
             if let Some(i) = self.find_or_claim() {
                 return Ok(*self.mine.get_or_init(|| i));
@@ -238,6 +247,7 @@ impl<M: Memory> LedgerView<M> {
     }
 
     /// This process's slot if it has one (claimed by this or another handle), without claiming.
+    #[inline(always)]
     fn find_mine(&self) -> Option<usize> {
         if let Some(&i) = self.mine.get() {
             return Some(i);
@@ -250,6 +260,7 @@ impl<M: Memory> LedgerView<M> {
     /// process's entry. AcqRel: the Release half orders a window's opening before the count CAS
     /// a recoverer may see, and the record after it; the Acquire half keeps the process's own
     /// entry updates in order (see the module docs).
+    #[inline(always)]
     fn bump(&self, delta: u64) {
         if let Some(&i) = self.mine.get() {
             self.slot(i).entry.fetch_add(delta, AcqRel);
@@ -257,6 +268,7 @@ impl<M: Memory> LedgerView<M> {
     }
 
     /// Opens a window: this process is about to take permits.
+    #[inline(always)]
     pub(crate) fn open_window(&self) {
         if !M::mutant(Mutant::SemCrashNoIntent) {
             self.bump(BUSY_ONE.wrapping_add(VER_ONE));
@@ -265,12 +277,14 @@ impl<M: Memory> LedgerView<M> {
 
     /// Closes the window opened by [`open_window`](Self::open_window), recording `taken`
     /// permits (0 if the CAS failed or took nothing).
+    #[inline(always)]
     pub(crate) fn close_window(&self, taken: u32) {
         self.close_window_raw(u64::from(taken));
     }
 
     /// Un-records `n` permits and opens a release window, in one CAS (`NotHeld` if this process
     /// holds fewer than `n`).
+    #[inline(always)]
     pub(crate) fn open_release(&self, n: u32) -> Result<(), SemError> {
         let Some(i) = self.find_mine() else {
             return Err(SemError::NotHeld {
@@ -308,10 +322,12 @@ impl<M: Memory> LedgerView<M> {
 
     /// Closes a release window: `returned` says whether the count CAS returned the permits (if
     /// not, they are recorded again).
+    #[inline(always)]
     pub(crate) fn close_release(&self, n: u32, returned: bool) {
         self.close_window_raw(if returned { 0 } else { u64::from(n) });
     }
 
+    #[inline(always)]
     fn close_window_raw(&self, add: u64) {
         let busy = if M::mutant(Mutant::SemCrashNoIntent) {
             0
@@ -321,14 +337,11 @@ impl<M: Memory> LedgerView<M> {
         self.bump(add.wrapping_add(VER_ONE).wrapping_sub(busy));
     }
 
+    #[inline(always)]
     pub(super) fn check_held(&self, entry: u64) -> Result<u64, SemError> {
         let held = held_of(entry);
         if held > u64::from(self.max) {
-            return Err(SemError::Corrupt {
-                what: "ledger permits",
-                found: held,
-                rule: "above the semaphore's maximum",
-            });
+            return Err(corrupt_held(held));
         }
         Ok(held)
     }
@@ -340,5 +353,15 @@ impl<M: Memory> LedgerView<M> {
         // Acquire: see `bump` (this process's own records, and the zeroing by the recoverer that
         // freed the slot before this process claimed it).
         self.check_held(self.slot(i).entry.load(Acquire))
+    }
+}
+
+/// The error for a ledger entry that records more than the maximum.
+#[cold]
+fn corrupt_held(held: u64) -> SemError {
+    SemError::Corrupt {
+        what: "ledger permits",
+        found: held,
+        rule: "above the semaphore's maximum",
     }
 }
