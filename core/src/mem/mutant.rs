@@ -110,6 +110,11 @@ pub enum Mutant {
     /// instead of deciding from a consistent cut, so a holder killed between its count CAS and
     /// its record leaks its permits.
     SemCrashTrustsDeadEntry = 51,
+    /// semaphore ledger, `LocalSemaphore`: the single-writer entry updates (plain stores, no
+    /// read-modify-write) are `Relaxed` instead of `Release`, so a recoverer that sees a
+    /// holder's record need not see the count CAS before it, pairs the new entry with the old
+    /// count and hands the holder's permits out again.
+    SemCrashLocalRelaxedRecord = 52,
 }
 
 impl Mutant {
@@ -157,6 +162,7 @@ impl Mutant {
             Mutant::SpscChunkSecondSliceOffByOne => "spsc-chunk-second-slice-off-by-one",
             Mutant::SemCrashNoIntent => "sem-crash-no-intent",
             Mutant::SemCrashTrustsDeadEntry => "sem-crash-trusts-dead-entry",
+            Mutant::SemCrashLocalRelaxedRecord => "sem-crash-local-relaxed-record",
         }
     }
 
@@ -193,5 +199,6 @@ impl Mutant {
         Mutant::SpscChunkSecondSliceOffByOne,
         Mutant::SemCrashNoIntent,
         Mutant::SemCrashTrustsDeadEntry,
+        Mutant::SemCrashLocalRelaxedRecord,
     ];
 }

@@ -110,14 +110,18 @@
 
 mod error;
 mod ledger;
+mod local;
 mod recover;
 mod region;
 mod state;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_local;
 mod wait;
 
 pub use error::SemError;
+pub use local::{LocalPermit, LocalSemaphore};
 pub use state::{SemCore, MAX_LEDGER_SLOTS, MAX_PERMITS};
 
 use crate::mem::{Atomic, Deadline, Memory, Mutant, RealMemory};
