@@ -160,6 +160,10 @@ impl<M: Memory> LocalSemaphore<M> {
     /// mode `NotHeld` beyond what this handle holds).
     #[inline]
     pub fn release(&self, n: u32) -> Result<(), SemError> {
+        if self.sem.ledger.is_some() && n != 0 && n <= self.sem.max() {
+            // `Semaphore::release`'s ledger branch, inline here.
+            return self.sem.release_ledger_inline(n);
+        }
         self.sem.release(n)
     }
 

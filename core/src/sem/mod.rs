@@ -522,6 +522,13 @@ impl<M: Memory> Semaphore<M> {
     /// instructions of register shuffling, measured with callgrind on `sem_ops`).
     #[inline(never)]
     fn release_ledger(&self, n: u32) -> Result<(), SemError> {
+        self.release_ledger_inline(n)
+    }
+
+    /// The body of [`release_ledger`](Self::release_ledger), inline: a `LocalSemaphore` (which
+    /// has no ledger-less path to keep small) calls it directly.
+    #[inline(always)]
+    fn release_ledger_inline(&self, n: u32) -> Result<(), SemError> {
         let Some(ledger) = &self.ledger else {
             return self.release_core(n);
         };
