@@ -38,3 +38,8 @@ pub use shm::{ShmError, ShmName};
 pub type Semaphore = sem::Semaphore<mem::RealMemory>;
 /// Permits acquired from a [`Semaphore`], released when dropped.
 pub type Permit<'a> = sem::Permit<'a, mem::RealMemory>;
+/// A [`Semaphore`] handle for one thread at a time, with a ledger slot of its own
+/// (see [`Semaphore::local`]).
+pub type LocalSemaphore = sem::LocalSemaphore<mem::RealMemory>;
+/// Permits acquired from a [`LocalSemaphore`], released when dropped.
+pub type LocalPermit<'a> = sem::LocalPermit<'a, mem::RealMemory>;

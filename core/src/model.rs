@@ -15,4 +15,4 @@ pub use crate::ring::eventcount::{EventCount, Fences};
 pub use crate::ring::frames::{FrameConsumer, FrameProducer, Frames, Grant};
 pub use crate::ring::mpmc::{CrashPoint, Mpmc};
 pub use crate::ring::spsc::{Consumer, Producer, ReadChunk, Spsc, WriteChunk};
-pub use crate::sem::{Crashed, Permit, Semaphore};
+pub use crate::sem::{Crashed, LocalPermit, LocalSemaphore, Permit, Semaphore};

@@ -8,7 +8,8 @@
 //! valgrind --tool=callgrind target/release/examples/sem_ops ours acquire 1000000
 //! perf record target/release/examples/sem_ops ours-ledger try 50000000
 //! ```
-//! Implementations: `ours`, `ours-ledger`, `glibc`; operations: `acquire`, `try`.
+//! Implementations: `ours`, `ours-ledger`, `ours-local` (ledger on, through a `LocalSemaphore`),
+//! `glibc`; operations: `acquire`, `try`.
 
 #[path = "../src/bench/sem.rs"]
 mod sem;
@@ -27,6 +28,7 @@ fn main() {
     let ns = match which {
         "ours" => sem::ours(op, false, n),
         "ours-ledger" => sem::ours(op, true, n),
+        "ours-local" => sem::ours_local(op, n),
         "glibc" => sem::glibc(op, n),
         other => panic!("unknown implementation {other}"),
     }

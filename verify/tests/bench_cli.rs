@@ -37,6 +37,8 @@ fn bench_reports_every_ratio_and_writes_the_chart() {
         "sem_ledger_vs_glibc",
         "sem_try_vs_glibc",
         "sem_try_ledger_vs_glibc",
+        "sem_ledger_local_vs_glibc",
+        "sem_try_ledger_local_vs_glibc",
         "mpmc_1x1_vs_arrayqueue",
         "mpmc_vs_arrayqueue",
         "mpmc_4x4_vs_arrayqueue",

@@ -40,3 +40,11 @@ fn loom_sem_crash_lists_every_crash_mutant() {
         .collect();
     assert_eq!(CRASH_MUTANTS, all.as_slice());
 }
+
+/// A `LocalSemaphore`'s single-writer entry stores made `Relaxed`: L's cut sees H's record
+/// without H's count CAS (too many permits: `Corrupt`), or the reverse (H's permit handed out
+/// again).
+#[test]
+fn loom_sem_crash_catches_local_relaxed_record() {
+    SEMAPHORE_CRASH.assert_catches(Mutant::SemCrashLocalRelaxedRecord);
+}

@@ -114,6 +114,11 @@ pub enum Mutant {
     /// acquirers keep bypassing it while it waits (no safety check fails; the bounded-bypass
     /// check of `verify/tests/progress_bypass.rs` catches it).
     SemProgressNoPriority = 70,
+    /// semaphore ledger, `LocalSemaphore`: the single-writer entry updates (plain stores, no
+    /// read-modify-write) are `Relaxed` instead of `Release`, so a recoverer that sees a
+    /// holder's record need not see the count CAS before it, pairs the new entry with the old
+    /// count and hands the holder's permits out again.
+    SemCrashLocalRelaxedRecord = 52,
 }
 
 impl Mutant {
@@ -162,6 +167,7 @@ impl Mutant {
             Mutant::SemCrashNoIntent => "sem-crash-no-intent",
             Mutant::SemCrashTrustsDeadEntry => "sem-crash-trusts-dead-entry",
             Mutant::SemProgressNoPriority => "sem-progress-no-priority",
+            Mutant::SemCrashLocalRelaxedRecord => "sem-crash-local-relaxed-record",
         }
     }
 
@@ -199,5 +205,6 @@ impl Mutant {
         Mutant::SemCrashNoIntent,
         Mutant::SemCrashTrustsDeadEntry,
         Mutant::SemProgressNoPriority,
+        Mutant::SemCrashLocalRelaxedRecord,
     ];
 }

@@ -6,7 +6,7 @@
 //! key of the process recovering). A process that finds it held by a live process returns 0 at
 //! once (that one is doing the work); held by a dead one, it takes it over by a CAS.
 
-use super::ledger::{busy_of, held_of, LedgerView};
+use super::ledger::{busy_of, held_of, owner_key, owner_pid, LedgerView};
 use super::state::{value_of, waiters_of, PRIO, WAITER_ONE};
 use super::{SemError, Semaphore};
 use crate::mem::{Atomic, Deadline, Memory, Mutant};
@@ -29,7 +29,7 @@ impl Verdicts {
         if let Some(&(_, a)) = self.0.iter().find(|(k, _)| *k == owner) {
             return a;
         }
-        let a = view.judges_alive(ProcessKey::from_word(owner));
+        let a = view.judges_alive(owner_key(owner));
         self.0.push((owner, a));
         a
     }
@@ -131,13 +131,13 @@ impl<M: Memory> LedgerView<M> {
         let first = self.read_all();
         for s in &first {
             if s.owner != 0 && verdicts.alive(self, s.owner) && busy_of(s.entry) != 0 {
-                return Ok(Err(s.owner as u32));
+                return Ok(Err(owner_pid(s.owner)));
             }
         }
         let value = count()?;
         let second = self.read_all();
         if let Some(s) = first.iter().zip(&second).find(|(a, b)| a != b) {
-            return Ok(Err(s.1.owner as u32));
+            return Ok(Err(owner_pid(s.1.owner)));
         }
         let mut live: u64 = 0;
         let mut recorded_dead: u64 = 0;

@@ -9,6 +9,7 @@ use crate::mem::{Memory, RealMemory};
 use crate::object::{Builder, RegionObject, SharedObject};
 use crate::process::ProcessEnv;
 use crate::shm::{Region, RegionHeader, RegionKind, RegionLayout, ShmError, TypeFingerprint};
+use std::num::NonZeroU32;
 use std::os::fd::BorrowedFd;
 use std::ptr::NonNull;
 use std::sync::Arc;
@@ -24,6 +25,12 @@ fn check_slots(slots: u32) -> Result<(), SemError> {
         )));
     }
     Ok(())
+}
+
+/// `max` as the handle keeps it (validated non-zero before every call; an error, not a panic,
+/// if a path ever skipped that).
+fn nonzero_max(max: u32) -> Result<NonZeroU32, SemError> {
+    NonZeroU32::new(max).ok_or_else(|| SemError::InvalidArgument("max must not be 0".into()))
 }
 
 impl<M: Memory> SharedObject for Semaphore<M> {
@@ -59,7 +66,11 @@ impl<M: Memory> SharedObject for Semaphore<M> {
         } else {
             None
         };
-        Ok(Self::with_backing(Backing::Local(block), p.max, ledger))
+        Ok(Self::with_backing(
+            Backing::Local(block),
+            nonzero_max(p.max)?,
+            ledger,
+        ))
     }
 
     fn shm_error(e: &SemError) -> Option<&ShmError> {
@@ -181,7 +192,7 @@ impl RegionObject for Semaphore<RealMemory> {
         };
         Ok(Self::with_backing(
             Backing::Region(Arc::new(region)),
-            max,
+            nonzero_max(max)?,
             ledger,
         ))
     }

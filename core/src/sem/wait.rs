@@ -40,10 +40,47 @@ impl<M: Memory> Semaphore<M> {
         r
     }
 
-    /// Takes `n` permits: the first round of [`Semaphore::acquire_loop`] inline (a plain word
-    /// with enough permits: one CAS), everything else (a failed CAS, no permits, the token, a
-    /// closed or corrupt word) out of line, so the uncontended acquire stays a handful of
-    /// instructions around its one CAS, like glibc's `sem_wait`.
+    /// Whether the word `s` lets `n` permits be taken at once: not corrupt, not closed, no
+    /// priority token, at least `n` free: `n <= value <= max` with both flag bits clear, in one
+    /// unsigned compare of the low half (a flag bit makes it at least 2^30, above `max`; fewer
+    /// than `n` free wraps it around). The caller has checked `1 <= n <= max` (`check_n`).
+    #[inline(always)]
+    fn takes_at_once(&self, s: u64, n: u32) -> bool {
+        low_of(s).wrapping_sub(n) <= self.max().saturating_sub(n)
+    }
+
+    /// Takes `n` permits on a semaphore without a ledger: the first round of
+    /// [`Semaphore::acquire_loop`] inline (a plain word with enough permits: one compare, one
+    /// CAS), everything else (a failed CAS, no permits, the token, a closed or corrupt word) out
+    /// of line, so the uncontended acquire stays a handful of instructions around its one CAS,
+    /// like glibc's `sem_wait`. The CAS is [`take`](Self::take)'s without the ledger window.
+    #[inline(always)]
+    pub(super) fn acquire_plain(
+        &self,
+        n: u32,
+        deadline: Option<Deadline>,
+        block: bool,
+    ) -> Result<(), SemError> {
+        // Relaxed: only a first guess for the CAS, which re-validates it.
+        let s = self.state().load(Relaxed);
+        if self.takes_at_once(s, n) {
+            // AcqRel on success, Relaxed on failure: as in `take` (the Release half has no
+            // window to order here but costs nothing on a locked instruction).
+            return match self.state().compare_exchange(
+                s,
+                s - u64::from(n),
+                M::order(Mutant::SemRelaxedAcquire, AcqRel),
+                Relaxed,
+            ) {
+                Ok(_) => Ok(()),
+                Err(actual) => self.acquire_loop(n, deadline, block, actual),
+            };
+        }
+        self.acquire_loop(n, deadline, block, s)
+    }
+
+    /// Takes `n` permits in ledger mode: as [`acquire_plain`](Self::acquire_plain), with the
+    /// CAS inside the ledger window ([`take`](Self::take)).
     #[inline(always)]
     pub(super) fn acquire_core(
         &self,
@@ -53,10 +90,7 @@ impl<M: Memory> Semaphore<M> {
     ) -> Result<(), SemError> {
         // Relaxed: only a first guess for the CAS, which re-validates it.
         let s = self.state().load(Relaxed);
-        let v = value_of(s);
-        // Exactly the loop's first round when it would take: not corrupt, not closed, no token,
-        // enough permits.
-        if v <= self.max && s & (CLOSED | PRIO) == 0 && v >= n {
+        if self.takes_at_once(s, n) {
             match self.take(s, s - u64::from(n), n) {
                 Ok(_) => return Ok(()),
                 Err(actual) => return self.acquire_loop(n, deadline, block, actual),

@@ -336,6 +336,11 @@ fn add_peers<'a>(l: &mut List<'a>, exe: &'a WorkerExe, scale: Scale, n: u64, tri
             );
         }
         l.add(
+            names::sem_local(what),
+            NS_OP,
+            Box::new(move || sem::ours_local(op, ops)),
+        );
+        l.add(
             names::glibc(what),
             NS_OP,
             Box::new(move || sem::glibc(op, ops)),
@@ -449,6 +454,11 @@ pub mod names {
         };
         let ledger = if ledger { "ledger on" } else { "ledger off" };
         format!("synclab semaphore {op}+release, uncontended ({ledger})")
+    }
+
+    /// Our semaphore with a ledger through a `LocalSemaphore`, `what` = `acquire` or `try`.
+    pub fn sem_local(what: &str) -> String {
+        sem(what, true).replace("(ledger on)", "(ledger on, LocalSemaphore)")
     }
 
     /// glibc's pshared semaphore, `what` = `acquire` or `try`.

@@ -151,6 +151,18 @@ pub fn definitions() -> Vec<RatioDef> {
             Some(1.0),
         ));
     }
+    for (key, what) in [
+        ("sem_ledger_local_vs_glibc", "acquire"),
+        ("sem_try_ledger_local_vs_glibc", "try"),
+    ] {
+        v.push(def(
+            key,
+            names::sem_local(what),
+            &names::glibc(what),
+            Lower,
+            Some(1.0),
+        ));
+    }
     for (key, k) in [
         ("mpmc_1x1_vs_arrayqueue", 1),
         ("mpmc_vs_arrayqueue", 2),

@@ -1,5 +1,6 @@
 //! The semaphore uncontended, one thread: our `Semaphore` (in a shared memfd region, as between
-//! processes; holder ledger off and on) beside glibc's process-shared `sem_t` (`sem_init` with
+//! processes; holder ledger off and on, and on through a `LocalSemaphore`, whose ledger slot is
+//! its own: single-writer stores instead of locked read-modify-writes) beside glibc's process-shared `sem_t` (`sem_init` with
 //! `pshared = 1` in a `MAP_SHARED` mapping): nanoseconds per acquire+release (`sem_wait` +
 //! `sem_post`) and per try-acquire+release (`sem_trywait` + `sem_post`). Every acquire must
 //! succeed (one permit, released each time); a failure refuses the figure.
@@ -21,13 +22,7 @@ const LEDGER_SLOTS: u32 = 64;
 
 /// Nanoseconds per pair on our semaphore, `ledger` on or off.
 pub fn ours(op: Op, ledger: bool, n: u64) -> Result<f64, String> {
-    let slots = if ledger { LEDGER_SLOTS } else { 0 };
-    let sem = Semaphore::builder()
-        .max(1)
-        .permits(1)
-        .ledger(slots)
-        .anonymous()
-        .map_err(|e| e.to_string())?;
+    let sem = one_permit(ledger)?;
     let start = Instant::now();
     for i in 0..n {
         let permit = match op {
@@ -38,6 +33,34 @@ pub fn ours(op: Op, ledger: bool, n: u64) -> Result<f64, String> {
         drop(permit);
     }
     Ok(start.elapsed().as_nanos() as f64 / n as f64)
+}
+
+/// Nanoseconds per pair through a [`LocalSemaphore`](synclab_core::LocalSemaphore) on a ledger
+/// semaphore.
+pub fn ours_local(op: Op, n: u64) -> Result<f64, String> {
+    let sem = one_permit(true)?;
+    let local = sem.local().map_err(|e| e.to_string())?;
+    let start = Instant::now();
+    for i in 0..n {
+        let permit = match op {
+            Op::Acquire => local.acquire(),
+            Op::TryAcquire => local.try_acquire(),
+        }
+        .map_err(|e| format!("acquire {i}: {e}"))?;
+        drop(permit);
+    }
+    Ok(start.elapsed().as_nanos() as f64 / n as f64)
+}
+
+/// A one-permit semaphore in a memfd region, with a ledger or without.
+fn one_permit(ledger: bool) -> Result<Semaphore, String> {
+    let slots = if ledger { LEDGER_SLOTS } else { 0 };
+    Semaphore::builder()
+        .max(1)
+        .permits(1)
+        .ledger(slots)
+        .anonymous()
+        .map_err(|e| e.to_string())
 }
 
 /// A glibc `sem_t` initialised process-shared in its own `MAP_SHARED` anonymous mapping.

@@ -15,7 +15,13 @@
 //! - after both joined, process R (pid 3) calls `recover()` and the count must be exactly 2:
 //!   value + permits held by live processes (none now) == permits.
 //!
-//! Mutants: `sem-crash-no-intent` (no window around the count change: L's recovery hands out
+//! Every crash point runs twice: H on a shared handle, then H on a `LocalSemaphore` (its own
+//! slot, single-writer `Release` stores instead of read-modify-writes; its destructor does not
+//! run when it is killed).
+//!
+//! Mutants: `sem-crash-local-relaxed-record` (the local handle's entry stores `Relaxed`: L's cut
+//! pairs H's record with the count before H's CAS and finds more permits than exist, or hands
+//! H's permit out again), `sem-crash-no-intent` (no window around the count change: L's recovery hands out
 //! live H's permit, so L's release overflows) and `sem-crash-trusts-dead-entry` (recovery
 //! returns what dead entries recorded: H killed after its CAS, before its record, leaks a
 //! permit). Bound: preemption bound 2 per crash point (debug build, this VM: about 1 s each).
@@ -30,7 +36,11 @@ use synclab_core::model::{Crashed, Memory, Mutant, ProcessKey, Semaphore};
 use synclab_core::SemError;
 
 /// The crash-recovery mutants.
-pub const CRASH_MUTANTS: &[Mutant] = &[Mutant::SemCrashNoIntent, Mutant::SemCrashTrustsDeadEntry];
+pub const CRASH_MUTANTS: &[Mutant] = &[
+    Mutant::SemCrashNoIntent,
+    Mutant::SemCrashTrustsDeadEntry,
+    Mutant::SemCrashLocalRelaxedRecord,
+];
 
 /// Step boundaries in H's acquire + release (slot claim, window, CAS; un-record, CAS).
 pub const STEPS: u32 = 5;
@@ -52,7 +62,7 @@ pub(crate) fn quiet_crashes() {
     });
 }
 
-fn crash_model<M: Memory>(opts: &ModelOptions, k: u32) -> Explored {
+fn crash_model<M: Memory>(opts: &ModelOptions, k: u32, local: bool) -> Explored {
     quiet_crashes();
     explore(opts, move || {
         let table = PidTable::new();
@@ -71,10 +81,24 @@ fn crash_model<M: Memory>(opts: &ModelOptions, k: u32) -> Explored {
         let h_sem = sem.handle_crashing(h, k).unwrap();
         let t = Arc::clone(&table);
         let holder = thread::spawn(move || {
-            let run = catch_unwind(AssertUnwindSafe(|| {
-                h_sem.acquire_raw(1, None, true).unwrap();
-                h_sem.release(1).unwrap();
-            }));
+            let run = if local {
+                // A LocalSemaphore: its own slot, single-writer stores.
+                let h_local = h_sem.local().unwrap();
+                let run = catch_unwind(AssertUnwindSafe(|| {
+                    h_local.acquire_raw(1, None, true).unwrap();
+                    h_local.release(1).unwrap();
+                }));
+                if run.is_err() {
+                    // Killed: no destructor runs (a dropped local handle frees its slot).
+                    std::mem::forget(h_local);
+                }
+                run
+            } else {
+                catch_unwind(AssertUnwindSafe(|| {
+                    h_sem.acquire_raw(1, None, true).unwrap();
+                    h_sem.release(1).unwrap();
+                }))
+            };
             if let Err(payload) = run {
                 assert!(payload.downcast_ref::<Crashed>().is_some(), "H failed");
                 t.kill(1); // H stopped at step k: it is dead from now on
@@ -109,33 +133,45 @@ fn crash_model<M: Memory>(opts: &ModelOptions, k: u32) -> Explored {
 }
 
 macro_rules! crash_at {
-    ($($name:ident = $k:expr),*) => {
+    ($($name:ident = $k:expr, $local:expr);*) => {
         $(
             fn $name<M: Memory>(opts: &ModelOptions) -> Explored {
-                crash_model::<M>(opts, $k)
+                crash_model::<M>(opts, $k, $local)
             }
         )*
     };
 }
-crash_at!(at0 = 0, at1 = 1, at2 = 2, at3 = 3, at4 = 4, at5 = 5);
+crash_at!(at0 = 0, false; at1 = 1, false; at2 = 2, false; at3 = 3, false; at4 = 4, false;
+    at5 = 5, false);
+crash_at!(local0 = 0, true; local1 = 1, true; local2 = 2, true; local3 = 3, true;
+    local4 = 4, true; local5 = 5, true);
 
 macro_rules! dispatch {
     ($($name:ident),*) => {
-        &[$(|m, o| mutant_dispatch!(m, o, $name, [SemCrashNoIntent, SemCrashTrustsDeadEntry])),*]
+        &[$(|m, o| mutant_dispatch!(
+            m,
+            o,
+            $name,
+            [SemCrashNoIntent, SemCrashTrustsDeadEntry, SemCrashLocalRelaxedRecord]
+        )),*]
     };
 }
 
 fn run_all(m: Mutant, opts: &ModelOptions) -> Explored {
-    in_turn(dispatch!(at0, at1, at2, at3, at4, at5), m, opts)
+    in_turn(
+        dispatch!(at0, at1, at2, at3, at4, at5, local0, local1, local2, local3, local4, local5),
+        m,
+        opts,
+    )
 }
 
 /// Crash recovery: a holder stopped between any two of its steps, then `recover()`.
 pub static SEMAPHORE_CRASH: ModelSpec = ModelSpec {
     name: "semaphore-crash",
-    about: "max 2, 2 slots: holder H acquires + releases and stops at each of its 5 step \
-            boundaries in turn (or not at all) while live L holds a permit and recovers; then \
-            recover(): value + held by live == permits, L's release fits; 2 threads, \
-            preemption bound 2 per crash point",
+    about: "max 2, 2 slots: holder H (a shared handle, then a LocalSemaphore) acquires + \
+            releases and stops at each of its 5 step boundaries in turn (or not at all) while \
+            live L holds a permit and recovers; then recover(): value + held by live == \
+            permits, L's release fits; 2 threads, preemption bound 2 per crash point",
     default_preemptions: Some(2),
     mutants: CRASH_MUTANTS,
     run: run_all,

@@ -171,6 +171,7 @@ pub fn hand_written(m: Mutant) -> Value {
         | SemLedgerRelaxedOwnerLoad
         | SemCrashNoIntent
         | SemCrashTrustsDeadEntry
+        | SemCrashLocalRelaxedRecord
         | RoleTakeoverWithoutCas
         | RoleTakeoverOfLiveOwner
         | MpmcRepairWithoutCas
