@@ -39,6 +39,9 @@ pub const FLOORS: &[(&str, u64)] = &[
     ("semaphore-crash", 5_900),               // 11,824
     ("semaphore-token-recover", 810),         // 1,631
     ("spsc-fenced", 8_500),                   // 17,152
+    ("mpmc-claims", 10_500),                  // 21,018 at bound 2 (four shapes)
+    ("mpmc-repair-handoff", 22_900),          // 45,884 at bound 1
+    ("semaphore-ledger-handles", 12_900),     // 25,932 at bound 2
 ];
 
 /// The floor of model `name`, if it has one.

@@ -11,9 +11,12 @@ pub mod harness;
 pub mod loom_memory;
 pub mod loom_process;
 pub mod mpmc;
+pub mod mpmc_claims;
+pub mod mpmc_handoff;
 pub mod mpmc_repair;
 pub mod sem;
 pub mod sem_crash;
+pub mod sem_handles;
 pub mod sem_ledger;
 pub mod sem_token;
 pub mod spsc;
@@ -52,6 +55,9 @@ pub static MODELS: &[&ModelSpec] = &[
     &sem_crash::SEMAPHORE_CRASH,
     &sem_token::SEMAPHORE_TOKEN_RECOVER,
     &spsc::FENCED,
+    &mpmc_claims::CLAIMS,
+    &mpmc_handoff::HANDOFF,
+    &sem_handles::SEMAPHORE_LEDGER_HANDLES,
 ];
 
 /// The model called `name`.

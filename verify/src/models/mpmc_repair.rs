@@ -54,12 +54,12 @@ pub static REPAIR: ModelSpec = ModelSpec {
     },
 };
 
-fn key(pid: u32) -> ProcessKey {
+pub(crate) fn key(pid: u32) -> ProcessKey {
     ProcessKey { pid, start: 1 }
 }
 
 /// A capacity-2 queue as process 3 sees it.
-fn queue<M: Memory>(table: &Arc<PidTable>) -> Mpmc<u32, M> {
+pub(crate) fn queue<M: Memory>(table: &Arc<PidTable>) -> Mpmc<u32, M> {
     Mpmc::<u32, M>::builder()
         .capacity(2)
         .process_env(table.spawn(key(3)))
@@ -68,7 +68,7 @@ fn queue<M: Memory>(table: &Arc<PidTable>) -> Mpmc<u32, M> {
 }
 
 /// Pops once; on `Empty`, repairs instead. Appends what it popped to `got`.
-fn pop_or_repair<M: Memory>(q: &Mpmc<u32, M>, got: &Mutex<Vec<u32>>) -> bool {
+pub(crate) fn pop_or_repair<M: Memory>(q: &Mpmc<u32, M>, got: &Mutex<Vec<u32>>) -> bool {
     match q.try_pop() {
         Ok(v) => {
             got.lock().unwrap().push(v);
@@ -80,7 +80,7 @@ fn pop_or_repair<M: Memory>(q: &Mpmc<u32, M>, got: &Mutex<Vec<u32>>) -> bool {
 }
 
 /// Pushes `v`, repairing once when full: whether it was pushed.
-fn push_or_repair<M: Memory>(q: &Mpmc<u32, M>, v: u32) -> bool {
+pub(crate) fn push_or_repair<M: Memory>(q: &Mpmc<u32, M>, v: u32) -> bool {
     for _ in 0..2 {
         match q.try_push(v) {
             Ok(()) => return true,
@@ -94,7 +94,10 @@ fn push_or_repair<M: Memory>(q: &Mpmc<u32, M>, v: u32) -> bool {
 }
 
 /// After every process has stopped: pop and repair until nothing more comes.
-fn drain<M: Memory>(q: Mpmc<u32, M>, got: Arc<Mutex<Vec<u32>>>) -> thread::JoinHandle<()> {
+pub(crate) fn drain<M: Memory>(
+    q: Mpmc<u32, M>,
+    got: Arc<Mutex<Vec<u32>>>,
+) -> thread::JoinHandle<()> {
     thread::spawn(move || {
         for _ in 0..8 {
             if !pop_or_repair(&q, &got) {
